@@ -1,0 +1,93 @@
+# kubectl-nublado: `make check` builds and runs every test (it installs what it needs first)
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKGS := libcurl json-c libfyaml libpq openssl
+# -Werror in CI (CI=true) and in developer builds (DEV=1); -Wall -Wextra always.
+WERROR := $(if $(filter true 1,$(CI) $(DEV)),-Werror,)
+# Recursive (=) so pkg-config runs only when a recipe needs it, after `deps`.
+NUB_CFLAGS = -std=gnu11 -Wall -Wextra $(WERROR) -Wshadow -Wno-unused-parameter \
+	-D_GNU_SOURCE -DNUB_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+NUB_LIBS = $(shell pkg-config --libs $(PKGS)) -lwslay -lpthread -lm
+CRIT_LIBS = $(shell pkg-config --libs criterion)
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+SRC := $(sort $(wildcard src/*/*.c))
+PLUGIN_SRC := $(sort $(wildcard plugin/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+E2E_SRC := $(sort $(wildcard tests/e2e/*.c))
+HDR := $(wildcard src/*/*.h plugin/*.h tests/*/*.h)
+
+B := build
+BS := build/san
+
+.PHONY: all check check-build unit e2e fidelity install uninstall clean deps demo bench dist
+all: $(B)/kubectl-nublado
+
+# Two builds of everything: plain, and under ASan+UBSan (the tests run against both).
+$(B)/obj/%.o: %.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(NUB_CFLAGS) -c -o $@ $<
+$(BS)/obj/%.o: %.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(NUB_CFLAGS) $(SAN) -c -o $@ $<
+
+$(B)/kubectl-nublado: $(SRC:%.c=$(B)/obj/%.o) $(PLUGIN_SRC:%.c=$(B)/obj/%.o)
+	$(CC) $(CFLAGS) -o $@ $^ $(NUB_LIBS)
+$(BS)/kubectl-nublado: $(SRC:%.c=$(BS)/obj/%.o) $(PLUGIN_SRC:%.c=$(BS)/obj/%.o)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NUB_LIBS)
+$(B)/unit-tests: $(SRC:%.c=$(B)/obj/%.o) $(UNIT_SRC:%.c=$(B)/obj/%.o)
+	$(CC) $(CFLAGS) -o $@ $^ $(NUB_LIBS) $(CRIT_LIBS)
+$(BS)/unit-tests: $(SRC:%.c=$(BS)/obj/%.o) $(UNIT_SRC:%.c=$(BS)/obj/%.o)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NUB_LIBS) $(CRIT_LIBS)
+$(B)/e2e-tests: $(SRC:%.c=$(B)/obj/%.o) $(E2E_SRC:%.c=$(B)/obj/%.o)
+	$(CC) $(CFLAGS) -o $@ $^ $(NUB_LIBS) $(CRIT_LIBS)
+
+# The packages the build, the tests and the test cluster need (Debian 12).
+DEPS := gcc make pkg-config libcurl4-openssl-dev libfyaml-dev libjson-c-dev libpq-dev \
+	libcriterion-dev libwslay-dev libssl-dev openssl postgresql-15 postgresql-client-15 \
+	jupyterhub python3-psycopg2 util-linux tmux bash-completion zsh fish debootstrap
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+check: deps
+	$(MAKE) check-build
+	$(MAKE) unit
+	$(MAKE) fidelity
+	$(MAKE) e2e
+
+check-build: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/unit-tests $(BS)/unit-tests $(B)/e2e-tests
+
+unit: $(B)/unit-tests $(BS)/unit-tests
+	$(B)/unit-tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 $(BS)/unit-tests --jobs 2
+
+# Real kubectl 1.30-1.33 against the test cluster: the cluster's fidelity proof.
+fidelity:
+	/usr/bin/python3 tests/cluster/test_kubectl.py
+
+# End-to-end: the test cluster up, the e2e suite against the plain and the sanitizer binary.
+e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests
+	tests/e2e/run $(B)/e2e-tests $(B)/kubectl-nublado $(BS)/kubectl-nublado
+
+install: $(B)/kubectl-nublado
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(B)/kubectl-nublado $(DESTDIR)$(BINDIR)/kubectl-nublado
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kubectl-nublado
+
+clean:
+	rm -rf $(B) dist

@@ -1,0 +1,283 @@
+/* main.c: global options, the command table, dispatch */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/util/exitcode.h"
+#include "../src/util/log.h"
+#include "../src/util/sig.h"
+#include "cmd.h"
+
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_block_entry;
+extern const struct cmd_entry cmd_kill_labs_entry;
+extern const struct cmd_entry cmd_db_url_entry;
+extern const struct cmd_entry cmd_psql_entry;
+extern const struct cmd_entry cmd_wipe_db_entry;
+extern const struct cmd_entry cmd_restart_hub_entry;
+extern const struct cmd_entry cmd_unblock_entry;
+extern const struct cmd_entry cmd_version_entry;
+
+/* In runbook order, then the helpers. */
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_status_entry,
+	&cmd_block_entry,
+	&cmd_kill_labs_entry,
+	&cmd_db_url_entry,
+	&cmd_psql_entry,
+	&cmd_wipe_db_entry,
+	&cmd_restart_hub_entry,
+	&cmd_unblock_entry,
+	&cmd_version_entry,
+	NULL
+};
+
+const struct opt cmd_global_opts[] = {
+	{ "kubeconfig", 0, OPT_VALUE, "FILE",
+	  "the kubeconfig file to use (else $KUBECONFIG, else ~/.kube/config)",
+	  NULL, COMPLETE_FILE, 0 },
+	{ "context", 0, OPT_VALUE, "NAME", "the kubeconfig context to use",
+	  NULL, COMPLETE_CONTEXT, 0 },
+	{ "namespace", 'n', OPT_VALUE, "NAME",
+	  "the Nublado namespace (default \"nublado\")", NULL, COMPLETE_NAMESPACE, 0 },
+	{ "request-timeout", 0, OPT_VALUE, "DURATION",
+	  "time limit for each API request, e.g. 30s (default: none)", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "verbose", 'v', OPT_COUNT, NULL,
+	  "say more on stderr; repeat for more (-vv requests, -vvv headers)", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "v", 0, OPT_COUNT, "N", "verbosity as a number, as kubectl's --v=N", NULL,
+	  COMPLETE_NONE, OPT_HIDDEN },
+	{ "color", 0, OPT_VALUE, "WHEN", "colour: auto, always or never (NO_COLOR honoured)",
+	  "auto|always|never", COMPLETE_CHOICES, 0 },
+	{ "help", 'h', OPT_FLAG, NULL, "show help", NULL, COMPLETE_NONE, 0 },
+	OPT_END
+};
+
+const struct cmd_entry *
+cmd_find(const char *name, bool *ambiguous)
+{
+	const struct cmd_entry *found = NULL;
+	size_t n = strlen(name);
+	int matches = 0;
+
+	*ambiguous = false;
+	for (int i = 0; cmd_table[i] != NULL; i++) {
+		const struct cmd_entry *c = cmd_table[i];
+
+		if (strcmp(c->name, name) == 0)
+			return c;
+		/* A destructive command must be typed in full. */
+		if (strncmp(c->name, name, n) == 0 && !(c->flags & CMD_DESTRUCTIVE)) {
+			found = c;
+			matches++;
+		}
+	}
+	if (matches > 1) {
+		*ambiguous = true;
+		return NULL;
+	}
+	return found;
+}
+
+static const struct opt *
+pick_table(const char *name, void *arg)
+{
+	bool amb;
+	const struct cmd_entry *c = cmd_find(name, &amb);
+
+	return c != NULL ? c->opts : NULL;
+}
+
+static void
+print_opts(FILE *f, const struct opt *t)
+{
+	for (; t != NULL && t->name != NULL; t++) {
+		char left[64];
+
+		if (t->flags & OPT_HIDDEN)
+			continue;
+		if (t->shortname)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", t->shortname, t->name,
+			    t->metavar ? " " : "", t->metavar ? t->metavar : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", t->name,
+			    t->metavar ? " " : "", t->metavar ? t->metavar : "");
+		fprintf(f, "  %-28s %s\n", left, t->help);
+	}
+}
+
+static void
+print_exit_codes(FILE *f)
+{
+	fputs("Exit codes:\n"
+	    "  0    done\n"
+	    "  1    error (the message says what to do next)\n"
+	    "  2    usage error\n"
+	    "  3    refused by a safety check (nothing was changed)\n"
+	    "  130  interrupted\n", f);
+}
+
+void
+cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *c)
+{
+	FILE *f = stdout;
+
+	if (c != NULL) {
+		fprintf(f, "Usage: %s %s%s%s\n\n%s", ctx->prog, c->name,
+		    c->usage && *c->usage ? " " : "", c->usage ? c->usage : "",
+		    c->summary);
+		if (c->flags & CMD_UNIMPLEMENTED)
+			fputs(" (not implemented yet)", f);
+		fputs("\n", f);
+		if (c->help != NULL)
+			fprintf(f, "\n%s\n", c->help);
+		if (c->opts != NULL && c->opts[0].name != NULL) {
+			fputs("\nOptions:\n", f);
+			print_opts(f, c->opts);
+		}
+		fputs("\nGlobal options:\n", f);
+		print_opts(f, cmd_global_opts);
+		fputs("\n", f);
+		print_exit_codes(f);
+		return;
+	}
+	fprintf(f, "Usage: %s [global options] COMMAND [options]\n\n"
+	    "Wipe the Nublado (JupyterHub) session database of a Phalanx cluster safely,\n"
+	    "or run one step of the runbook at a time for manual recovery.\n\n"
+	    "Commands:\n", ctx->prog);
+	for (int i = 0; cmd_table[i] != NULL; i++) {
+		const struct cmd_entry *e = cmd_table[i];
+
+		if (e->flags & CMD_HIDDEN)
+			continue;
+		fprintf(f, "  %-13s %s%s\n", e->name, e->summary,
+		    (e->flags & CMD_UNIMPLEMENTED) ? " (not implemented yet)" : "");
+	}
+	fputs("\nGlobal options:\n", f);
+	print_opts(f, cmd_global_opts);
+	fputs("\n", f);
+	print_exit_codes(f);
+	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", ctx->prog);
+}
+
+/* kubectl runs us as .../kubectl-nublado: speak of ourselves as `kubectl nublado'. */
+static const char *
+prog_name(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+
+	base = base ? base + 1 : argv0;
+	if (strncmp(base, "kubectl-", 8) == 0)
+		return "kubectl nublado";
+	return base;
+}
+
+static bool
+want_color(const char *when, int fd)
+{
+	if (when != NULL && strcmp(when, "always") == 0)
+		return true;
+	if (when != NULL && strcmp(when, "never") == 0)
+		return false;
+	/* auto: https://no-color.org says any non-empty NO_COLOR turns it off. */
+	if (getenv("NO_COLOR") != NULL && *getenv("NO_COLOR") != '\0')
+		return false;
+	if (getenv("TERM") != NULL && strcmp(getenv("TERM"), "dumb") == 0)
+		return false;
+	return isatty(fd);
+}
+
+static int
+resolve_globals(struct cmd_ctx *ctx, struct err *e)
+{
+	const struct args *a = ctx->args;
+	const char *t = args_get(a, "request-timeout");
+	struct nub_opts *o = &ctx->opts;
+
+	o->kubeconfig = args_get(a, "kubeconfig");
+	o->context = args_get(a, "context");
+	o->namespace = args_get(a, "namespace");
+	o->verbosity = args_count(a, "verbose") + args_count(a, "v");
+	if (t != NULL && parse_duration_ms(t, &o->request_timeout_ms) < 0) {
+		e->exit = EXIT_USAGE;
+		return err_set(e, "invalid --request-timeout '%s': want a duration such as 30s or 2m", t);
+	}
+	if (o->namespace != NULL && *o->namespace == '\0') {
+		e->exit = EXIT_USAGE;
+		return err_set(e, "--namespace must not be empty");
+	}
+	o->out_tty = isatty(STDOUT_FILENO);
+	o->err_tty = isatty(STDERR_FILENO);
+	o->color_out = want_color(args_get(a, "color"), STDOUT_FILENO);
+	o->color_err = want_color(args_get(a, "color"), STDERR_FILENO);
+	log_setup(o->verbosity, o->color_err);
+	return 0;
+}
+
+/* perf and git do this: a full disk or closed pipe must not look like success. */
+static int
+close_stdout(int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+		log_error("write failure on standard output");
+		if (rc == EXIT_OK)
+			rc = EXIT_ERROR;
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmd_ctx ctx = { .prog = prog_name(argv[0]) };
+	struct args args;
+	struct err e;
+	const struct cmd_entry *c = NULL;
+	bool amb;
+	int rc;
+
+	sig_setup();
+	err_clear(&e);
+	if (args_parse(&args, cmd_global_opts, pick_table, NULL, argc - 1, argv + 1, &e) < 0) {
+		log_error("%s", e.msg);
+		fprintf(stderr, "Run '%s --help' for usage.\n", ctx.prog);
+		args_free(&args);
+		return EXIT_USAGE;
+	}
+	ctx.args = &args;
+	if (resolve_globals(&ctx, &e) < 0) {
+		log_err(&e);
+		args_free(&args);
+		return e.exit ? e.exit : EXIT_USAGE;
+	}
+	if (args.npos > 0) {
+		c = cmd_find(args.pos[0], &amb);
+		if (c == NULL) {
+			if (amb)
+				log_error("ambiguous command '%s'", args.pos[0]);
+			else
+				log_error("unknown command '%s'", args.pos[0]);
+			fprintf(stderr, "Run '%s --help' for the list of commands.\n", ctx.prog);
+			args_free(&args);
+			return EXIT_USAGE;
+		}
+	}
+	if (c == NULL || args_has(&args, "help")) {
+		/* No command at all is a usage error; asking for help is not. */
+		rc = args_has(&args, "help") ? EXIT_OK : EXIT_USAGE;
+		cmd_usage(&ctx, c);
+		args_free(&args);
+		return close_stdout(rc);
+	}
+	ctx.entry = c;
+	if (c->flags & CMD_UNIMPLEMENTED) {
+		log_error("'%s' is not implemented yet", c->name);
+		args_free(&args);
+		return EXIT_ERROR;
+	}
+	rc = c->exec(&ctx);
+	args_free(&args);
+	return close_stdout(rc);
+}

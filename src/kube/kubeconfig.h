@@ -1,0 +1,95 @@
+/* kubeconfig.h: load and resolve kubeconfig files the way client-go does */
+#ifndef NUB_KUBECONFIG_H
+#define NUB_KUBECONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../util/err.h"
+
+/* What the command line said; NULL fields mean "not given". */
+struct kcfg_opts {
+	const char *kubeconfig;	/* --kubeconfig: exactly this file, must exist */
+	const char *context;	/* --context */
+	/*
+	 * Where to look when neither --kubeconfig nor KUBECONFIG is set.  NULL
+	 * means $HOME/.kube/config.  Tests point it elsewhere.
+	 */
+	const char *default_path;
+	/* Root for in-cluster files; NULL means "/" (tests point it elsewhere). */
+	const char *incluster_root;
+};
+
+enum kcfg_interactive {
+	KCFG_INTERACTIVE_NEVER,
+	KCFG_INTERACTIVE_IF_AVAILABLE,
+	KCFG_INTERACTIVE_ALWAYS,
+};
+
+/* users[].user.exec: an exec credential plugin */
+struct kcfg_exec {
+	char *command;		/* as written, or resolved against the file's dir if it has a '/' */
+	char **args;		/* NULL-terminated, may be NULL */
+	char **env;		/* NULL-terminated "NAME=value" list, may be NULL */
+	char *api_version;	/* client.authentication.k8s.io/v1 or /v1beta1 */
+	char *install_hint;
+	bool provide_cluster_info;
+	enum kcfg_interactive interactive;
+};
+
+/* The resolved connection: one context's cluster and user, merged from all files. */
+struct kcfg {
+	char *context;		/* the context's name ("" when in-cluster) */
+	char *cluster_name;
+	char *user_name;
+	char *namespace;	/* the context's namespace, or NULL */
+
+	char *server;		/* https://host:port[/prefix], no trailing slash */
+	char *ca_pem;		/* from certificate-authority-data or the file; NULL = system CAs */
+	size_t ca_len;
+	char *ca_source;	/* file name or "certificate-authority-data", for messages */
+	bool insecure;		/* insecure-skip-tls-verify */
+	char *tls_server_name;
+	char *proxy_url;
+
+	char *cert_pem;		/* client certificate, from data or file */
+	size_t cert_len;
+	char *key_pem;		/* client key (secret) */
+	size_t key_len;
+	char *token;		/* secret */
+	char *token_file;	/* absolute path; re-read on each load of credentials */
+	char *username;		/* basic auth */
+	char *password;		/* secret */
+	char *impersonate;	/* as */
+	char **impersonate_groups; /* as-groups, NULL-terminated or NULL */
+	struct kcfg_exec *exec;	/* NULL unless the user has an exec plugin */
+	char *auth_provider;	/* name of a legacy auth-provider (only reported) */
+
+	char *source;		/* the file(s) the config came from, for messages */
+	char **contexts;	/* every known context name, sorted, NULL-terminated */
+	char *current_context;	/* the merged current-context, or NULL */
+};
+
+/*
+ * Load the files (--kubeconfig, else KUBECONFIG split on ':', else the
+ * default path, else the in-cluster service account), merge them (first file
+ * to define a name wins, first non-empty current-context wins), pick the
+ * context (--context, else current-context) and resolve it.  Errors name the
+ * file and line:column where the YAML says something wrong; an unknown context
+ * lists the known ones.
+ */
+int kcfg_load(const struct kcfg_opts *o, struct kcfg **out, struct err *e);
+
+/*
+ * Only the merged list of context names and the current context, without
+ * resolving one: for completion, where a broken user entry must not matter.
+ */
+int kcfg_list_contexts(const struct kcfg_opts *o, char ***names,
+    char **current, struct err *e);
+
+void kcfg_free(struct kcfg *c);
+
+/* Base64 decode (standard alphabet, padding optional, whitespace ignored). */
+int kcfg_base64_decode(const char *in, char **out, size_t *outlen);
+
+#endif
