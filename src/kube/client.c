@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "../util/log.h"
 #include "../util/sig.h"
@@ -157,6 +158,16 @@ kube_resp_free(struct kube_resp *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* libcrypto already does base64; no hand-rolled table. */
+char *
+kube_base64(const void *p, size_t n)
+{
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
 static double
 rnd01(struct kube *k)
 {
@@ -290,20 +301,119 @@ make_url(struct kube *k, const char *path, const char *query, bool dry_run)
 	return buf_detach(&b);
 }
 
+/* TLS and proxy settings from the kubeconfig, and the client certificate. */
+static void
+setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
+{
+	const struct kcfg *cfg = k->cfg;
+
+	/* The kubeconfig's CA (else the system's), client certificate, or insecure. */
+	if (cfg->ca_pem != NULL) {
+		struct curl_blob ca = { cfg->ca_pem, cfg->ca_len, CURL_BLOB_COPY };
+
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+	}
+	if (cfg->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (cr->cert_pem != NULL && cr->key_pem != NULL) {
+		struct curl_blob cert = { (void *)cr->cert_pem, cr->cert_len, CURL_BLOB_COPY };
+		struct curl_blob key = { (void *)cr->key_pem, cr->key_len, CURL_BLOB_COPY };
+
+		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
+	}
+	if (k->connect_to != NULL)
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, k->connect_to);
+	if (cfg->proxy_url != NULL)
+		curl_easy_setopt(h, CURLOPT_PROXY, cfg->proxy_url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+}
+
+/* The header lines that carry who we are (secrets: wipe after use). */
+static void
+auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out)
+{
+	const struct kcfg *cfg = k->cfg;
+
+	if (cr->token != NULL) {
+		buf_printf(out, "Authorization: Bearer %s\r\n", cr->token);
+	} else if (cr->username != NULL) {
+		char *plain = xasprintf("%s:%s", cr->username, cr->password ? cr->password : "");
+		char *b64 = kube_base64(plain, strlen(plain));
+
+		buf_printf(out, "Authorization: Basic %s\r\n", b64);
+		explicit_bzero(plain, strlen(plain));
+		explicit_bzero(b64, strlen(b64));
+		free(plain);
+		free(b64);
+	}
+	if (cfg->impersonate != NULL) {
+		buf_printf(out, "Impersonate-User: %s\r\n", cfg->impersonate);
+		for (char **g = cfg->impersonate_groups; g != NULL && *g != NULL; g++)
+			buf_printf(out, "Impersonate-Group: %s\r\n", *g);
+	}
+}
+
+static void
+wipe_buf(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+	buf_free(b);
+}
+
+static int
+get_creds(struct kube *k, struct auth_creds *cr, struct err *e)
+{
+	if (auth_get(k->auth, cr, e) < 0)
+		return -1;
+	if (auth_creds_need_tls(cr) && strncmp(k->base, "https://", 8) != 0)
+		return err_set(e, "refusing to send credentials over plain http to %s",
+		    k->cfg->server);
+	return 0;
+}
+
+int
+kube_raw_setup(struct kube *k, void *h, struct buf *lines, struct err *e)
+{
+	struct auth_creds cr;
+
+	if (get_creds(k, &cr, e) < 0)
+		return -1;
+	setup_tls(k, h, &cr);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, k->user_agent);
+	auth_lines(k, &cr, lines);
+	buf_printf(lines, "User-Agent: %s\r\n", k->user_agent);
+	return 0;
+}
+
+bool
+kube_reauth(struct kube *k)
+{
+	return auth_invalidate(k->auth);
+}
+
+const char *
+kube_base_url(const struct kube *k)
+{
+	return k->base;
+}
+
 /* Put everything on a fresh or reused easy handle; credentials are looked up now. */
 static int
 xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 {
-	const struct kcfg *cfg = k->cfg;
 	struct auth_creds cr;
+	struct buf lines = BUF_INIT;
 	CURL *h;
 
-	if (auth_get(k->auth, &cr, e) < 0)
+	if (get_creds(k, &cr, e) < 0)
 		return -1;
-	if (auth_creds_need_tls(&cr) && strncmp(k->base, "https://", 8) != 0)
-		return err_set(e, "refusing to send credentials over plain http to %s",
-		    cfg->server);
-
 	if (x->easy == NULL)
 		x->easy = curl_easy_init();
 	else
@@ -317,7 +427,6 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	x->url = make_url(k, x->path, x->query, x->req.dry_run);
 
 	curl_easy_setopt(h, CURLOPT_URL, x->url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
@@ -326,7 +435,6 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	curl_easy_setopt(h, CURLOPT_USERAGENT, k->user_agent);
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 	if (k->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, k->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
@@ -340,30 +448,7 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)x->req.body_len);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
 	}
-
-	/* TLS: the kubeconfig's CA (else the system's), client certificate, or insecure. */
-	if (cfg->ca_pem != NULL) {
-		struct curl_blob ca = { cfg->ca_pem, cfg->ca_len, CURL_BLOB_COPY };
-
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
-	}
-	if (cfg->insecure) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (cr.cert_pem != NULL && cr.key_pem != NULL) {
-		struct curl_blob cert = { (void *)cr.cert_pem, cr.cert_len, CURL_BLOB_COPY };
-		struct curl_blob key = { (void *)cr.key_pem, cr.key_len, CURL_BLOB_COPY };
-
-		curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
-		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
-		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
-	}
-	if (k->connect_to != NULL)
-		curl_easy_setopt(h, CURLOPT_CONNECT_TO, k->connect_to);
-	if (cfg->proxy_url != NULL)
-		curl_easy_setopt(h, CURLOPT_PROXY, cfg->proxy_url);
+	setup_tls(k, h, &cr);
 
 	x->headers = curl_slist_append(x->headers, "Accept: application/json");
 	if (x->ctype != NULL) {
@@ -372,28 +457,13 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 		x->headers = curl_slist_append(x->headers, ct);
 		free(ct);
 	}
-	if (cr.token != NULL) {
-		char *auth = xasprintf("Authorization: Bearer %s", cr.token);
-
-		x->headers = curl_slist_append(x->headers, auth);
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-	} else if (cr.username != NULL) {
-		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(h, CURLOPT_USERNAME, cr.username);
-		curl_easy_setopt(h, CURLOPT_PASSWORD, cr.password ? cr.password : "");
+	auth_lines(k, &cr, &lines);
+	for (char *line = lines.data, *end; line != NULL && *line != '\0'; line = end + 2) {
+		end = strstr(line, "\r\n");
+		*end = '\0';
+		x->headers = curl_slist_append(x->headers, line);
 	}
-	if (cfg->impersonate != NULL) {
-		char *hdr = xasprintf("Impersonate-User: %s", cfg->impersonate);
-
-		x->headers = curl_slist_append(x->headers, hdr);
-		free(hdr);
-		for (char **g = cfg->impersonate_groups; g != NULL && *g != NULL; g++) {
-			hdr = xasprintf("Impersonate-Group: %s", *g);
-			x->headers = curl_slist_append(x->headers, hdr);
-			free(hdr);
-		}
-	}
+	wipe_buf(&lines);
 	/* No "Expect: 100-continue" round trip for bodies. */
 	x->headers = curl_slist_append(x->headers, "Expect:");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);

@@ -124,6 +124,21 @@ void kube_batch_add(struct kube_batch *b, const struct kube_req *r,
 int kube_batch_run(struct kube_batch *b, struct err *e);
 void kube_batch_free(struct kube_batch *b);
 
+/*
+ * For raw connections that speak their own HTTP (exec over WebSocket):
+ * put TLS, proxy and client-certificate settings on `h' (a CURL *), and
+ * append the authentication header lines ("Name: value\r\n") to `lines'.
+ * The lines hold secrets: wipe and free them after sending.
+ */
+int kube_raw_setup(struct kube *k, void *h, struct buf *lines, struct err *e);
+/* The server's base URL as requests address it (no trailing slash). */
+const char *kube_base_url(const struct kube *k);
+/* After a 401: drop cached credentials; true when trying again can help. */
+bool kube_reauth(struct kube *k);
+
+/* Standard base64 (caller frees). */
+char *kube_base64(const void *p, size_t n);
+
 /* GET /version: the server's gitVersion (caller frees). */
 int kube_server_version(struct kube *k, char **git_version, struct err *e);
 
