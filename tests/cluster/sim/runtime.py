@@ -1,0 +1,688 @@
+"""Processes behind the simulated cluster: PostgreSQL 15, the hub pod's process, pod exec.
+
+The API server (tests/cluster/cluster) owns the Kubernetes objects; this module owns the
+real processes they stand for:
+
+- one PostgreSQL 15 server (run as the postgres user, 127.0.0.1 on a free port) with the
+  databases a Nublado hub sees: `nublado` owned by the unprivileged role nublado, plus
+  data of another role (`other`) that a wipe must never touch;
+- the hub pod's process, started per pod name: a real JupyterHub 3.0 (real_hub=True) or
+  a small stand-in that behaves like JupyterHub 5.x towards its database;
+- `exec` into a pod: the command runs in a private mount namespace where the pod's
+  chart files appear under /usr/local/etc/jupyterhub, with a pod-like environment that
+  does not carry the database password (as in the real hub pod).
+
+Layout under DIR:
+    pg/data, pg/run         PostgreSQL data directory and private socket directory
+    pod-files/              mounted read-only at /usr/local/etc/jupyterhub in every pod
+    pods/<pod>/             per-pod working directory (cookie secret, pid file, home/)
+    hub-admin-token         API token of the hub's "sim-admin" service (real hub only)
+Logs go to LOG_DIR: postgres.log, hub-<pod>.log, runtime.log. No secret is printed.
+"""
+
+import fcntl
+import http.client
+import os
+import pwd
+import random
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import termios
+import threading
+import time
+import urllib.parse
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ASSETS = os.path.join(HERE, "runtime")
+PG_BIN = "/usr/lib/postgresql/15/bin"
+PSQL = "/usr/bin/psql"
+PYTHON = "/usr/bin/python3"
+JUPYTERHUB = "/usr/bin/jupyterhub"
+POD_ETC = "/usr/local/etc/jupyterhub"
+PG_FALLBACK = "/var/tmp/kubectl-nublado-pg"
+POD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# Run argv with the pod's files bind-mounted (read-only) over /usr/local/etc/jupyterhub in
+# a private mount namespace: unshare -> sh -> exec argv, so the pid stays the same.
+_SANDBOX_SH = 'mount --bind -o ro "$0" ' + POD_ETC + ' && exec "$@"'
+
+SAMPLE_USERS = ["adari", "bbowen", "cmhernandez", "dpaley", "esanders", "fgarcia",
+                "gkimura", "hmorales", "ijohnson", "jnakamura"]
+
+
+def free_port(avoid=()):
+    """A TCP port on 127.0.0.1 that nothing listens on now (and not in `avoid`)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in avoid:
+            return port
+    raise RuntimeError("no free port found")
+
+
+def _traversable(path, uid, gids):
+    st = os.stat(path)
+    if st.st_uid == uid:
+        return bool(st.st_mode & stat.S_IXUSR)
+    if st.st_gid in gids:
+        return bool(st.st_mode & stat.S_IXGRP)
+    return bool(st.st_mode & stat.S_IXOTH)
+
+
+def _killpg(pid, sig):
+    try:
+        os.killpg(pid, sig)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _terminate(proc, sig=signal.SIGTERM, timeout=10.0, group=True):
+    """Signal proc (its whole group if group), wait, then SIGKILL the group."""
+    if proc.poll() is None:
+        if not group or not _killpg(proc.pid, sig):
+            try:
+                proc.send_signal(sig)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+    if proc.poll() is None:
+        if not _killpg(proc.pid, signal.SIGKILL):
+            proc.kill()
+        proc.wait(5)
+    _killpg(proc.pid, signal.SIGKILL)  # stragglers left in the group
+
+
+class Hub:
+    """The hub process of one pod. Not waited for at start: poll ready()."""
+
+    def __init__(self, pod_name, proc, port, log_path, kind):
+        self.pod_name = pod_name
+        self.proc = proc
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self.kind = kind  # "jupyterhub" or "standin"
+        self.started_at = time.monotonic()
+
+    @property
+    def pids(self):
+        return [self.proc.pid] if self.proc.poll() is None else []
+
+    @property
+    def returncode(self):
+        return self.proc.poll()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def ready(self, timeout=0.5):
+        """True when GET /hub/health answers 200."""
+        if self.proc.poll() is not None:
+            return False
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request("GET", "/hub/health")
+            return conn.getresponse().status == 200
+        except (OSError, http.client.HTTPException):
+            return False
+        finally:
+            conn.close()
+
+    def wait_ready(self, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ready():
+                return True
+            if self.proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return False
+
+    def stop(self, timeout=10.0):
+        _terminate(self.proc, signal.SIGTERM, timeout)
+
+
+class Runtime:
+    def __init__(self, dir, real_hub, seed, log_dir, namespace="nublado"):
+        self.dir = os.path.abspath(dir)
+        self.real_hub = bool(real_hub)
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.log_dir = os.path.abspath(log_dir)
+        self.namespace = namespace
+        os.makedirs(self.dir, exist_ok=True)
+        os.makedirs(self.log_dir, exist_ok=True)
+        self.pod_files_dir = os.path.join(self.dir, "pod-files")
+        self.pods_dir = os.path.join(self.dir, "pods")
+        self.admin_token_file = os.path.join(self.dir, "hub-admin-token")
+        self.db = None
+        self.pg_base = None
+        self._pg_external = False
+        self._pg = None
+        self._procs = []
+        self._hubs = []
+        self._ports = set()
+        self._secrets = []
+        self._lock = threading.Lock()
+        self._crypt_key = secrets.token_hex(32)
+        self._proxy_token = secrets.token_hex(32)
+        self._admin_token = secrets.token_hex(32)
+        self._service_ips = {
+            "hub": "10.96.%d.%d" % (self.rng.randrange(1, 250), self.rng.randrange(2, 250)),
+            "proxy_api": "10.96.%d.%d" % (self.rng.randrange(1, 250), self.rng.randrange(2, 250)),
+            "proxy_public": "10.96.%d.%d" % (self.rng.randrange(1, 250), self.rng.randrange(2, 250)),
+        }
+
+    # ------------------------------------------------------------------ logging
+    def _log(self, msg):
+        for s in self._secrets:
+            msg = msg.replace(s, "***")
+        with open(os.path.join(self.log_dir, "runtime.log"), "a") as f:
+            f.write(time.strftime("%H:%M:%S ") + msg + "\n")
+
+    def _scrub(self, text):
+        for s in self._secrets:
+            text = text.replace(s, "***")
+        return text
+
+    def _track(self, proc):
+        with self._lock:
+            self._procs = [p for p in self._procs if p.poll() is None]
+            self._procs.append(proc)
+        return proc
+
+    # ------------------------------------------------------------------ PostgreSQL
+    def _choose_pg_base(self):
+        pw = pwd.getpwnam("postgres")
+        gids = set(os.getgrouplist("postgres", pw.pw_gid))
+        # DIR is ours: let others traverse it (mkdtemp makes it 0700).
+        mode = os.stat(self.dir).st_mode
+        if not mode & stat.S_IXOTH:
+            os.chmod(self.dir, stat.S_IMODE(mode) | stat.S_IXOTH)
+        path, ok = "/", True
+        for part in self.dir.strip("/").split("/"):
+            path = os.path.join(path, part)
+            if not _traversable(path, pw.pw_uid, gids):
+                ok = False
+                break
+        if ok:
+            return os.path.join(self.dir, "pg"), False
+        # A parent of DIR is closed to postgres: keep the data elsewhere, say where.
+        os.makedirs(PG_FALLBACK, mode=0o711, exist_ok=True)
+        base = os.path.join(PG_FALLBACK, uuid.uuid4().hex[:12])
+        with open(os.path.join(self.dir, "pg.location"), "w") as f:
+            f.write(base + "\n")
+        return base, True
+
+    def _as_postgres(self, argv, **kw):
+        pw = pwd.getpwnam("postgres")
+        env = {"PATH": POD_PATH, "LC_ALL": "C.UTF-8", "HOME": self.pg_base}
+        return subprocess.Popen(argv, user=pw.pw_uid, group=pw.pw_gid, extra_groups=[],
+                                env=env, cwd=self.pg_base, stdin=subprocess.DEVNULL,
+                                start_new_session=True, **kw)
+
+    def _initdb(self, data, logf):
+        proc = self._track(self._as_postgres(
+            [os.path.join(PG_BIN, "initdb"), "-D", data, "-U", "postgres", "-E", "UTF8",
+             "--locale=C.UTF-8", "--no-sync", "--no-instructions",
+             "--auth-local=trust", "--auth-host=scram-sha-256"],
+            stdout=logf, stderr=subprocess.STDOUT))
+        if proc.wait() != 0:
+            raise RuntimeError(f"initdb failed (exit {proc.returncode}); see {logf.name}")
+
+    def _write_pg_conf(self, data, run, port):
+        with open(os.path.join(data, "postgresql.conf"), "a") as f:
+            f.write(f"""
+# --- kubectl-nublado test cluster ---
+listen_addresses = '127.0.0.1'
+port = {port}
+unix_socket_directories = '{run}'
+unix_socket_permissions = 0700
+max_connections = 100
+shared_buffers = 32MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+wal_level = minimal
+max_wal_senders = 0
+password_encryption = 'scram-sha-256'
+logging_collector = off
+log_destination = 'stderr'
+log_line_prefix = '%m [%p] %q%u@%d '
+timezone = 'UTC'
+""")
+        with open(os.path.join(data, "pg_hba.conf"), "w") as f:
+            f.write("# TYPE  DATABASE  USER      ADDRESS        METHOD\n"
+                    "local   all       postgres                 trust\n"
+                    "host    all       all       127.0.0.1/32   scram-sha-256\n")
+
+    def _wait_pg_ready(self, proc, data, timeout=15.0):
+        pidfile = os.path.join(data, "postmaster.pid")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                return False
+            try:
+                with open(pidfile) as f:
+                    lines = f.read().split("\n")
+                if len(lines) > 7 and lines[7].strip() == "ready":
+                    return True
+            except FileNotFoundError:
+                pass
+            time.sleep(0.01)
+        raise RuntimeError("PostgreSQL did not become ready in time")
+
+    def admin_psql(self, sql, dbname="postgres", check=True):
+        """Run SQL as the superuser over the private socket; returns stdout (text)."""
+        res = subprocess.run(
+            [PSQL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", self.db["socket_dir"],
+             "-p", str(self.db["port"]), "-U", "postgres", "-d", dbname, "-f", "-"],
+            input=sql, capture_output=True, text=True, env={"PATH": POD_PATH, "PGAPPNAME": "sim-runtime"})
+        if check and res.returncode != 0:
+            raise RuntimeError(f"psql failed (exit {res.returncode}): {self._scrub(res.stderr.strip())}")
+        return res.stdout
+
+    def start_db(self):
+        """Start PostgreSQL 15 and create roles and data; returns the connection facts."""
+        t0 = time.monotonic()
+        pw = pwd.getpwnam("postgres")
+        self.pg_base, self._pg_external = self._choose_pg_base()
+        os.makedirs(self.pg_base, exist_ok=True)
+        os.chown(self.pg_base, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.pg_base, 0o700)
+        data = os.path.join(self.pg_base, "data")
+        run = os.path.join(self.pg_base, "run")
+        os.makedirs(run, exist_ok=True)
+        os.chown(run, pw.pw_uid, pw.pw_gid)
+        os.chmod(run, 0o700)
+        logf = open(os.path.join(self.log_dir, "postgres.log"), "ab", buffering=0)
+        self._initdb(data, logf)
+        t_init = time.monotonic()
+        for attempt in range(5):
+            port = free_port(self._ports)
+            self._ports.add(port)
+            if attempt:
+                with open(os.path.join(data, "postgresql.conf")) as f:
+                    conf = f.read().split("\n# --- kubectl-nublado test cluster ---")[0]
+                with open(os.path.join(data, "postgresql.conf"), "w") as f:
+                    f.write(conf)
+            self._write_pg_conf(data, run, port)
+            proc = self._track(self._as_postgres(
+                [os.path.join(PG_BIN, "postgres"), "-D", data],
+                stdout=logf, stderr=subprocess.STDOUT))
+            if self._wait_pg_ready(proc, data):
+                break
+            proc.wait()
+            self._log(f"postgres exited with {proc.returncode} on port {port}; retrying")
+        else:
+            raise RuntimeError("PostgreSQL failed to start; see postgres.log")
+        logf.close()
+        self._pg = proc
+        t_up = time.monotonic()
+
+        admin_pw = secrets.token_urlsafe(18)
+        nublado_pw = secrets.token_urlsafe(18)
+        other_pw = secrets.token_urlsafe(18)
+        self._secrets += [admin_pw, nublado_pw, other_pw]
+        self.db = {
+            "port": port,
+            "host": "127.0.0.1",
+            "socket_dir": run,
+            "data_dir": data,
+            "password": nublado_pw,
+            "url": f"postgresql://nublado:{nublado_pw}@127.0.0.1:{port}/nublado",
+            "url_nopw": f"postgresql://nublado@127.0.0.1:{port}/nublado",
+            "admin_password": admin_pw,
+            "admin_url": f"postgresql://postgres:{admin_pw}@127.0.0.1:{port}/postgres",
+            "other_password": other_pw,
+            "other_url": f"postgresql://other:{other_pw}@127.0.0.1:{port}/otherdb",
+            "pid": proc.pid,
+        }
+        script = f"""
+ALTER ROLE postgres PASSWORD '{admin_pw}';
+CREATE ROLE nublado LOGIN PASSWORD '{nublado_pw}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+CREATE ROLE other LOGIN PASSWORD '{other_pw}' NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+CREATE DATABASE nublado OWNER nublado;
+CREATE DATABASE otherdb OWNER other;
+\\connect otherdb
+SET ROLE other;
+CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL, created timestamptz NOT NULL DEFAULT now());
+INSERT INTO notes (body) SELECT 'note ' || g FROM generate_series(1, 5) AS g;
+RESET ROLE;
+\\connect nublado
+CREATE SCHEMA other AUTHORIZATION other;
+SET ROLE other;
+CREATE TABLE other.keep (id serial PRIMARY KEY, label text NOT NULL);
+INSERT INTO other.keep (label) VALUES ('alpha'), ('beta'), ('gamma');
+GRANT USAGE ON SCHEMA other TO nublado;
+GRANT SELECT ON other.keep TO nublado;
+RESET ROLE;
+"""
+        if not self.real_hub:
+            with open(os.path.join(ASSETS, "jupyterhub5.sql")) as f:
+                schema = f.read()
+            script += "SET ROLE nublado;\n" + schema + "\n" + self._sample_rows_sql() + "RESET ROLE;\n"
+        self.admin_psql(script)
+        t_end = time.monotonic()
+        self._log(f"start_db: port {port}, initdb {t_init - t0:.2f}s, start {t_up - t_init:.2f}s, "
+                  f"setup {t_end - t_up:.2f}s, total {t_end - t0:.2f}s")
+        self.timings = {"initdb": t_init - t0, "pg_start": t_up - t_init, "setup": t_end - t_up,
+                        "start_db": t_end - t0}
+        return dict(self.db)
+
+    def _sample_rows_sql(self):
+        """Some JupyterHub 5.x rows: roles, users with spawners, one running server, a token."""
+        users = self.rng.sample(SAMPLE_USERS, 3)
+        out = ["INSERT INTO oauth_clients (identifier, description, secret, redirect_uri, allowed_scopes) "
+               f"VALUES ('jupyterhub', 'JupyterHub', '{uuid.UUID(int=self.rng.getrandbits(128)).hex}', "
+               "'/nb/hub/oauth_callback', '[]');"]
+        for name, desc, scopes in [
+                ("admin", "Elevated privileges (can do anything)", '["admin-ui", "admin:users", "admin:servers"]'),
+                ("user", "Standard user privileges", '["self"]'),
+                ("server", "Post activity only", '["users:activity!user", "access:servers!user"]'),
+                ("token", "Token with same permissions as its owner", '["inherit"]')]:
+            out.append("INSERT INTO roles (name, description, scopes, managed_by_auth) "
+                       f"VALUES ('{name}', '{desc}', '{scopes}', false);")
+        out.append("INSERT INTO groups (name, properties) VALUES ('g_users', '{}');")
+        for i, name in enumerate(users):
+            cookie = uuid.UUID(int=self.rng.getrandbits(128)).hex
+            out.append(
+                "INSERT INTO users (name, admin, created, last_activity, cookie_id, state) "
+                f"VALUES ('{name}', false, now() - interval '{10 + i} days', now() - interval '{i} hours', "
+                f"'{cookie}', '{{}}');")
+            out.append("INSERT INTO user_role_map (user_id, role_id, managed_by_auth) SELECT u.id, r.id, false "
+                       f"FROM users u, roles r WHERE u.name = '{name}' AND r.name = 'user';")
+            out.append("INSERT INTO user_group_map (user_id, group_id) SELECT u.id, g.id "
+                       f"FROM users u, groups g WHERE u.name = '{name}' AND g.name = 'g_users';")
+            out.append("INSERT INTO oauth_clients (identifier, description, secret, redirect_uri, allowed_scopes) "
+                       f"VALUES ('jupyterhub-user-{name}', 'Server at /nb/user/{name}/', "
+                       f"'{uuid.UUID(int=self.rng.getrandbits(128)).hex}', '/nb/user/{name}/oauth_callback', "
+                       f"'[\"access:servers!server={name}/\"]');")
+            server = "NULL"
+            if i == 0:
+                out.append("INSERT INTO servers (proto, ip, port, base_url, cookie_name) VALUES "
+                           f"('http', 'lab.nublado-{name}', 8888, '/nb/user/{name}/', 'jupyterhub-user-{name}');")
+                server = "currval('servers_id_seq')"
+            out.append(
+                "INSERT INTO spawners (user_id, server_id, state, name, started, last_activity, user_options, "
+                f"oauth_client_id) SELECT id, {server}, '{{}}', '', "
+                f"{'now() - interval ' + chr(39) + '1 hour' + chr(39) if i == 0 else 'NULL'}, last_activity, "
+                f"'{{\"image_list\": \"lighthouse.ceres/library/sketchbook:latest\"}}', 'jupyterhub-user-{name}' "
+                f"FROM users WHERE name = '{name}';")
+        hashed = "sha512:1:%s:%s" % (self.rng.getrandbits(64).to_bytes(8, "big").hex(),
+                                    self.rng.getrandbits(512).to_bytes(64, "big").hex())
+        out.append(
+            "INSERT INTO api_tokens (user_id, hashed, prefix, client_id, created, last_activity, note, scopes) "
+            f"SELECT id, '{hashed}', '{hashed[-4:]}', 'jupyterhub', now() - interval '1 day', now(), "
+            f"'Requested via api', '[\"inherit\"]' FROM users WHERE name = '{users[0]}';")
+        return "\n".join(out) + "\n"
+
+    # ------------------------------------------------------------------ pod files
+    def pod_files(self, url=None, secret_url=None, password=None):
+        """{relative path: text} of the tree mounted at /usr/local/etc/jupyterhub.
+
+        existing-secret/ is Secret nublado-secret, secret/ is Z2JH's Secret hub; both
+        values.yaml carry hub.db.url (existing-secret wins). The hub Secret's
+        hub.db.password is a placeholder ("true"), the real one is in existing-secret.
+        """
+        if self.db is None:
+            raise RuntimeError("start_db() first")
+        url = url or self.db["url_nopw"]
+        secret_url = secret_url or url
+        password = self.db["password"] if password is None else password
+        existing_values = f"""\
+hub:
+  baseUrl: /nb/
+  db:
+    type: postgres
+    url: {url}
+"""
+        secret_values = f"""\
+Chart:
+  Name: jupyterhub
+  Version: 4.3.5
+Release:
+  Name: nublado
+  Namespace: {self.namespace}
+  Service: Helm
+cull:
+  enabled: true
+  every: 300
+  timeout: 2592000
+hub:
+  authenticatePrometheus: false
+  baseUrl: /nb/
+  config:
+    JupyterHub:
+      authenticator_class: nublado.auth.GafaelfawrAuthenticator
+      spawner_class: nublado.spawner.RSPRestSpawner
+  db:
+    type: postgres
+    upgrade: true
+    url: {secret_url}
+  existingSecret: nublado-secret
+  loadRoles:
+    server:
+      scopes:
+        - inherit
+  networkPolicy:
+    enabled: false
+proxy:
+  service:
+    type: ClusterIP
+scheduling:
+  userScheduler:
+    enabled: false
+singleuser:
+  cloudMetadata:
+    blockWithIptables: false
+"""
+        with open(os.path.join(ASSETS, "z2jh.py")) as f:
+            z2jh = f.read()
+        with open(os.path.join(ASSETS, "jupyterhub_config.py")) as f:
+            config = f.read()
+        return {
+            "existing-secret/hub.db.password": password,
+            "existing-secret/values.yaml": existing_values,
+            "secret/hub.db.password": "true",
+            "secret/values.yaml": secret_values,
+            "z2jh.py": z2jh,
+            "jupyterhub_config.py": config,
+        }
+
+    def write_pod_files(self, url=None, secret_url=None, password=None):
+        """Write the hub pod's private files (see pod_files); safe to call again."""
+        files = self.pod_files(url, secret_url, password)
+        os.makedirs(POD_ETC, exist_ok=True)  # the mount point on the host (stays empty)
+        os.makedirs(self.pod_files_dir, exist_ok=True)
+        os.chmod(self.pod_files_dir, 0o755)
+        for rel, text in files.items():
+            path = os.path.join(self.pod_files_dir, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = path + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        fd = os.open(self.admin_token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self._admin_token)
+
+    # ------------------------------------------------------------------ pods
+    def pod_dir(self, pod_name):
+        d = os.path.join(self.pods_dir, pod_name)
+        os.makedirs(os.path.join(d, "home"), exist_ok=True)
+        return d
+
+    def pod_env(self, pod_name):
+        """The hub container's environment as kubelet would set it (no DB password)."""
+        ips = self._service_ips
+        return {
+            "PATH": POD_PATH,
+            "HOSTNAME": pod_name,
+            "HOME": os.path.join(self.pod_dir(pod_name), "home"),
+            "LANG": "C.UTF-8",
+            "PYTHONUNBUFFERED": "1",
+            "HELM_RELEASE_NAME": "nublado",
+            "POD_NAMESPACE": self.namespace,
+            "CONFIGPROXY_AUTH_TOKEN": self._proxy_token,
+            "JUPYTERHUB_CRYPT_KEY": self._crypt_key,
+            "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+            "KUBERNETES_SERVICE_PORT": "443",
+            "KUBERNETES_SERVICE_PORT_HTTPS": "443",
+            "KUBERNETES_PORT": "tcp://10.96.0.1:443",
+            "HUB_SERVICE_HOST": ips["hub"],
+            "HUB_SERVICE_PORT": "8081",
+            "HUB_PORT": f"tcp://{ips['hub']}:8081",
+            "PROXY_API_SERVICE_HOST": ips["proxy_api"],
+            "PROXY_API_SERVICE_PORT": "8001",
+            "PROXY_PUBLIC_SERVICE_HOST": ips["proxy_public"],
+            "PROXY_PUBLIC_SERVICE_PORT": "80",
+        }
+
+    def _sandbox(self, argv):
+        return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", _SANDBOX_SH,
+                self.pod_files_dir] + list(argv)
+
+    def start_hub(self, pod_name):
+        """Start the hub process of pod_name on a fresh port; does not wait (see Hub.ready)."""
+        if not os.path.exists(os.path.join(self.pod_files_dir, "existing-secret", "values.yaml")):
+            self.write_pod_files()
+        pod_dir = self.pod_dir(pod_name)
+        with self._lock:
+            port = free_port(self._ports)
+            self._ports.add(port)
+        env = self.pod_env(pod_name)
+        env["NUBLADO_SIM_POD_DIR"] = pod_dir
+        env["NUBLADO_SIM_HUB_PORT"] = str(port)
+        if self.real_hub:
+            with self._lock:
+                public = free_port(self._ports)
+                self._ports.add(public)
+            env["NUBLADO_SIM_PUBLIC_PORT"] = str(public)
+            env["NUBLADO_SIM_ADMIN_TOKEN_FILE"] = self.admin_token_file
+            argv = [JUPYTERHUB, "--config", POD_ETC + "/jupyterhub_config.py"]
+            kind = "jupyterhub"
+        else:
+            argv = [PYTHON, os.path.join(ASSETS, "standin_hub.py"), "--port", str(port)]
+            kind = "standin"
+        log_path = os.path.join(self.log_dir, f"hub-{pod_name}.log")
+        with open(log_path, "ab", buffering=0) as logf:
+            logf.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {kind} hub for pod "
+                       f"{pod_name} on port {port}\n".encode())
+            proc = self._track(subprocess.Popen(
+                self._sandbox(argv), stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                env=env, cwd=pod_dir, start_new_session=True))
+        hub = Hub(pod_name, proc, port, log_path, kind)
+        with self._lock:
+            self._hubs = [h for h in self._hubs if h.alive()] + [hub]
+        self._log(f"start_hub: pod {pod_name} {kind} pid {proc.pid} port {port}")
+        return hub
+
+    def exec(self, pod_name, argv, tty, env=None):
+        """Run argv in pod_name's sandbox; returns the Popen (bytes, unbuffered).
+
+        tty=False: stdin/stdout/stderr are pipes. tty=True: all three are the slave of
+        a new pty, p.pty_master is the master fd (caller owns it, 80x24 at start), and
+        the command gets it as controlling terminal in a new session (TERM=xterm).
+        """
+        if not argv:
+            raise ValueError("empty command")
+        penv = self.pod_env(pod_name)
+        cwd = penv["HOME"]
+        if tty:
+            penv["TERM"] = "xterm"
+        if env:
+            penv.update(env)
+        if tty:
+            master, slave = os.openpty()
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+            try:
+                # setsid -c: new session with the pty as controlling terminal; no fork,
+                # since the child is not a group leader (no start_new_session here).
+                proc = subprocess.Popen(self._sandbox(["setsid", "-c"] + list(argv)),
+                                        stdin=slave, stdout=slave, stderr=slave, env=penv, cwd=cwd)
+            except BaseException:
+                os.close(master)
+                raise
+            finally:
+                os.close(slave)
+            proc.pty_master = master
+        else:
+            proc = subprocess.Popen(self._sandbox(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, bufsize=0, env=penv, cwd=cwd,
+                                    start_new_session=True)
+            proc.pty_master = None
+        return self._track(proc)
+
+    # ------------------------------------------------------------------ users
+    def seed_users(self, usernames, timeout=30.0):
+        """Create hub users: REST API of the running real hub, or rows for the stand-in."""
+        usernames = list(usernames)
+        if not usernames:
+            return
+        if self.real_hub:
+            deadline = time.monotonic() + timeout
+            while True:
+                hubs = [h for h in self._hubs if h.alive()]
+                ready = [h for h in hubs if h.ready()]
+                if ready:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError("no running hub to seed users through")
+                time.sleep(0.1)
+            hub = ready[-1]
+            for name in usernames:
+                conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=10)
+                try:
+                    conn.request("POST", "/hub/api/users/" + urllib.parse.quote(name, safe=""), body=b"",
+                                 headers={"Authorization": "token " + self._admin_token})
+                    resp = conn.getresponse()
+                    body = resp.read()
+                finally:
+                    conn.close()
+                if resp.status not in (201, 409):
+                    raise RuntimeError(f"hub refused user {name!r}: {resp.status} {body[:200]!r}")
+            return
+        sql = []
+        for name in usernames:
+            lit = "'" + name.replace("'", "''") + "'"
+            sql.append(
+                "INSERT INTO users (name, admin, created, cookie_id, state) "
+                f"VALUES ({lit}, false, now(), '{uuid.uuid4().hex}', '{{}}') ON CONFLICT (name) DO NOTHING;\n"
+                "INSERT INTO user_role_map (user_id, role_id, managed_by_auth) SELECT u.id, r.id, false "
+                f"FROM users u, roles r WHERE u.name = {lit} AND r.name = 'user' ON CONFLICT DO NOTHING;\n")
+        self.admin_psql("SET ROLE nublado;\n" + "".join(sql), dbname="nublado")
+
+    # ------------------------------------------------------------------ lifecycle
+    def pids(self):
+        """Pids of every process started here that is still running (each leads its group)."""
+        with self._lock:
+            return [p.pid for p in self._procs if p.poll() is None]
+
+    def stop(self):
+        """Stop hubs, exec'd commands and PostgreSQL; leave no process behind."""
+        for hub in list(self._hubs):
+            hub.stop()
+        with self._lock:
+            procs = list(self._procs)
+        for p in procs:
+            if p is not self._pg and p.poll() is None:
+                _terminate(p, signal.SIGKILL, 5)
+        if self._pg is not None:
+            # SIGINT to the postmaster alone = pg_ctl stop -m fast
+            _terminate(self._pg, signal.SIGINT, 15, group=False)
+            self._log(f"postgres stopped (exit {self._pg.returncode})")
+        if self._pg_external and self.pg_base and os.path.isdir(self.pg_base):
+            shutil.rmtree(self.pg_base, ignore_errors=True)
