@@ -1,0 +1,43 @@
+/* e2e.h: running the plugin binary against the test cluster from criterion tests */
+#ifndef NUB_E2E_H
+#define NUB_E2E_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The harness (tests/e2e/run) starts the test cluster and sets:
+ *   NUB_BIN   the kubectl-nublado binary under test (plain or sanitizer build)
+ *   SIM_DIR   the cluster's directory (kubeconfig, env, phalanx/, log/)
+ * and everything DIR/env exports (KUBECONFIG, SIM_DB_URL, ...).
+ */
+struct run {
+	int status;		/* exit code, or 128+signal */
+	char *out;		/* stdout, NUL-terminated */
+	size_t out_len;
+	char *err;		/* stderr, NUL-terminated */
+	size_t err_len;
+};
+
+/* $SIM_DIR/<rel>, as a static buffer that lasts until the next call. */
+const char *sim_path(const char *rel);
+/* getenv that fails the test when unset. */
+const char *need_env(const char *name);
+
+/*
+ * Run argv (NULL-terminated) with `input' (may be NULL) on stdin and
+ * wait, at most timeout_s seconds (then kill and fail the test).
+ */
+void run_argv(struct run *r, char *const argv[], const char *input, int timeout_s);
+/* Run $NUB_BIN with the given arguments (NULL-terminated varargs). */
+void run_nub(struct run *r, const char *arg, ...) __attribute__((sentinel));
+/* Run a shell command line (sh -c). */
+void run_sh(struct run *r, const char *cmdline);
+void run_free(struct run *r);
+
+/* The cluster's objects as JSON text (`cluster state DIR`), caller frees. */
+char *sim_state(void);
+/* Apply a fault spec to the running cluster (`cluster faults DIR SPEC`). */
+void sim_faults(const char *spec);
+
+#endif
