@@ -1,0 +1,490 @@
+/* kubeconfig-yaml.c: read kubeconfig YAML with libfyaml, every error located as file:line:col */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/buf.h"
+#include "../util/xalloc.h"
+#include "kubeconfig-yaml.h"
+
+int
+ky_read_file(const char *path, size_t cap, char **data, size_t *len)
+{
+	struct stat st;
+	struct buf b = BUF_INIT;
+	char chunk[8192];
+	ssize_t n;
+	int fd, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		errno = EISDIR;
+		return -1;
+	}
+	for (;;) {
+		n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			saved = errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > cap) {
+			saved = EFBIG;
+			goto fail;
+		}
+		buf_append(&b, chunk, (size_t)n);
+	}
+	close(fd);
+	*len = b.len;
+	*data = buf_detach(&b);
+	return 0;
+fail:
+	close(fd);
+	buf_free(&b);
+	errno = saved;
+	return -1;
+}
+
+char *
+ky_resolve_path(const char *dir, const char *path)
+{
+	if (path == NULL)
+		return NULL;
+	if (path[0] == '/' || dir == NULL || dir[0] == '\0')
+		return xstrdup(path);
+	if (strcmp(dir, "/") == 0)
+		return xasprintf("/%s", path);
+	return xasprintf("%s/%s", dir, path);
+}
+
+/* The absolute directory holding `path' (client-go: filepath.Dir(filepath.Abs(path))). */
+static char *
+dir_of(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *abs, *slash;
+
+	if (path[0] == '/')
+		abs = xstrdup(path);
+	else if (getcwd(cwd, sizeof cwd) != NULL)
+		abs = ky_resolve_path(cwd, path);
+	else
+		abs = xasprintf("./%s", path);
+	slash = strrchr(abs, '/');
+	if (slash == abs)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return abs;
+}
+
+static void
+diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+	/* Errors are collected and reported with the file name; nothing goes to stderr. */
+	(void)diag;
+	(void)user;
+	(void)buf;
+	(void)len;
+}
+
+/* Only blank lines, comments and document markers: an empty kubeconfig. */
+static bool
+yaml_blank(const char *s)
+{
+	while (*s != '\0') {
+		while (*s == ' ' || *s == '\t' || *s == '\r')
+			s++;
+		if (*s == '#' || strncmp(s, "---", 3) == 0 || strncmp(s, "...", 3) == 0)
+			s += strcspn(s, "\n");
+		else if (*s != '\n' && *s != '\0')
+			return false;
+		if (*s == '\n')
+			s++;
+	}
+	return true;
+}
+
+static int
+parse(struct ky_file *f, struct err *e)
+{
+	struct fy_diag_cfg dc;
+	struct fy_diag *diag;
+	struct fy_diag_error *de, *first = NULL;
+	struct fy_parse_cfg pc;
+	void *it = NULL;
+	int rc = 0;
+
+	fy_diag_cfg_default(&dc);
+	dc.fp = NULL;
+	dc.output_fn = diag_discard;
+	dc.colorize = false;
+	diag = fy_diag_create(&dc);
+	if (diag == NULL)
+		return err_set(e, "%s: cannot set up the YAML parser", f->path);
+	fy_diag_set_collect_errors(diag, true);
+
+	memset(&pc, 0, sizeof pc);
+	pc.flags = FYPCF_QUIET | FYPCF_JSON_NONE;
+	pc.diag = diag;
+	/* Aliases stay unresolved: they are followed one at a time, so an alias bomb costs nothing. */
+	f->doc = fy_document_build_from_string(&pc, f->text, f->len);
+
+	while ((de = fy_diag_errors_iterate(diag, &it)) != NULL) {
+		if (de->type >= FYET_ERROR) {
+			first = de;
+			break;
+		}
+	}
+	if (f->doc == NULL || first != NULL) {
+		if (first != NULL && first->line > 0)
+			rc = err_set(e, "%s:%d:%d: invalid YAML: %s", f->path,
+			    first->line, first->column, first->msg);
+		else if (first != NULL)
+			rc = err_set(e, "%s: invalid YAML: %s", f->path, first->msg);
+		else if (!yaml_blank(f->text))
+			rc = err_set(e, "%s: invalid YAML", f->path);
+	}
+	fy_diag_destroy(diag);
+	if (rc < 0)
+		return rc;
+	f->root = f->doc != NULL ? fy_document_root(f->doc) : NULL;
+	if (f->root != NULL && ky_is_null(f->root))
+		f->root = NULL;
+	if (f->root != NULL) {
+		f->root = ky_deref(f->root);
+		if (f->root == NULL || fy_node_get_type(f->root) != FYNT_MAPPING)
+			return ky_err(e, f, fy_document_root(f->doc),
+			    "expected a mapping at the top level, found %s",
+			    ky_kind(f->root));
+	}
+	return 0;
+}
+
+int
+ky_load(const char *path, bool must_exist, struct ky_file **out, struct err *e)
+{
+	struct ky_file *f;
+	char *text;
+	size_t len;
+
+	*out = NULL;
+	if (ky_read_file(path, KY_MAX_FILE, &text, &len) < 0) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		if (errno == EFBIG)
+			return err_set(e, "kubeconfig '%s' is larger than %d MiB",
+			    path, KY_MAX_FILE >> 20);
+		return err_set(e, "cannot read kubeconfig '%s': %s", path,
+		    strerror(errno));
+	}
+	if (memchr(text, '\0', len) != NULL) {
+		free(text);
+		return err_set(e, "%s: invalid YAML: the file contains NUL bytes", path);
+	}
+	f = xcalloc(1, sizeof *f);
+	f->path = xstrdup(path);
+	f->dir = dir_of(path);
+	f->text = text;
+	f->len = len;
+	if (parse(f, e) < 0) {
+		ky_free(f);
+		return -1;
+	}
+	*out = f;
+	return 1;
+}
+
+void
+ky_free(struct ky_file *f)
+{
+	if (f == NULL)
+		return;
+	if (f->doc != NULL)
+		fy_document_destroy(f->doc);
+	free(f->path);
+	free(f->dir);
+	free(f->text);
+	free(f);
+}
+
+struct fy_node *
+ky_deref(struct fy_node *n)
+{
+	if (n != NULL && fy_node_is_alias(n))
+		return fy_node_resolve_alias(n);
+	return n;
+}
+
+bool
+ky_is_null(struct fy_node *n)
+{
+	const char *s;
+	size_t len;
+
+	if (n == NULL)
+		return true;
+	if (fy_node_get_type(n) != FYNT_SCALAR || fy_node_get_style(n) != FYNS_PLAIN)
+		return false;
+	s = fy_node_get_scalar(n, &len);
+	if (s == NULL || len == 0)
+		return true;
+	return (len == 1 && s[0] == '~') ||
+	    (len == 4 && (memcmp(s, "null", 4) == 0 || memcmp(s, "Null", 4) == 0 ||
+	    memcmp(s, "NULL", 4) == 0));
+}
+
+const char *
+ky_kind(struct fy_node *n)
+{
+	if (n == NULL)
+		return "nothing";
+	switch (fy_node_get_type(n)) {
+	case FYNT_MAPPING:
+		return "a mapping";
+	case FYNT_SEQUENCE:
+		return "a list";
+	default:
+		return ky_is_null(n) ? "null" : "a string";
+	}
+}
+
+/* Where a node starts: its own token for a scalar, else its first scalar inside. */
+static bool
+node_pos(struct fy_node *n, int depth, int *line, int *col)
+{
+	struct fy_token *t;
+	const struct fy_mark *m;
+	struct fy_node_pair *p;
+	struct fy_node *c;
+	void *it = NULL;
+
+	if (n == NULL || depth > 16)
+		return false;
+	switch (fy_node_get_type(n)) {
+	case FYNT_SCALAR:
+		t = fy_node_get_scalar_token(n);
+		if (t == NULL || (m = fy_token_start_mark(t)) == NULL)
+			return false;
+		*line = m->line + 1;
+		*col = m->column + 1;
+		return true;
+	case FYNT_MAPPING:
+		p = fy_node_mapping_iterate(n, &it);
+		return p != NULL && node_pos(fy_node_pair_key(p), depth + 1, line, col);
+	case FYNT_SEQUENCE:
+		c = fy_node_sequence_iterate(n, &it);
+		return node_pos(c, depth + 1, line, col);
+	}
+	return false;
+}
+
+int
+ky_err(struct err *e, const struct ky_file *f, struct fy_node *at, const char *fmt, ...)
+{
+	char msg[sizeof e->msg];
+	va_list ap;
+	int line, col;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (node_pos(at, 0, &line, &col))
+		return err_set(e, "%s:%d:%d: %s", f->path, line, col, msg);
+	return err_set(e, "%s: %s", f->path, msg);
+}
+
+/* "where.key", or just "key" at the top level, for printf's "%s%s%s" */
+#define FIELD(where, key)	(where), ((where)[0] != '\0' ? "." : ""), (key)
+
+/* Find key in map: 1 found (value may be a null), 0 absent, -1 bad alias. */
+static int
+lookup(const struct ky_file *f, struct fy_node *map, const char *where,
+    const char *key, struct fy_node **val, struct fy_node **keyp, struct err *e)
+{
+	struct fy_node_pair *p;
+	struct fy_node *k, *v;
+	void *it = NULL;
+	const char *s;
+	size_t len, klen = strlen(key);
+
+	*val = NULL;
+	if (keyp != NULL)
+		*keyp = NULL;
+	if (map == NULL)
+		return 0;
+	while ((p = fy_node_mapping_iterate(map, &it)) != NULL) {
+		k = ky_deref(fy_node_pair_key(p));
+		if (k == NULL || fy_node_get_type(k) != FYNT_SCALAR)
+			continue;
+		s = fy_node_get_scalar(k, &len);
+		if (s == NULL || len != klen || memcmp(s, key, len) != 0)
+			continue;
+		if (keyp != NULL)
+			*keyp = fy_node_pair_key(p);
+		v = fy_node_pair_value(p);
+		if (v != NULL && fy_node_is_alias(v)) {
+			*val = ky_deref(v);
+			if (*val == NULL)
+				return ky_err(e, f, v, "%s%s%s: undefined alias '%s'",
+				    FIELD(where, key), fy_node_get_scalar0(v));
+		} else {
+			*val = v;
+		}
+		if (ky_is_null(*val))
+			*val = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+int
+ky_str(const struct ky_file *f, struct fy_node *map, const char *where,
+    const char *key, char **out, struct fy_node **keyp, struct err *e)
+{
+	struct fy_node *v, *k;
+	const char *s;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	rc = lookup(f, map, where, key, &v, &k, e);
+	if (keyp != NULL)
+		*keyp = k;
+	if (rc <= 0 || v == NULL)
+		return rc;
+	if (fy_node_get_type(v) != FYNT_SCALAR)
+		return ky_err(e, f, k, "%s%s%s: expected a string, found %s",
+		    FIELD(where, key), ky_kind(v));
+	s = fy_node_get_scalar(v, &len);
+	/* client-go treats an empty string as "not set" everywhere it matters here. */
+	if (s != NULL && len > 0)
+		*out = xstrndup(s, len);
+	return 0;
+}
+
+int
+ky_bool(const struct ky_file *f, struct fy_node *map, const char *where,
+    const char *key, bool *out, struct fy_node **keyp, struct err *e)
+{
+	static const char *const yes[] = { "true", "True", "TRUE", NULL };
+	static const char *const no[] = { "false", "False", "FALSE", NULL };
+	struct fy_node *v, *k;
+	const char *s;
+	size_t len = 0, i;
+	int rc;
+
+	*out = false;
+	rc = lookup(f, map, where, key, &v, &k, e);
+	if (keyp != NULL)
+		*keyp = k;
+	if (rc <= 0 || v == NULL)
+		return rc;
+	if (fy_node_get_type(v) == FYNT_SCALAR) {
+		s = fy_node_get_scalar(v, &len);
+		for (i = 0; s != NULL && yes[i] != NULL; i++) {
+			if (strlen(yes[i]) == len && memcmp(s, yes[i], len) == 0) {
+				*out = true;
+				return 0;
+			}
+			if (strlen(no[i]) == len && memcmp(s, no[i], len) == 0)
+				return 0;
+		}
+		return ky_err(e, f, k, "%s%s%s: expected true or false, found '%.*s'",
+		    FIELD(where, key), (int)(len > 40 ? 40 : len), s != NULL ? s : "");
+	}
+	return ky_err(e, f, k, "%s%s%s: expected true or false, found %s",
+	    FIELD(where, key), ky_kind(v));
+}
+
+struct fy_node *
+ky_seq_item(struct fy_node *seq, void **iter)
+{
+	return fy_node_sequence_iterate(seq, iter);
+}
+
+int
+ky_strv(const struct ky_file *f, struct fy_node *map, const char *where,
+    const char *key, char ***out, struct fy_node **keyp, struct err *e)
+{
+	struct fy_node *v, *k, *item, *raw;
+	char **strv = NULL, *copy;
+	void *it = NULL;
+	const char *s;
+	size_t len;
+	int rc, i = 0;
+
+	*out = NULL;
+	rc = lookup(f, map, where, key, &v, &k, e);
+	if (keyp != NULL)
+		*keyp = k;
+	if (rc <= 0 || v == NULL)
+		return rc;
+	if (fy_node_get_type(v) != FYNT_SEQUENCE)
+		return ky_err(e, f, k, "%s%s%s: expected a list of strings, found %s",
+		    FIELD(where, key), ky_kind(v));
+	while ((raw = ky_seq_item(v, &it)) != NULL) {
+		item = ky_deref(raw);
+		if (item == NULL || fy_node_get_type(item) != FYNT_SCALAR) {
+			strv_free(strv);
+			return ky_err(e, f, item != NULL ? raw : k,
+			    "%s%s%s[%d]: expected a string, found %s",
+			    FIELD(where, key), i, ky_kind(item));
+		}
+		s = fy_node_get_scalar(item, &len);
+		copy = xstrndup(s != NULL ? s : "", s != NULL ? len : 0);
+		strv = strv_push(strv, copy);
+		free(copy);
+		i++;
+	}
+	*out = strv;
+	return 0;
+}
+
+static int
+collection(const struct ky_file *f, struct fy_node *map, const char *where,
+    const char *key, enum fy_node_type type, struct fy_node **out,
+    struct fy_node **keyp, struct err *e)
+{
+	struct fy_node *v, *k;
+	int rc;
+
+	*out = NULL;
+	rc = lookup(f, map, where, key, &v, &k, e);
+	if (keyp != NULL)
+		*keyp = k;
+	if (rc <= 0 || v == NULL)
+		return rc;
+	if (fy_node_get_type(v) != type)
+		return ky_err(e, f, k, "%s%s%s: expected %s, found %s",
+		    FIELD(where, key),
+		    type == FYNT_MAPPING ? "a mapping" : "a list", ky_kind(v));
+	*out = v;
+	return 0;
+}
+
+int
+ky_map(const struct ky_file *f, struct fy_node *map, const char *where,
+    const char *key, struct fy_node **out, struct fy_node **keyp, struct err *e)
+{
+	return collection(f, map, where, key, FYNT_MAPPING, out, keyp, e);
+}
+
+int
+ky_seq(const struct ky_file *f, struct fy_node *map, const char *where,
+    const char *key, struct fy_node **out, struct fy_node **keyp, struct err *e)
+{
+	return collection(f, map, where, key, FYNT_SEQUENCE, out, keyp, e);
+}

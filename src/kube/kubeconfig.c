@@ -1,0 +1,930 @@
+/* kubeconfig.c: load, merge and resolve kubeconfig files the way client-go does */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../util/buf.h"
+#include "../util/log.h"
+#include "../util/xalloc.h"
+#include "kubeconfig-yaml.h"
+#include "kubeconfig.h"
+
+#define EXEC_V1		"client.authentication.k8s.io/v1"
+#define EXEC_V1BETA1	"client.authentication.k8s.io/v1beta1"
+#define EXEC_V1ALPHA1	"client.authentication.k8s.io/v1alpha1"
+#define SA_DIR		"var/run/secrets/kubernetes.io/serviceaccount"
+
+/* A named cluster, context or user, as the first file to define the name wrote it. */
+struct named {
+	char *name;
+	struct ky_file *f;
+	struct fy_node *item;	/* the list entry: {name: .., cluster: {..}} */
+	char where[48];		/* "clusters[2]", for messages */
+};
+
+struct nlist {
+	struct named *v;
+	size_t n;
+};
+
+/* Every file read, merged. */
+struct merged {
+	struct ky_file **files;
+	size_t nfiles;
+	struct nlist clusters, contexts, users;
+	char *current;		/* first non-empty current-context */
+	char **tried;		/* every path looked at, for "not found" messages */
+};
+
+static void
+nlist_free(struct nlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+}
+
+static struct named *
+nlist_find(const struct nlist *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static void
+merged_free(struct merged *m)
+{
+	size_t i;
+
+	nlist_free(&m->clusters);
+	nlist_free(&m->contexts);
+	nlist_free(&m->users);
+	for (i = 0; i < m->nfiles; i++)
+		ky_free(m->files[i]);
+	free(m->files);
+	free(m->current);
+	strv_free(m->tried);
+	memset(m, 0, sizeof *m);
+}
+
+/* "a, b, c" */
+static char *
+join(char *const *v, const char *sep)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (i > 0)
+			buf_puts(&b, sep);
+		buf_puts(&b, v[i]);
+	}
+	return buf_detach(&b);
+}
+
+static char *
+sources(const struct merged *m)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < m->nfiles; i++) {
+		if (i > 0)
+			buf_puts(&b, ", ");
+		buf_puts(&b, m->files[i]->path);
+	}
+	return buf_detach(&b);
+}
+
+/*
+ * Add one file's clusters (or contexts, or users) to the merged list.  A name
+ * defined by an earlier file keeps that file's whole entry; a name defined
+ * twice in one file is an error, as client-go's conversion makes it.
+ */
+static int
+collect(struct ky_file *f, const char *list, const char *what, struct nlist *l,
+    struct err *e)
+{
+	struct fy_node *seq, *raw, *item, *namekey;
+	size_t first = l->n, j;
+	void *it = NULL;
+	char where[48], *name;
+	int i = 0;
+
+	if (ky_seq(f, f->root, "", list, &seq, NULL, e) < 0)
+		return -1;
+	if (seq == NULL)
+		return 0;
+	for (; (raw = ky_seq_item(seq, &it)) != NULL; i++) {
+		snprintf(where, sizeof where, "%s[%d]", list, i);
+		item = ky_deref(raw);
+		if (item == NULL)
+			return ky_err(e, f, raw, "%s: undefined alias", where);
+		if (ky_is_null(item))
+			continue;
+		if (fy_node_get_type(item) != FYNT_MAPPING)
+			return ky_err(e, f, raw, "%s: expected a mapping, found %s",
+			    where, ky_kind(item));
+		if (ky_str(f, item, where, "name", &name, &namekey, e) < 0)
+			return -1;
+		if (name == NULL) {
+			log_debug(LOG_STEPS, "%s: %s without a name ignored", f->path, where);
+			continue;
+		}
+		for (j = first; j < l->n; j++) {
+			if (strcmp(l->v[j].name, name) == 0) {
+				ky_err(e, f, namekey, "%s: duplicate %s name '%s' (also %s)",
+				    where, what, name, l->v[j].where);
+				free(name);
+				return -1;
+			}
+		}
+		if (nlist_find(l, name) != NULL) {
+			free(name);	/* an earlier file defines it: that one wins */
+			continue;
+		}
+		l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+		l->v[l->n].name = name;
+		l->v[l->n].f = f;
+		l->v[l->n].item = item;
+		memcpy(l->v[l->n].where, where, sizeof where);
+		l->n++;
+	}
+	return 0;
+}
+
+/* Read one file into m; a missing file is skipped unless must_exist. */
+static int
+add_file(struct merged *m, const char *path, bool must_exist, struct err *e)
+{
+	struct ky_file *f;
+	char *current;
+	int rc;
+
+	m->tried = strv_push(m->tried, path);
+	rc = ky_load(path, must_exist, &f, e);
+	if (rc <= 0) {
+		if (rc == 0)
+			log_debug(LOG_STEPS, "kubeconfig %s: not found, skipped", path);
+		return rc;
+	}
+	m->files = xrealloc(m->files, (m->nfiles + 1) * sizeof *m->files);
+	m->files[m->nfiles++] = f;
+	log_debug(LOG_STEPS, "kubeconfig %s: loaded", path);
+	if (f->root == NULL)
+		return 0;
+	if (ky_str(f, f->root, "", "current-context", &current, NULL, e) < 0)
+		return -1;
+	if (m->current == NULL)
+		m->current = current;
+	else
+		free(current);
+	if (collect(f, "clusters", "cluster", &m->clusters, e) < 0 ||
+	    collect(f, "contexts", "context", &m->contexts, e) < 0 ||
+	    collect(f, "users", "user", &m->users, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* --kubeconfig, else KUBECONFIG, else the default path; merged in that order. */
+static int
+load_files(const struct kcfg_opts *o, struct merged *m, struct err *e)
+{
+	const char *env = getenv("KUBECONFIG"), *home;
+	char **seen = NULL, *copy, *tok, *save = NULL, *def;
+	size_t i;
+	bool dup;
+	int rc = 0;
+
+	memset(m, 0, sizeof *m);
+	if (o != NULL && o->kubeconfig != NULL && o->kubeconfig[0] != '\0')
+		return add_file(m, o->kubeconfig, true, e);
+	if (env != NULL && env[0] != '\0') {
+		copy = xstrdup(env);
+		for (tok = strtok_r(copy, ":", &save); tok != NULL && rc == 0;
+		    tok = strtok_r(NULL, ":", &save)) {
+			dup = false;
+			for (i = 0; seen != NULL && seen[i] != NULL; i++)
+				dup = dup || strcmp(seen[i], tok) == 0;
+			if (dup)
+				continue;
+			seen = strv_push(seen, tok);
+			rc = add_file(m, tok, false, e);
+		}
+		free(copy);
+		strv_free(seen);
+		return rc;
+	}
+	if (o != NULL && o->default_path != NULL)
+		return add_file(m, o->default_path, false, e);
+	home = getenv("HOME");
+	if (home == NULL || home[0] == '\0')
+		return 0;
+	def = xasprintf("%s/.kube/config", strcmp(home, "/") == 0 ? "" : home);
+	rc = add_file(m, def, false, e);
+	free(def);
+	return rc;
+}
+
+static bool
+merged_empty(const struct merged *m)
+{
+	return m->current == NULL && m->clusters.n == 0 && m->contexts.n == 0 &&
+	    m->users.n == 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char **
+context_names(const struct merged *m)
+{
+	char **v = xcalloc(m->contexts.n + 1, sizeof *v);
+	size_t i;
+
+	for (i = 0; i < m->contexts.n; i++)
+		v[i] = xstrdup(m->contexts.v[i].name);
+	qsort(v, m->contexts.n, sizeof *v, cmp_str);
+	return v;
+}
+
+/* ---- in-cluster ---- */
+
+static char *
+sa_path(const struct kcfg_opts *o, const char *file)
+{
+	const char *root = o != NULL && o->incluster_root != NULL ? o->incluster_root : "/";
+	size_t n = strlen(root);
+
+	return xasprintf("%s%s" SA_DIR "/%s", root,
+	    n > 0 && root[n - 1] == '/' ? "" : "/", file);
+}
+
+static char *
+read_trimmed(const char *path)
+{
+	char *s, *p;
+	size_t len;
+
+	if (ky_read_file(path, 1 << 20, &s, &len) < 0)
+		return NULL;
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
+	    s[len - 1] == ' ' || s[len - 1] == '\t'))
+		s[--len] = '\0';
+	for (p = s; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+		;
+	memmove(s, p, strlen(p) + 1);
+	if (s[0] == '\0') {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * client-go's rest.InClusterConfig: possible when both service variables are
+ * set and the token file exists.  Returns 1 and fills *out, or 0 when not
+ * possible.
+ */
+static int
+incluster(const struct kcfg_opts *o, struct kcfg **out, struct err *e)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+	const char *podns = getenv("POD_NAMESPACE");
+	struct kcfg *c;
+	struct stat st;
+	char *token, *ca, *ns;
+
+	if (host == NULL || host[0] == '\0' || port == NULL || port[0] == '\0')
+		return 0;
+	token = sa_path(o, "token");
+	if (stat(token, &st) < 0 || S_ISDIR(st.st_mode)) {
+		log_debug(LOG_STEPS, "in-cluster: %s: not usable", token);
+		free(token);
+		return 0;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->context = xstrdup("");
+	c->cluster_name = xstrdup("");
+	c->user_name = xstrdup("");
+	c->server = strchr(host, ':') != NULL ?
+	    xasprintf("https://[%s]:%s", host, port) :
+	    xasprintf("https://%s:%s", host, port);
+	c->token_file = token;
+	ca = sa_path(o, "ca.crt");
+	if (ky_read_file(ca, KY_MAX_FILE, &c->ca_pem, &c->ca_len) == 0) {
+		c->ca_source = ca;
+	} else {
+		/* client-go logs this and goes on with the system CAs. */
+		log_debug(LOG_STEPS, "in-cluster: cannot read %s: %s", ca, strerror(errno));
+		free(ca);
+	}
+	if (podns != NULL && podns[0] != '\0') {
+		c->namespace = xstrdup(podns);
+	} else {
+		ns = sa_path(o, "namespace");
+		c->namespace = read_trimmed(ns);
+		free(ns);
+	}
+	c->source = xasprintf("in-cluster service account (%s)", token);
+	c->contexts = xcalloc(1, sizeof *c->contexts);
+	log_debug(LOG_STEPS, "using the in-cluster configuration: %s", c->server);
+	*out = c;
+	(void)e;
+	return 1;
+}
+
+/* ---- resolving one context ---- */
+
+/* Decode base64 field data: NULL when absent, error located at the key when malformed. */
+static int
+field_b64(const struct ky_file *f, struct fy_node *map, const char *where,
+    const char *key, char **out, size_t *outlen, struct err *e)
+{
+	struct fy_node *k;
+	char *s;
+
+	*out = NULL;
+	*outlen = 0;
+	if (ky_str(f, map, where, key, &s, &k, e) < 0)
+		return -1;
+	if (s == NULL)
+		return 0;
+	if (kcfg_base64_decode(s, out, outlen) < 0) {
+		free(s);
+		return ky_err(e, f, k, "%s.%s: invalid base64 data", where, key);
+	}
+	free(s);
+	return 0;
+}
+
+/* Read a file named by a field, relative to the naming file's directory. */
+static int
+field_file(const struct ky_file *f, struct fy_node *map, const char *where,
+    const char *key, char **path, char **data, size_t *len, struct err *e)
+{
+	struct fy_node *k;
+	char *s;
+
+	*path = NULL;
+	if (ky_str(f, map, where, key, &s, &k, e) < 0)
+		return -1;
+	if (s == NULL)
+		return 0;
+	*path = ky_resolve_path(f->dir, s);
+	free(s);
+	if (data == NULL)
+		return 0;
+	if (ky_read_file(*path, KY_MAX_FILE, data, len) < 0)
+		return ky_err(e, f, k, "%s.%s: cannot read '%s': %s", where, key,
+		    *path, errno == EFBIG ? "file too large" : strerror(errno));
+	return 0;
+}
+
+static bool
+has_prefix_ci(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int
+resolve_cluster(const struct named *n, struct kcfg *c, struct err *e)
+{
+	const struct ky_file *f = n->f;
+	struct fy_node *body, *bodykey, *k, *insecurekey;
+	char where[64], *cafile = NULL, *scheme_end;
+	size_t len;
+
+	snprintf(where, sizeof where, "%s.cluster", n->where);
+	if (ky_map(f, n->item, n->where, "cluster", &body, &bodykey, e) < 0)
+		return -1;
+
+	if (ky_str(f, body, where, "server", &c->server, &k, e) < 0)
+		return -1;
+	if (c->server == NULL) {
+		ky_err(e, f, bodykey != NULL ? bodykey : n->item,
+		    "%s: cluster '%s' has no server", where, n->name);
+		err_hint(e, "set %s.server to the API server's https:// URL", where);
+		return -1;
+	}
+	scheme_end = strstr(c->server, "://");
+	if (!(has_prefix_ci(c->server, "https://") || has_prefix_ci(c->server, "http://")) ||
+	    scheme_end == NULL || scheme_end[3] == '\0' || scheme_end[3] == '/')
+		return ky_err(e, f, k, "%s.server: '%s' is not an http:// or https:// URL",
+		    where, c->server);
+	len = strlen(c->server);
+	while (len > 0 && c->server[len - 1] == '/')
+		c->server[--len] = '\0';
+
+	if (field_b64(f, body, where, "certificate-authority-data", &c->ca_pem,
+	    &c->ca_len, e) < 0)
+		return -1;
+	if (c->ca_pem != NULL) {
+		c->ca_source = xstrdup("certificate-authority-data");
+		if (ky_str(f, body, where, "certificate-authority", &cafile, NULL, e) < 0)
+			return -1;
+	} else {
+		if (field_file(f, body, where, "certificate-authority", &cafile,
+		    &c->ca_pem, &c->ca_len, e) < 0) {
+			free(cafile);
+			return -1;
+		}
+		if (cafile != NULL) {
+			c->ca_source = cafile;
+			cafile = NULL;
+		}
+	}
+	if (ky_bool(f, body, where, "insecure-skip-tls-verify", &c->insecure,
+	    &insecurekey, e) < 0) {
+		free(cafile);
+		return -1;
+	}
+	if (c->insecure && (c->ca_pem != NULL || cafile != NULL)) {
+		free(cafile);
+		ky_err(e, f, insecurekey, "%s: specifying a root certificates file "
+		    "with the insecure flag is not allowed", where);
+		err_hint(e, "remove either insecure-skip-tls-verify or the certificate authority "
+		    "of cluster '%s'", n->name);
+		return -1;
+	}
+	free(cafile);
+	if (ky_str(f, body, where, "tls-server-name", &c->tls_server_name, NULL, e) < 0)
+		return -1;
+	if (ky_str(f, body, where, "proxy-url", &c->proxy_url, &k, e) < 0)
+		return -1;
+	if (c->proxy_url != NULL && !has_prefix_ci(c->proxy_url, "http://") &&
+	    !has_prefix_ci(c->proxy_url, "https://") &&
+	    !has_prefix_ci(c->proxy_url, "socks5://"))
+		return ky_err(e, f, k, "%s.proxy-url: unsupported scheme in '%s', "
+		    "must be http, https, or socks5", where, c->proxy_url);
+	return 0;
+}
+
+static int
+resolve_exec(const struct ky_file *f, struct fy_node *body, const char *uwhere,
+    struct fy_node *key, struct kcfg_exec **out, struct err *e)
+{
+	struct kcfg_exec *x;
+	struct fy_node *k, *envseq, *raw, *item;
+	char where[80], iwhere[96], *cmd, *mode = NULL, *name, *value;
+	void *it = NULL;
+	int i = 0;
+
+	snprintf(where, sizeof where, "%s.exec", uwhere);
+	x = xcalloc(1, sizeof *x);
+	*out = x;
+	if (ky_str(f, body, where, "command", &cmd, NULL, e) < 0)
+		return -1;
+	if (cmd == NULL)
+		return ky_err(e, f, key, "%s.command: missing", where);
+	/* A bare name is looked up in PATH; anything with a slash is a path. */
+	x->command = strchr(cmd, '/') != NULL ? ky_resolve_path(f->dir, cmd) : xstrdup(cmd);
+	free(cmd);
+	if (ky_strv(f, body, where, "args", &x->args, NULL, e) < 0 ||
+	    ky_str(f, body, where, "installHint", &x->install_hint, NULL, e) < 0 ||
+	    ky_bool(f, body, where, "provideClusterInfo", &x->provide_cluster_info,
+	    NULL, e) < 0)
+		return -1;
+
+	if (ky_str(f, body, where, "apiVersion", &x->api_version, &k, e) < 0)
+		return -1;
+	if (x->api_version == NULL) {
+		ky_err(e, f, key, "%s.apiVersion: missing", where);
+		err_hint(e, "set it to " EXEC_V1 " (or " EXEC_V1BETA1 ") as the plugin's "
+		    "documentation says");
+		return -1;
+	}
+	if (strcmp(x->api_version, EXEC_V1ALPHA1) == 0) {
+		ky_err(e, f, k, "%s.apiVersion: %s is no longer supported", where,
+		    x->api_version);
+		err_hint(e, "use " EXEC_V1 " or " EXEC_V1BETA1 " (update the plugin if needed)");
+		return -1;
+	}
+	if (strcmp(x->api_version, EXEC_V1) != 0 && strcmp(x->api_version, EXEC_V1BETA1) != 0)
+		return ky_err(e, f, k, "%s.apiVersion: '%s' is not supported (use "
+		    EXEC_V1 " or " EXEC_V1BETA1 ")", where, x->api_version);
+
+	if (ky_str(f, body, where, "interactiveMode", &mode, &k, e) < 0)
+		return -1;
+	if (mode == NULL && strcmp(x->api_version, EXEC_V1) == 0)
+		return ky_err(e, f, key, "%s.interactiveMode: must be set for %s "
+		    "(Never, IfAvailable or Always)", where, EXEC_V1);
+	if (mode == NULL || strcmp(mode, "IfAvailable") == 0)
+		x->interactive = KCFG_INTERACTIVE_IF_AVAILABLE;
+	else if (strcmp(mode, "Never") == 0)
+		x->interactive = KCFG_INTERACTIVE_NEVER;
+	else if (strcmp(mode, "Always") == 0)
+		x->interactive = KCFG_INTERACTIVE_ALWAYS;
+	else {
+		ky_err(e, f, k, "%s.interactiveMode: invalid value '%s' "
+		    "(Never, IfAvailable or Always)", where, mode);
+		free(mode);
+		return -1;
+	}
+	free(mode);
+
+	if (ky_seq(f, body, where, "env", &envseq, &k, e) < 0)
+		return -1;
+	for (; envseq != NULL && (raw = ky_seq_item(envseq, &it)) != NULL; i++) {
+		snprintf(iwhere, sizeof iwhere, "%s.env[%d]", where, i);
+		item = ky_deref(raw);
+		if (item == NULL || fy_node_get_type(item) != FYNT_MAPPING)
+			return ky_err(e, f, raw, "%s: expected a mapping with name and value, "
+			    "found %s", iwhere, ky_kind(item));
+		if (ky_str(f, item, iwhere, "name", &name, NULL, e) < 0)
+			return -1;
+		if (name == NULL || strchr(name, '=') != NULL) {
+			free(name);
+			return ky_err(e, f, raw, "%s.name: missing or invalid", iwhere);
+		}
+		if (ky_str(f, item, iwhere, "value", &value, NULL, e) < 0) {
+			free(name);
+			return -1;
+		}
+		{
+			char *kv = xasprintf("%s=%s", name, value != NULL ? value : "");
+
+			x->env = strv_push(x->env, kv);
+			free(kv);
+		}
+		free(name);
+		free(value);
+	}
+	return 0;
+}
+
+static int
+resolve_user(const struct named *n, struct kcfg *c, struct err *e)
+{
+	const struct ky_file *f = n->f;
+	struct fy_node *body, *bodykey, *k, *execmap, *execkey, *ap, *apkey, *tokkey;
+	char where[64], *path = NULL;
+	bool has_cert, has_key;
+
+	snprintf(where, sizeof where, "%s.user", n->where);
+	if (ky_map(f, n->item, n->where, "user", &body, &bodykey, e) < 0)
+		return -1;
+	if (bodykey == NULL)
+		bodykey = n->item;
+
+	/* Data wins over the file; the file is then not read at all. */
+	if (field_b64(f, body, where, "client-certificate-data", &c->cert_pem,
+	    &c->cert_len, e) < 0)
+		return -1;
+	if (c->cert_pem == NULL) {
+		if (field_file(f, body, where, "client-certificate", &path,
+		    &c->cert_pem, &c->cert_len, e) < 0) {
+			free(path);
+			return -1;
+		}
+		free(path);
+	}
+	if (field_b64(f, body, where, "client-key-data", &c->key_pem, &c->key_len, e) < 0)
+		return -1;
+	if (c->key_pem == NULL) {
+		if (field_file(f, body, where, "client-key", &path, &c->key_pem,
+		    &c->key_len, e) < 0) {
+			free(path);
+			return -1;
+		}
+		free(path);
+	}
+	has_cert = c->cert_pem != NULL;
+	has_key = c->key_pem != NULL;
+	if (has_cert != has_key) {
+		ky_err(e, f, bodykey, "%s: %s is set but %s is not", where,
+		    has_cert ? "client-certificate" : "client-key",
+		    has_cert ? "client-key" : "client-certificate");
+		err_hint(e, "a client certificate needs its key: set both "
+		    "client-certificate[-data] and client-key[-data] for user '%s'", n->name);
+		return -1;
+	}
+
+	if (ky_str(f, body, where, "token", &c->token, &tokkey, e) < 0)
+		return -1;
+	if (field_file(f, body, where, "tokenFile", &c->token_file, NULL, NULL, e) < 0)
+		return -1;
+	if (c->token != NULL && c->token_file != NULL) {
+		free(c->token_file);	/* token wins */
+		c->token_file = NULL;
+	}
+	if (ky_str(f, body, where, "username", &c->username, &k, e) < 0 ||
+	    ky_str(f, body, where, "password", &c->password, NULL, e) < 0)
+		return -1;
+	if ((c->username != NULL || c->password != NULL) &&
+	    (c->token != NULL || c->token_file != NULL)) {
+		ky_err(e, f, bodykey, "%s: username/password or bearer token may be set, "
+		    "but not both", where);
+		err_hint(e, "remove either the token or the username and password of user '%s'",
+		    n->name);
+		return -1;
+	}
+	if (ky_str(f, body, where, "as", &c->impersonate, NULL, e) < 0 ||
+	    ky_strv(f, body, where, "as-groups", &c->impersonate_groups, NULL, e) < 0)
+		return -1;
+
+	if (ky_map(f, body, where, "exec", &execmap, &execkey, e) < 0)
+		return -1;
+	if (ky_map(f, body, where, "auth-provider", &ap, &apkey, e) < 0)
+		return -1;
+	if (ap != NULL) {
+		char apwhere[80];
+
+		snprintf(apwhere, sizeof apwhere, "%s.auth-provider", where);
+		if (ky_str(f, ap, apwhere, "name", &c->auth_provider, NULL, e) < 0)
+			return -1;
+		if (c->auth_provider == NULL)
+			c->auth_provider = xstrdup("(unnamed)");
+		if (execmap != NULL)
+			return ky_err(e, f, apkey, "%s: auth-provider cannot be used together "
+			    "with an exec plugin", where);
+	}
+	if (execmap != NULL)
+		return resolve_exec(f, execmap, where, execkey, &c->exec, e);
+	return 0;
+}
+
+/* The "known contexts: a, b" tail of a message. */
+static void
+known_contexts(struct buf *b, const struct merged *m)
+{
+	char **names = context_names(m), *list;
+
+	if (names[0] == NULL) {
+		buf_puts(b, "no contexts are defined");
+	} else {
+		list = join(names, ", ");
+		buf_printf(b, "known contexts: %s", list);
+		free(list);
+	}
+	strv_free(names);
+}
+
+static int
+resolve(struct merged *m, const char *name, struct kcfg *c, struct err *e)
+{
+	struct named *cx, *cl, *us;
+	struct fy_node *body, *clkey, *uskey;
+	struct buf b = BUF_INIT;
+	char where[64], *src = sources(m), *msg;
+
+	cx = nlist_find(&m->contexts, name);
+	if (cx == NULL) {
+		buf_printf(&b, "context '%s' not found in %s; ", name, src);
+		known_contexts(&b, m);
+		msg = buf_detach(&b);
+		err_set(e, "%s", msg);
+		free(msg);
+		err_hint(e, "use --context NAME with one of the known contexts");
+		free(src);
+		return -1;
+	}
+	free(src);
+	c->context = xstrdup(name);
+	snprintf(where, sizeof where, "%s.context", cx->where);
+	if (ky_map(cx->f, cx->item, cx->where, "context", &body, NULL, e) < 0 ||
+	    ky_str(cx->f, body, where, "cluster", &c->cluster_name, &clkey, e) < 0 ||
+	    ky_str(cx->f, body, where, "user", &c->user_name, &uskey, e) < 0 ||
+	    ky_str(cx->f, body, where, "namespace", &c->namespace, NULL, e) < 0)
+		return -1;
+
+	if (c->cluster_name == NULL)
+		return ky_err(e, cx->f, cx->item, "%s: context '%s' has no cluster",
+		    where, name);
+	cl = nlist_find(&m->clusters, c->cluster_name);
+	if (cl == NULL) {
+		src = sources(m);
+		ky_err(e, cx->f, clkey, "context '%s' refers to cluster '%s', "
+		    "which is not defined in %s", name, c->cluster_name, src);
+		free(src);
+		return -1;
+	}
+	if (resolve_cluster(cl, c, e) < 0)
+		return -1;
+
+	/* A context without a user is anonymous; a user that isn't there is a typo. */
+	if (c->user_name == NULL)
+		return 0;
+	us = nlist_find(&m->users, c->user_name);
+	if (us == NULL) {
+		src = sources(m);
+		ky_err(e, cx->f, uskey, "context '%s' refers to user '%s', "
+		    "which is not defined in %s", name, c->user_name, src);
+		free(src);
+		return -1;
+	}
+	return resolve_user(us, c, e);
+}
+
+static int
+no_kubeconfig(const struct merged *m, struct err *e)
+{
+	char *tried = join(m->tried, ", ");
+
+	if (tried[0] != '\0')
+		err_set(e, "no kubeconfig found (tried %s)", tried);
+	else
+		err_set(e, "no kubeconfig found (HOME is not set, KUBECONFIG is empty)");
+	err_hint(e, "pass --kubeconfig FILE or set KUBECONFIG; in a pod, "
+	    "KUBERNETES_SERVICE_HOST and a service account token are needed");
+	free(tried);
+	return -1;
+}
+
+int
+kcfg_load(const struct kcfg_opts *o, struct kcfg **out, struct err *e)
+{
+	struct merged m;
+	struct kcfg *c;
+	struct buf b = BUF_INIT;
+	const char *name;
+	char *msg, *src;
+	int rc;
+
+	*out = NULL;
+	if (load_files(o, &m, e) < 0) {
+		merged_free(&m);
+		return -1;
+	}
+	if (merged_empty(&m)) {
+		/* client-go's deferred loader: nothing configured, so try the pod's service account. */
+		rc = incluster(o, out, e);
+		if (rc != 0 || m.nfiles == 0) {
+			if (rc == 0)
+				no_kubeconfig(&m, e);
+			merged_free(&m);
+			return rc > 0 ? 0 : -1;
+		}
+	}
+
+	name = o != NULL && o->context != NULL && o->context[0] != '\0' ? o->context : m.current;
+	if (name == NULL) {
+		src = sources(&m);
+		buf_printf(&b, "no current context in %s; ", src);
+		known_contexts(&b, &m);
+		msg = buf_detach(&b);
+		err_set(e, "%s", msg);
+		err_hint(e, "use --context NAME (or 'kubectl config use-context NAME')");
+		free(msg);
+		free(src);
+		merged_free(&m);
+		return -1;
+	}
+
+	c = xcalloc(1, sizeof *c);
+	c->source = sources(&m);
+	c->contexts = context_names(&m);
+	c->current_context = xstrdup(m.current);
+	if (resolve(&m, name, c, e) < 0) {
+		kcfg_free(c);
+		merged_free(&m);
+		return -1;
+	}
+	log_debug(LOG_STEPS, "context '%s': cluster '%s' at %s, from %s", c->context,
+	    c->cluster_name, c->server, c->source);
+	merged_free(&m);
+	*out = c;
+	return 0;
+}
+
+int
+kcfg_list_contexts(const struct kcfg_opts *o, char ***names, char **current,
+    struct err *e)
+{
+	struct merged m;
+
+	*names = NULL;
+	*current = NULL;
+	if (load_files(o, &m, e) < 0) {
+		merged_free(&m);
+		return -1;
+	}
+	*names = context_names(&m);
+	*current = xstrdup(m.current);
+	merged_free(&m);
+	return 0;
+}
+
+static void
+exec_free(struct kcfg_exec *x)
+{
+	if (x == NULL)
+		return;
+	free(x->command);
+	strv_free(x->args);
+	strv_free(x->env);
+	free(x->api_version);
+	free(x->install_hint);
+	free(x);
+}
+
+/* Overwrite a secret before freeing it, so it doesn't linger in freed memory. */
+static void
+free_secret(char *s, size_t len)
+{
+	if (s == NULL)
+		return;
+	if (len == 0)
+		len = strlen(s);
+	explicit_bzero(s, len);
+	free(s);
+}
+
+void
+kcfg_free(struct kcfg *c)
+{
+	if (c == NULL)
+		return;
+	free(c->context);
+	free(c->cluster_name);
+	free(c->user_name);
+	free(c->namespace);
+	free(c->server);
+	free(c->ca_pem);
+	free(c->ca_source);
+	free(c->tls_server_name);
+	free(c->proxy_url);
+	free(c->cert_pem);
+	free_secret(c->key_pem, c->key_len);
+	free_secret(c->token, 0);
+	free(c->token_file);
+	free(c->username);
+	free_secret(c->password, 0);
+	free(c->impersonate);
+	strv_free(c->impersonate_groups);
+	exec_free(c->exec);
+	free(c->auth_provider);
+	free(c->source);
+	strv_free(c->contexts);
+	free(c->current_context);
+	free(c);
+}
+
+static int
+b64val(unsigned char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+int
+kcfg_base64_decode(const char *in, char **out, size_t *outlen)
+{
+	size_t n = strlen(in), len = 0, pad = 0;
+	unsigned acc = 0;
+	int bits = 0, v, count = 0;
+	char *o = xmalloc(n / 4 * 3 + 4);
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)in; *p != '\0'; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			continue;
+		if (*p == '=') {
+			pad++;
+			continue;
+		}
+		v = b64val(*p);
+		if (v < 0 || pad > 0)
+			goto bad;	/* a stray byte, or data after the padding */
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		count++;
+		if (bits >= 8) {
+			bits -= 8;
+			o[len++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	/* One leftover character cannot encode a byte; padding must complete a quantum. */
+	if (count % 4 == 1 || pad > 2 || (pad > 0 && (count + pad) % 4 != 0))
+		goto bad;
+	o[len] = '\0';
+	*out = o;
+	*outlen = len;
+	return 0;
+bad:
+	free(o);
+	*out = NULL;
+	*outlen = 0;
+	return -1;
+}
