@@ -21,7 +21,7 @@ need_env(const char *name)
 	const char *v = getenv(name);
 
 	if (v == NULL || *v == '\0')
-		cr_fatal("environment variable %s is not set: run the e2e tests through tests/e2e/run", name);
+		cr_assert_fail("environment variable %s is not set: run the e2e tests through tests/e2e/run", name);
 	return v;
 }
 
@@ -56,7 +56,7 @@ run_argv(struct run *r, char *const argv[], const char *input, int timeout_s)
 	r->out = calloc(1, 1);
 	r->err = calloc(1, 1);
 	if (pipe(in) < 0 || pipe(out) < 0 || pipe(err) < 0)
-		cr_fatal("pipe: %s", strerror(errno));
+		cr_assert_fail("pipe: %s", strerror(errno));
 	pid = fork();
 	if (pid == 0) {
 		dup2(in[0], 0);
@@ -86,11 +86,11 @@ run_argv(struct run *r, char *const argv[], const char *input, int timeout_s)
 		if (time(NULL) > end) {
 			kill(-pid, SIGKILL);
 			waitpid(pid, &st, 0);
-			cr_fatal("'%s' did not finish in %d s; stderr so far:\n%s", argv[0],
+			cr_assert_fail("'%s' did not finish in %d s; stderr so far:\n%s", argv[0],
 			    timeout_s, r->err);
 		}
 		if (poll(p, in[1] >= 0 ? 3 : 2, 500) < 0 && errno != EINTR)
-			cr_fatal("poll: %s", strerror(errno));
+			cr_assert_fail("poll: %s", strerror(errno));
 		for (int i = 0; i < 2; i++) {
 			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
 				continue;
