@@ -154,8 +154,11 @@ class Hub:
 
 
 class Runtime:
-    def __init__(self, dir, real_hub, seed, log_dir, namespace="nublado"):
+    def __init__(self, dir, real_hub, seed, log_dir, namespace="nublado", standin_holds_locks=False):
         self.dir = os.path.abspath(dir)
+        # Start stand-in hubs "idle in transaction" like a real hub that served a request
+        # (a DROP OWNED then waits for their locks). May be changed between start_hub calls.
+        self.standin_holds_locks = standin_holds_locks
         self.real_hub = bool(real_hub)
         self.seed = seed
         self.rng = random.Random(seed)
@@ -576,6 +579,8 @@ singleuser:
             kind = "jupyterhub"
         else:
             argv = [PYTHON, os.path.join(ASSETS, "standin_hub.py"), "--port", str(port)]
+            if self.standin_holds_locks:
+                env["NUBLADO_SIM_HUB_HOLD_LOCKS"] = "1"
             kind = "standin"
         log_path = os.path.join(self.log_dir, f"hub-{pod_name}.log")
         with open(log_path, "ab", buffering=0) as logf:

@@ -13,6 +13,11 @@ At start it does what JupyterHub's init_db does on PostgreSQL:
 - create the tables that are missing (create_all), then the default roles and the
   "jupyterhub" OAuth client.
 Then it serves /hub/health (200) and a minimal /hub/api/ on 127.0.0.1:PORT.
+
+Locks: the real hub leaves its session "idle in transaction" after serving a request
+(it only rolls back dirty sessions), holding ACCESS SHARE locks that make a concurrent
+DROP OWNED wait. GET /hub/api/users does the same here, and with
+NUBLADO_SIM_HUB_HOLD_LOCKS=1 the stand-in starts in that state.
 """
 
 import argparse
@@ -105,8 +110,19 @@ def init_db(conn, upgrade):
     return True
 
 
+def hold_read_transaction(conn):
+    """Read users and leave the transaction open, as the real hub's session does."""
+    cur = conn.cursor()
+    cur.execute("SELECT users.name, users.admin FROM users LEFT JOIN spawners ON spawners.user_id = users.id"
+                " LEFT JOIN user_group_map ON user_group_map.user_id = users.id ORDER BY users.id")
+    rows = cur.fetchall()
+    cur.close()
+    return rows
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "TornadoServer/6.4"
+    conn = None  # the hub's database connection (one, like the real hub's session)
 
     def _send(self, code, body):
         data = json.dumps(body).encode()
@@ -125,6 +141,15 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
         elif path in ("/hub/api", "/hub/api/"):
             self._send(200, {"version": VERSION})
+        elif path in ("/hub/api/users", "/hub/api/users/"):
+            try:
+                users = hold_read_transaction(self.conn)
+            except psycopg2.Error as e:
+                log.error("database error: %s", str(e).strip())
+                self.conn.rollback()
+                self._send(500, {"status": 500, "message": "Internal Server Error"})
+                return
+            self._send(200, [{"kind": "user", "name": name, "admin": admin} for name, admin in users])
         else:
             self._send(404, {"status": 404, "message": "Not Found"})
 
@@ -163,7 +188,13 @@ def main():
         log.critical("Failed to connect to db: %s", url)
         log.critical("%s", str(e).strip())
         return 1
-    # Keep the connection, as the real hub keeps its pool (idle, no open transaction).
+    # Keep the connection, as the real hub keeps its session; from here on use
+    # transactions like it does (autocommit was only for the schema set-up).
+    conn.autocommit = False
+    Handler.conn = conn
+    if os.environ.get("NUBLADO_SIM_HUB_HOLD_LOCKS") == "1":
+        hold_read_transaction(conn)
+        log.debug("holding a read transaction open (NUBLADO_SIM_HUB_HOLD_LOCKS=1)")
     server = ThreadingHTTPServer((args.ip, args.port), Handler)
     log.info("Hub API listening on http://%s:%d/hub/", args.ip, args.port)
     log.info("JupyterHub is now running, internal Hub API at http://%s:%d/hub/",
