@@ -3,6 +3,7 @@
 #define NUB_CMD_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "../src/nublado/nub.h"
 #include "../src/util/args.h"
@@ -35,6 +36,6 @@ extern const struct cmd_entry *const cmd_table[];
 extern const struct opt cmd_global_opts[];
 
 const struct cmd_entry *cmd_find(const char *name, bool *ambiguous);
-void cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *entry);
+void cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *entry, FILE *f);
 
 #endif

@@ -104,7 +104,7 @@ print_opts(FILE *f, const struct opt *t)
 		else
 			snprintf(left, sizeof left, "    --%s%s%s", t->name,
 			    t->metavar ? " " : "", t->metavar ? t->metavar : "");
-		fprintf(f, "  %-28s %s\n", left, t->help);
+		fprintf(f, "  %-32s %s\n", left, t->help);
 	}
 }
 
@@ -120,10 +120,8 @@ print_exit_codes(FILE *f)
 }
 
 void
-cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *c)
+cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *c, FILE *f)
 {
-	FILE *f = stdout;
-
 	if (c != NULL) {
 		fprintf(f, "Usage: %s %s%s%s\n\n%s", ctx->prog, c->name,
 		    c->usage && *c->usage ? " " : "", c->usage ? c->usage : "",
@@ -267,7 +265,7 @@ main(int argc, char **argv)
 	if (c == NULL || args_has(&args, "help")) {
 		/* No command at all is a usage error; asking for help is not. */
 		rc = args_has(&args, "help") ? EXIT_OK : EXIT_USAGE;
-		cmd_usage(&ctx, c);
+		cmd_usage(&ctx, c, rc == EXIT_OK ? stdout : stderr);
 		args_free(&args);
 		return close_stdout(rc);
 	}
