@@ -126,7 +126,8 @@ class RuntimeCase:
     # -- hub
     def test_t10_health(self):
         self.assertTrue(self.hub.ready())
-        with urllib.request.urlopen(self.hub.url + "/hub/health", timeout=5) as r:
+        self.assertEqual(self.hub.health_path, "/nb/hub/health")  # hub.baseUrl /nb/, as in Nublado
+        with urllib.request.urlopen(self.hub.url + self.hub.health_path, timeout=5) as r:
             self.assertEqual(r.status, 200)
         self.assertEqual(self.hub.pids, [self.hub.proc.pid])
         self.assertIn(self.hub.proc.pid, self.rt.pids())
@@ -242,7 +243,7 @@ class StandinHubTest(RuntimeCase, unittest.TestCase):
         self.assertGreaterEqual(int(seqs), 10)
 
     def test_t11_api(self):
-        with urllib.request.urlopen(self.hub.url + "/hub/api/", timeout=5) as r:
+        with urllib.request.urlopen(self.hub.api_url + "/", timeout=5) as r:
             self.assertIn(b'"version"', r.read())
 
     def test_t90_held_locks_block_drop(self):

@@ -106,11 +106,14 @@ def _terminate(proc, sig=signal.SIGTERM, timeout=10.0, group=True):
 class Hub:
     """The hub process of one pod. Not waited for at start: poll ready()."""
 
-    def __init__(self, pod_name, proc, port, log_path, kind):
+    def __init__(self, pod_name, proc, port, log_path, kind, base_url="/"):
         self.pod_name = pod_name
         self.proc = proc
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        self.base_url = base_url  # hub.baseUrl: "/nb/" as in Nublado
+        self.health_path = base_url + "hub/health"
+        self.api_url = self.url + base_url + "hub/api"
         self.log_path = log_path
         self.kind = kind  # "jupyterhub" or "standin"
         self.started_at = time.monotonic()
@@ -127,12 +130,12 @@ class Hub:
         return self.proc.poll() is None
 
     def ready(self, timeout=0.5):
-        """True when GET /hub/health answers 200."""
+        """True when GET BASE/hub/health (health_path) answers 200."""
         if self.proc.poll() is not None:
             return False
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            conn.request("GET", "/hub/health")
+            conn.request("GET", self.health_path)
             return conn.getresponse().status == 200
         except (OSError, http.client.HTTPException):
             return False
@@ -150,7 +153,12 @@ class Hub:
         return False
 
     def stop(self, timeout=10.0):
+        """SIGTERM (graceful, like kubelet), wait up to timeout, then SIGKILL."""
         _terminate(self.proc, signal.SIGTERM, timeout)
+
+    def kill(self):
+        """Crash it: SIGKILL, no cleanup (fault injection)."""
+        _terminate(self.proc, signal.SIGKILL, 5)
 
 
 class Runtime:
@@ -166,6 +174,7 @@ class Runtime:
         self.namespace = namespace
         os.makedirs(self.dir, exist_ok=True)
         os.makedirs(self.log_dir, exist_ok=True)
+        self.base_url = "/nb/"  # hub.baseUrl in the values (Nublado's); health: /nb/hub/health
         self.pod_files_dir = os.path.join(self.dir, "pod-files")
         self.pods_dir = os.path.join(self.dir, "pods")
         self.admin_token_file = os.path.join(self.dir, "hub-admin-token")
@@ -446,7 +455,7 @@ RESET ROLE;
         password = self.db["password"] if password is None else password
         existing_values = f"""\
 hub:
-  baseUrl: /nb/
+  baseUrl: {self.base_url}
   db:
     type: postgres
     url: {url}
@@ -465,7 +474,7 @@ cull:
   timeout: 2592000
 hub:
   authenticatePrometheus: false
-  baseUrl: /nb/
+  baseUrl: {self.base_url}
   config:
     JupyterHub:
       authenticator_class: nublado.auth.GafaelfawrAuthenticator
@@ -504,14 +513,23 @@ singleuser:
             "jupyterhub_config.py": config,
         }
 
-    def write_pod_files(self, url=None, secret_url=None, password=None):
-        """Write the hub pod's private files (see pod_files); safe to call again."""
+    def write_pod_files(self, url=None, secret_url=None, password=None, overrides=None):
+        """Write the hub pod's private files (see pod_files); safe to call again.
+
+        overrides: {relative path: text, or None to delete}, applied last (e.g. a
+        values.yaml without hub.db.url, or no existing-secret/hub.db.password).
+        """
         files = self.pod_files(url, secret_url, password)
+        files.update(overrides or {})
         os.makedirs(POD_ETC, exist_ok=True)  # the mount point on the host (stays empty)
         os.makedirs(self.pod_files_dir, exist_ok=True)
         os.chmod(self.pod_files_dir, 0o755)
         for rel, text in files.items():
             path = os.path.join(self.pod_files_dir, rel)
+            if text is None:
+                if os.path.exists(path):
+                    os.unlink(path)
+                continue
             os.makedirs(os.path.dirname(path), exist_ok=True)
             tmp = path + ".tmp"
             with open(tmp, "w") as f:
@@ -554,6 +572,11 @@ singleuser:
             "PROXY_PUBLIC_SERVICE_PORT": "80",
         }
 
+    def command_exists(self, argv0):
+        """Whether argv0 resolves in the pod's PATH (a real exec of a missing binary fails
+        before any process starts: the API server can answer like the container runtime)."""
+        return shutil.which(argv0, path=POD_PATH) is not None
+
     def _sandbox(self, argv):
         return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", _SANDBOX_SH,
                 self.pod_files_dir] + list(argv)
@@ -589,7 +612,7 @@ singleuser:
             proc = self._track(subprocess.Popen(
                 self._sandbox(argv), stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                 env=env, cwd=pod_dir, start_new_session=True))
-        hub = Hub(pod_name, proc, port, log_path, kind)
+        hub = Hub(pod_name, proc, port, log_path, kind, self.base_url)
         with self._lock:
             self._hubs = [h for h in self._hubs if h.alive()] + [hub]
         self._log(f"start_hub: pod {pod_name} {kind} pid {proc.pid} port {port}")
@@ -651,7 +674,8 @@ singleuser:
             for name in usernames:
                 conn = http.client.HTTPConnection("127.0.0.1", hub.port, timeout=10)
                 try:
-                    conn.request("POST", "/hub/api/users/" + urllib.parse.quote(name, safe=""), body=b"",
+                    conn.request("POST", hub.base_url + "hub/api/users/" + urllib.parse.quote(name, safe=""),
+                                 body=b"",
                                  headers={"Authorization": "token " + self._admin_token})
                     resp = conn.getresponse()
                     body = resp.read()

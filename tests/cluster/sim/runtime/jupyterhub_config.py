@@ -40,6 +40,7 @@ db_password = get_secret_value("hub.db.password", None)
 if db_password is not None:
     os.environ["PGPASSWORD"] = db_password
 
+c.JupyterHub.base_url = get_config("hub.baseUrl", "/")
 c.JupyterHub.proxy_class = NoopProxy
 c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{hub_port}"
 c.JupyterHub.bind_url = f"http://127.0.0.1:{public_port}"

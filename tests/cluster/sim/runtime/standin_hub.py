@@ -12,7 +12,8 @@ At start it does what JupyterHub's init_db does on PostgreSQL:
 - a revision other than HEAD: fail like JupyterHub (exit 1) unless hub.db.upgrade;
 - create the tables that are missing (create_all), then the default roles and the
   "jupyterhub" OAuth client.
-Then it serves /hub/health (200) and a minimal /hub/api/ on 127.0.0.1:PORT.
+Then it serves BASE/hub/health (200) and a minimal BASE/hub/api/ on 127.0.0.1:PORT, BASE
+being hub.baseUrl (/nb/ in Nublado); /hub/... answers too.
 
 Locks: the real hub leaves its session "idle in transaction" after serving a request
 (it only rolls back dirty sessions), holding ACCESS SHARE locks that make a concurrent
@@ -133,8 +134,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    base_url = "/"
+
     def do_GET(self):
         path = self.path.split("?", 1)[0]
+        if path.startswith(self.base_url):
+            path = "/" + path[len(self.base_url):]
         if path in ("/hub/health", "/hub/health/"):
             self.send_response(200)
             self.send_header("Content-Length", "0")
@@ -192,13 +197,15 @@ def main():
     # transactions like it does (autocommit was only for the schema set-up).
     conn.autocommit = False
     Handler.conn = conn
+    base = (z2jh.get_config("hub.baseUrl", "/") or "/").strip("/")
+    Handler.base_url = f"/{base}/" if base else "/"
     if os.environ.get("NUBLADO_SIM_HUB_HOLD_LOCKS") == "1":
         hold_read_transaction(conn)
         log.debug("holding a read transaction open (NUBLADO_SIM_HUB_HOLD_LOCKS=1)")
     server = ThreadingHTTPServer((args.ip, args.port), Handler)
-    log.info("Hub API listening on http://%s:%d/hub/", args.ip, args.port)
-    log.info("JupyterHub is now running, internal Hub API at http://%s:%d/hub/",
-             args.ip, args.port)
+    log.info("Hub API listening on http://%s:%d%shub/", args.ip, args.port, Handler.base_url)
+    log.info("JupyterHub is now running, internal Hub API at http://%s:%d%shub/",
+             args.ip, args.port, Handler.base_url)
     try:
         server.serve_forever()
     finally:
