@@ -428,29 +428,12 @@ resolve_cluster(const struct named *n, struct kcfg *c, struct err *e)
 	while (len > 0 && c->server[len - 1] == '/')
 		c->server[--len] = '\0';
 
-	if (field_b64(f, body, where, "certificate-authority-data", &c->ca_pem,
-	    &c->ca_len, e) < 0)
-		return -1;
-	if (c->ca_pem != NULL) {
-		c->ca_source = xstrdup("certificate-authority-data");
-		if (ky_str(f, body, where, "certificate-authority", &cafile, NULL, e) < 0)
-			return -1;
-	} else {
-		if (field_file(f, body, where, "certificate-authority", &cafile,
-		    &c->ca_pem, &c->ca_len, e) < 0) {
-			free(cafile);
-			return -1;
-		}
-		if (cafile != NULL) {
-			c->ca_source = cafile;
-			cafile = NULL;
-		}
-	}
 	if (ky_bool(f, body, where, "insecure-skip-tls-verify", &c->insecure,
-	    &insecurekey, e) < 0) {
-		free(cafile);
+	    &insecurekey, e) < 0 ||
+	    field_b64(f, body, where, "certificate-authority-data", &c->ca_pem,
+	    &c->ca_len, e) < 0 ||
+	    ky_str(f, body, where, "certificate-authority", &cafile, NULL, e) < 0)
 		return -1;
-	}
 	if (c->insecure && (c->ca_pem != NULL || cafile != NULL)) {
 		free(cafile);
 		ky_err(e, f, insecurekey, "%s: specifying a root certificates file "
@@ -460,6 +443,14 @@ resolve_cluster(const struct named *n, struct kcfg *c, struct err *e)
 		return -1;
 	}
 	free(cafile);
+	/* The data wins; the file is then not even read. */
+	if (c->ca_pem != NULL) {
+		c->ca_source = xstrdup("certificate-authority-data");
+	} else {
+		if (field_file(f, body, where, "certificate-authority", &c->ca_source,
+		    &c->ca_pem, &c->ca_len, e) < 0)
+			return -1;
+	}
 	if (ky_str(f, body, where, "tls-server-name", &c->tls_server_name, NULL, e) < 0)
 		return -1;
 	if (ky_str(f, body, where, "proxy-url", &c->proxy_url, &k, e) < 0)
