@@ -1,0 +1,140 @@
+/* argocd.c: sync the nublado Application through the Kubernetes API alone */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kube/url.h"
+#include "../kube/wait.h"
+#include "../util/exitcode.h"
+#include "../util/jsonout.h"
+#include "../util/progress.h"
+#include "../util/xalloc.h"
+#include "argocd.h"
+
+static char *
+app_path(void)
+{
+	char *coll = kube_path(ARGOCD_APPS, ARGOCD_NAMESPACE);
+	char *p = xasprintf("%s/%s", coll, ARGOCD_APP);
+
+	free(coll);
+	return p;
+}
+
+int
+argocd_get(struct nub *n, json_object **app, struct err *e)
+{
+	char *path = app_path();
+	int rc = kube_get(n->kube, path, NULL, app, e);
+
+	free(path);
+	if (rc < 0)
+		err_prefix(e, "reading Argo CD Application %s/%s", ARGOCD_NAMESPACE, ARGOCD_APP);
+	return rc;
+}
+
+bool
+argocd_self_heal(json_object *app)
+{
+	json_object *v = jpath(app, "spec", "syncPolicy", "automated", "selfHeal", NULL);
+
+	return v != NULL && json_object_get_boolean(v);
+}
+
+const char *
+argocd_running(json_object *app)
+{
+	const char *phase = jstr(app, "status", "operationState", "phase", NULL);
+
+	if (jpath(app, "operation", NULL) != NULL)
+		return phase != NULL && strcmp(phase, "Running") == 0 ? phase : "Pending";
+	if (phase != NULL && (strcmp(phase, "Running") == 0 ||
+	    strcmp(phase, "Terminating") == 0))
+		return phase;
+	return NULL;
+}
+
+int
+argocd_sync(struct nub *n, bool dry_run, struct err *e)
+{
+	static const char patch[] =
+	    "{\"operation\":{\"initiatedBy\":{\"username\":\"kubectl-nublado\"},"
+	    "\"sync\":{\"syncStrategy\":{\"hook\":{}}}}}";
+	json_object *app = NULL;
+	const char *running;
+	char *path;
+	struct kube_resp resp;
+	int rc;
+
+	if (argocd_get(n, &app, e) < 0)
+		return -1;
+	if ((running = argocd_running(app)) != NULL) {
+		err_set(e, "another Argo CD operation is in progress on %s/%s (%s)",
+		    ARGOCD_NAMESPACE, ARGOCD_APP, running);
+		err_hint(e, "wait for it to finish (or terminate it in Argo CD), then run unblock again");
+		e->exit = EXIT_REFUSED;
+		json_object_put(app);
+		return -1;
+	}
+	json_object_put(app);
+	path = app_path();
+	/*
+	 * Not idempotent: a retried PATCH after a lost answer would start a
+	 * second sync, or be refused as one in progress.
+	 */
+	struct kube_req r = { .method = "PATCH", .path = path,
+	    .content_type = "application/merge-patch+json", .body = patch,
+	    .body_len = sizeof patch - 1, .dry_run = dry_run, .idempotent = false };
+	rc = kube_do(n->kube, &r, &resp, e);
+	kube_resp_free(&resp);
+	free(path);
+	if (rc < 0)
+		return err_prefix(e, "starting the Argo CD sync");
+	return 0;
+}
+
+struct sync_wait {
+	struct progress *p;
+};
+
+static int
+sync_done(json_object *app, void *arg, struct err *e)
+{
+	struct sync_wait *w = arg;
+	const char *phase, *msg;
+
+	if (app == NULL)
+		return err_set(e, "Argo CD Application %s/%s disappeared", ARGOCD_NAMESPACE,
+		    ARGOCD_APP);
+	phase = jstr(app, "status", "operationState", "phase", NULL);
+	msg = jstr(app, "status", "operationState", "message", NULL);
+	progress_set(w->p, 0, phase);
+	/* Our operation is over once Argo CD has cleared .operation. */
+	if (jpath(app, "operation", NULL) != NULL || phase == NULL ||
+	    strcmp(phase, "Running") == 0 || strcmp(phase, "Terminating") == 0)
+		return 0;
+	if (strcmp(phase, "Succeeded") == 0)
+		return 1;
+	err_set(e, "Argo CD sync of %s/%s ended %s: %s", ARGOCD_NAMESPACE, ARGOCD_APP,
+	    phase, msg ? msg : "(no message)");
+	err_hint(e, "look at the Application in Argo CD; `kubectl nublado unblock --from-backup` "
+	    "recreates the saved ingresses without Argo CD");
+	return -1;
+}
+
+int
+argocd_wait(struct nub *n, long timeout_ms, bool tty, struct err *e)
+{
+	struct sync_wait w = { progress_start("waiting for the Argo CD sync", 0, "", tty) };
+	char *coll = kube_path(ARGOCD_APPS, ARGOCD_NAMESPACE);
+	int rc = kube_wait_object(n->kube, coll, ARGOCD_APP, timeout_ms, sync_done, &w, e);
+
+	free(coll);
+	progress_end(w.p, NULL);
+	if (rc == 1) {
+		err_set(e, "the Argo CD sync of %s/%s did not finish in time", ARGOCD_NAMESPACE,
+		    ARGOCD_APP);
+		err_hint(e, "run `kubectl nublado status` to see where it is; raise --timeout");
+		return -1;
+	}
+	return rc;
+}
