@@ -1,9 +1,227 @@
-/* cmd-psql.c: Run psql in the hub pod against the JupyterHub database */
+/* cmd-psql.c: psql in the hub pod against the JupyterHub database (runbook step 4) */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../src/kube/exec.h"
+#include "../src/nublado/hub.h"
+#include "../src/nublado/psql.h"
+#include "../src/util/exitcode.h"
+#include "../src/util/log.h"
+#include "../src/util/xalloc.h"
 #include "cmd.h"
+
+static const struct opt psql_opts[] = {
+	{ "db-url", 0, OPT_VALUE, "URL",
+	  "the JupyterHub database URL (jupyterhub.hub.db.url), without a password", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "command", 'c', OPT_LIST, "SQL", "run SQL and exit (repeatable, in order)", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "file", 'f', OPT_VALUE, "FILE", "run the SQL script in FILE (- for stdin) and exit",
+	  NULL, COMPLETE_FILE, 0 },
+	{ "interactive", 'i', OPT_FLAG, NULL,
+	  "an interactive session on this terminal (the default without -c/-f on a terminal)",
+	  NULL, COMPLETE_NONE, 0 },
+	{ "pod", 0, OPT_VALUE, "NAME", "the hub pod to use (default: found by its labels)", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "container", 0, OPT_VALUE, "NAME", "the container in the pod (default \"hub\")", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "timeout", 0, OPT_VALUE, "DURATION",
+	  "give up when psql has not finished after this long (default: no limit)", NULL,
+	  COMPLETE_NONE, 0 },
+	OPT_END
+};
+
+static int
+usage_error(struct cmd_ctx *ctx, struct err *e)
+{
+	log_err(e);
+	fprintf(stderr, "Run '%s psql --help' for usage.\n", ctx->prog);
+	return EXIT_USAGE;
+}
+
+/*
+ * A script small enough for one argument travels as one (any protocol);
+ * a bigger one, or one with NUL bytes, goes on stdin (v5 only).
+ */
+static int
+load_script(const char *path, char **script, int *fd, struct err *e)
+{
+	struct stat sb;
+	int f;
+
+	*script = NULL;
+	*fd = -1;
+	if (strcmp(path, "-") == 0) {
+		*fd = STDIN_FILENO;
+		return 0;
+	}
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0 || fstat(f, &sb) < 0) {
+		err_set(e, "cannot read '%s': %s", path, strerror(errno));
+		if (f >= 0)
+			close(f);
+		return -1;
+	}
+	if (S_ISREG(sb.st_mode) && sb.st_size <= PSQL_ARG_MAX) {
+		char *buf = xmalloc((size_t)sb.st_size + 1);
+		size_t got = 0;
+
+		while (got < (size_t)sb.st_size) {
+			ssize_t n = read(f, buf + got, (size_t)sb.st_size - got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+		buf[got] = '\0';
+		if (got == (size_t)sb.st_size && memchr(buf, '\0', got) == NULL) {
+			close(f);
+			*script = buf;
+			return 0;
+		}
+		free(buf);
+		lseek(f, 0, SEEK_SET);
+	}
+	*fd = f;
+	return 0;
+}
+
+static int
+cmd_psql_exec(struct cmd_ctx *ctx)
+{
+	const struct args *a = ctx->args;
+	const char *db_url = args_get(a, "db-url");
+	char *const *sql = args_list(a, "command");
+	const char *file = args_get(a, "file");
+	const char *timeout = args_get(a, "timeout");
+	bool interactive = args_has(a, "interactive");
+	struct exec_opts o = EXEC_OPTS_INIT;
+	struct exec_result res;
+	struct psql_cmd pc = { .commands = sql, .extra = a->rest };
+	struct nub *n = NULL;
+	char *url = NULL, *pod = NULL, *script = NULL;
+	char **argv = NULL;
+	bool had_password;
+	int script_fd = -1, rc = EXIT_ERROR;
+	struct err e;
+
+	err_clear(&e);
+	e.exit = EXIT_USAGE;
+	if (a->npos > 1) {
+		err_set(&e, "unexpected argument '%s'", a->pos[1]);
+		err_hint(&e, "psql's own arguments go after --: %s psql -- -A -t", ctx->prog);
+		return usage_error(ctx, &e);
+	}
+	if (sql != NULL && file != NULL) {
+		err_set(&e, "-c and -f cannot be used together");
+		return usage_error(ctx, &e);
+	}
+	if (interactive && (sql != NULL || file != NULL)) {
+		err_set(&e, "-i is for an interactive session: not with -c or -f");
+		return usage_error(ctx, &e);
+	}
+	if (timeout != NULL && parse_duration_ms(timeout, &o.timeout_ms) < 0) {
+		err_set(&e, "invalid --timeout '%s': want a duration such as 30s or 5m", timeout);
+		return usage_error(ctx, &e);
+	}
+	if (db_url == NULL) {
+		err_set(&e, "no database URL: pass --db-url URL");
+		err_hint(&e, "the URL is jupyterhub.hub.db.url in the Phalanx nublado values "
+		    "(values-ENV.yaml, else values.yaml), e.g. postgresql://nublado@host/nublado");
+		return usage_error(ctx, &e);
+	}
+	/* Interactive by default only when a person sits at a terminal. */
+	if (sql == NULL && file == NULL && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		interactive = true;
+	if (interactive && !isatty(STDIN_FILENO)) {
+		err_set(&e, "-i needs a terminal on stdin");
+		return usage_error(ctx, &e);
+	}
+	err_clear(&e);
+
+	if (psql_url_clean(db_url, &url, &had_password, &e) < 0)
+		goto fail;
+	if (had_password)
+		log_warn("ignoring the password in the database URL: psql reads it from the hub "
+		    "pod's password file");
+	pc.url = url;
+	if (file != NULL) {
+		if (load_script(file, &script, &script_fd, &e) < 0)
+			goto fail;
+		pc.script = script;
+		pc.script_on_stdin = script_fd >= 0;
+	}
+	if (psql_argv(&pc, &argv, &e) < 0)
+		goto fail;
+
+	if (nub_open(&ctx->opts, &n, &e) < 0)
+		goto fail;
+	if (args_get(a, "pod") != NULL)
+		pod = xstrdup(args_get(a, "pod"));
+	else if (hub_find_pod(n, &pod, &e) < 0)
+		goto fail;
+	log_debug(LOG_STEPS, "psql in pod %s/%s", n->ns, pod);
+
+	o.ns = n->ns;
+	o.pod = pod;
+	o.container = args_get(a, "container") ? args_get(a, "container") : HUB_CONTAINER;
+	o.argv = argv;
+	o.stdout_fd = STDOUT_FILENO;
+	o.stderr_fd = STDERR_FILENO;
+	if (interactive) {
+		o.tty = true;
+		o.term_fd = STDIN_FILENO;
+		o.stdin_fd = STDIN_FILENO;
+	} else if (script_fd >= 0) {
+		o.stdin_fd = script_fd;
+		o.stdin_needs_eof = true;
+	} else if (sql == NULL && file == NULL) {
+		/* psql reads its commands from our stdin, to its end (v5 only). */
+		o.stdin_fd = STDIN_FILENO;
+		o.stdin_needs_eof = true;
+	}
+	if (kube_exec(n->kube, &o, &res, &e) < 0)
+		goto fail;
+	/* psql's own exit code: 0 ok, 1 fatal, 2 connection lost, 3 script error. */
+	rc = res.exit_code;
+	goto out;
+fail:
+	log_err(&e);
+	rc = e.exit ? e.exit : EXIT_ERROR;
+out:
+	if (script_fd > STDIN_FILENO)
+		close(script_fd);
+	strv_free(argv);
+	free(script);
+	free(url);
+	free(pod);
+	nub_close(n);
+	return rc;
+}
 
 const struct cmd_entry cmd_psql_entry = {
 	.name = "psql",
 	.summary = "Run psql in the hub pod against the JupyterHub database",
-	.usage = "",
-	.flags = CMD_UNIMPLEMENTED,
+	.usage = "[--db-url URL] [-c SQL | -f FILE] [-- PSQL-ARGS]",
+	.help =
+	    "Runs psql inside the hub pod (labels app=jupyterhub,component=hub), the way the\n"
+	    "runbook's step 4 does with kubectl exec, without typing the password: psql reads it\n"
+	    "from the pod's own password file, so it never leaves the pod. psql runs with -X and\n"
+	    "ON_ERROR_STOP=1.\n"
+	    "\n"
+	    "Without -c or -f, on a terminal, the session is interactive (Ctrl-C goes to psql);\n"
+	    "otherwise psql reads commands from stdin. -c SQL may be repeated; each SQL string\n"
+	    "is passed to psql as it is (quotes, semicolons, $$ and newlines included).\n"
+	    "\n"
+	    "The exit code is psql's: 0 done, 1 fatal error, 2 connection to the database lost,\n"
+	    "3 an SQL statement failed; 1 also when the pod cannot be reached, 130 on Ctrl-C.",
+	.opts = psql_opts,
+	.exec = cmd_psql_exec,
 };

@@ -1,0 +1,135 @@
+/* hub.c: finding the JupyterHub pod by its labels */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kube/client.h"
+#include "../kube/url.h"
+#include "../util/buf.h"
+#include "../util/xalloc.h"
+#include "hub.h"
+
+static json_object *
+get(json_object *o, const char *a)
+{
+	json_object *v;
+
+	return o != NULL && json_object_object_get_ex(o, a, &v) ? v : NULL;
+}
+
+static const char *
+str(json_object *o)
+{
+	return o != NULL && json_object_is_type(o, json_type_string) ?
+	    json_object_get_string(o) : NULL;
+}
+
+/* status.conditions[type=Ready].status == "True" */
+static bool
+pod_ready(json_object *pod)
+{
+	json_object *conds = get(get(pod, "status"), "conditions");
+
+	if (conds == NULL || !json_object_is_type(conds, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(conds); i++) {
+		json_object *c = json_object_array_get_idx(conds, i);
+		const char *type = str(get(c, "type")), *status = str(get(c, "status"));
+
+		if (type != NULL && strcmp(type, "Ready") == 0)
+			return status != NULL && strcmp(status, "True") == 0;
+	}
+	return false;
+}
+
+int
+hub_pick_pod(json_object *items, const char *ns, char **pod, struct err *e)
+{
+	struct buf seen = BUF_INIT, ready = BUF_INIT;
+	const char *chosen = NULL;
+	size_t n = items != NULL && json_object_is_type(items, json_type_array) ?
+	    json_object_array_length(items) : 0;
+	int nready = 0;
+
+	*pod = NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(items, i);
+		const char *name = str(get(get(p, "metadata"), "name"));
+		const char *phase = str(get(get(p, "status"), "phase"));
+		bool terminating = get(get(p, "metadata"), "deletionTimestamp") != NULL;
+		bool is_ready = pod_ready(p);
+
+		if (name == NULL)
+			continue;
+		buf_printf(&seen, "%s%s (%s, %s%s)", seen.len ? ", " : "", name,
+		    phase ? phase : "no phase", is_ready ? "ready" : "not ready",
+		    terminating ? ", terminating" : "");
+		if (is_ready && !terminating) {
+			buf_printf(&ready, "%s%s", ready.len ? ", " : "", name);
+			if (nready++ == 0)
+				chosen = name;
+		}
+	}
+	if (nready == 1) {
+		*pod = xstrdup(chosen);
+	} else if (n == 0) {
+		err_set(e, "no hub pod in namespace \"%s\" (no pod has the labels %s)", ns,
+		    HUB_LABEL_SELECTOR);
+		err_hint(e, "check the Nublado namespace (-n) and that the hub is deployed: "
+		    "kubectl get deployment hub -n %s", ns);
+	} else if (nready == 0) {
+		err_set(e, "no ready hub pod in namespace \"%s\": found %s", ns, seen.data);
+		err_hint(e, "wait for the hub to become ready (kubectl get pods -n %s -l %s), "
+		    "or name a pod with --pod", ns, HUB_LABEL_SELECTOR);
+	} else {
+		err_set(e, "%d ready hub pods in namespace \"%s\" where one was expected: %s", nready,
+		    ns, ready.data);
+		err_hint(e, "name the one to use with --pod");
+	}
+	buf_free(&seen);
+	buf_free(&ready);
+	return *pod != NULL ? 0 : -1;
+}
+
+struct gather {
+	json_object *items;
+};
+
+static int
+gather_pod(json_object *item, void *arg, struct err *e)
+{
+	struct gather *g = arg;
+
+	json_object_array_add(g->items, json_object_get(item));
+	return 0;
+}
+
+static void
+gather_reset(void *arg)
+{
+	struct gather *g = arg;
+
+	json_object_put(g->items);
+	g->items = json_object_new_array();
+}
+
+int
+hub_find_pod(struct nub *n, char **pod, struct err *e)
+{
+	struct gather g = { json_object_new_array() };
+	struct buf q = BUF_INIT;
+	char *path = kube_path("/api/v1/namespaces/%s/pods", n->ns);
+	int rc;
+
+	*pod = NULL;
+	kube_query_add(&q, "labelSelector", HUB_LABEL_SELECTOR);
+	rc = kube_list(n->kube, path, q.data, 500, gather_pod, gather_reset, &g, NULL, e);
+	if (rc < 0)
+		err_prefix(e, "cannot list the hub pods in namespace \"%s\"", n->ns);
+	else
+		rc = hub_pick_pod(g.items, n->ns, pod, e);
+	json_object_put(g.items);
+	buf_free(&q);
+	free(path);
+	return rc;
+}

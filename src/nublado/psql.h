@@ -1,0 +1,50 @@
+/* psql.h: command lines that run psql (or pg_dump) in the hub pod, the password read there */
+#ifndef NUB_PSQL_H
+#define NUB_PSQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../util/err.h"
+
+/* Where the hub pod keeps the database password (the first readable wins). */
+#define PSQL_PASSWORD_FILE "/usr/local/etc/jupyterhub/existing-secret/hub.db.password"
+#define PSQL_PASSWORD_FILE_FALLBACK "/usr/local/etc/jupyterhub/secret/hub.db.password"
+
+/* The longest single argument execve accepts on Linux (MAX_ARG_STRLEN, NUL included). */
+#define PSQL_ARG_MAX (128 * 1024 - 1)
+
+/*
+ * Make a JupyterHub database URL fit for psql: an SQLAlchemy driver suffix
+ * goes ("postgresql+psycopg2://" -> "postgresql://"), and so does any
+ * password (in the user part or a password= parameter: the pod supplies it),
+ * with *had_password set so the caller can warn.  libpq checks the result
+ * (PQconninfoParse).  Caller frees *out.  Messages never show a password.
+ */
+int psql_url_clean(const char *url, char **out, bool *had_password, struct err *e);
+
+/*
+ * argv that runs `tool args...' in the hub pod through `sh -c', with
+ * PGPASSWORD read from the password file inside the pod: the password never
+ * crosses the wire.  Every element travels as its own argument, so no shell
+ * quoting is involved.  For psql, pg_dump, or anything libpq-based.
+ * NULL-terminated; free with strv_free.
+ */
+char **pg_tool_argv(const char *tool, char *const *args);
+
+struct psql_cmd {
+	const char *url;		/* cleaned by psql_url_clean */
+	char *const *commands;		/* each becomes `-c SQL'; NULL-terminated, or NULL */
+	const char *script;		/* a script (-f) passed as one argument, piped to psql -f - */
+	bool script_on_stdin;		/* the script comes on stdin instead (v5 only): -f - */
+	char *const *extra;		/* the user's own psql arguments, last; or NULL */
+};
+
+/*
+ * The argv for psql in the hub pod: psql -X -v ON_ERROR_STOP=1 -d URL, the
+ * commands or the script, then extra.  -1 when an argument is longer than
+ * one execve argument can be (PSQL_ARG_MAX).
+ */
+int psql_argv(const struct psql_cmd *c, char ***argv, struct err *e);
+
+#endif
