@@ -8,6 +8,7 @@ Run as root from tests/cluster:  /usr/bin/python3 -m unittest -v test_runtime
 import os
 import select
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +29,6 @@ TIMINGS = {}
 
 
 def host_psql(url, sql, password=None):
-    import subprocess
     env = {"PATH": "/usr/bin:/bin"}
     if password is not None:
         env["PGPASSWORD"] = password
@@ -77,6 +77,15 @@ class RuntimeCase:
         pids = cls.rt.pids()
         cls.rt.stop()
         left = [p for p in pids if alive(p)]
+        # children of left-running execs (sleep 300 &) must be gone too
+        for p in getattr(cls, "leftovers", []):
+            if p.pty_master is not None:
+                os.close(p.pty_master)
+            for f in (p.stdin, p.stdout, p.stderr):
+                if f is not None:
+                    f.close()
+        ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+        left += [line for line in ps.splitlines() if "sleep 30" in line]
         shutil.rmtree(cls.tmp, ignore_errors=True)
         if left:
             raise AssertionError(f"processes left after stop(): {left}")
@@ -197,6 +206,22 @@ class RuntimeCase:
     def test_t27_exec_missing_command(self):
         code, out, err = self.pod_exec(["no-such-command-here"])
         self.assertEqual(code, 127)
+
+    def test_t28_exec_parallel(self):
+        procs = [self.rt.exec(self.POD, ["sh", "-c", PSQL_IN_POD, self.db["url_nopw"], "-c", f"SELECT {i}"], False)
+                 for i in range(12)]
+        outs = [p.communicate(timeout=30) for p in procs]
+        self.assertEqual([p.returncode for p in procs], [0] * 12)
+        self.assertEqual([o.strip() for o, e in outs], [str(i).encode() for i in range(12)])
+
+    def test_t29_exec_left_running(self):
+        # Left running on purpose: tearDownClass checks that stop() ends them.
+        p = self.rt.exec(self.POD, ["sh", "-c", "sleep 300 & exec sleep 301"], False)
+        t = self.rt.exec(self.POD, ["sleep", "302"], True)
+        type(self).leftovers = [p, t]
+        time.sleep(0.2)
+        self.assertIn(p.pid, self.rt.pids())
+        self.assertIn(t.pid, self.rt.pids())
 
     # -- users
     def test_t30_seed_users(self):
