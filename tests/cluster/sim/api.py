@@ -165,6 +165,10 @@ class Api:
             spec.setdefault("sessionAffinity", "None")
         elif res.plural == "secrets":
             obj.setdefault("type", "Opaque")
+            sd = obj.pop("stringData", None)
+            if sd:
+                obj.setdefault("data", {}).update(
+                    {k: base64.b64encode(v.encode()).decode() for k, v in sd.items()})
         elif res.plural == "pods":
             spec = obj.setdefault("spec", {})
             spec.setdefault("restartPolicy", "Always")

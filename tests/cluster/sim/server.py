@@ -254,6 +254,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = b""
         try:
             body = self.read_body()
+            ctype = self.headers.get("Content-Type", "")
+            if body and ctype.startswith("application/vnd.kubernetes.protobuf"):
+                from sim import proto
+                body = json.dumps(proto.decode(body)).encode()
+                self.headers.replace_header("Content-Type", "application/json")
             if not path.startswith("/_sim/"):
                 self.apply_faults(method, path)
             if path.startswith("/_sim/"):
