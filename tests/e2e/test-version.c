@@ -184,7 +184,8 @@ Test(version, help_through_kubectl_plugin_discovery)
 /* The library itself: a v1beta1 plugin's token expires, and the plugin runs again. */
 Test(version, exec_plugin_refresh_after_expiry)
 {
-	struct kcfg_opts o = { .kubeconfig = sim_path("kubeconfig"), .context = "sim-exec-beta" };
+	char kcpath[4096];
+	struct kcfg_opts o = { .kubeconfig = kcpath, .context = "sim-exec-beta" };
 	struct kcfg *cfg;
 	struct kube *k;
 	struct err e;
@@ -195,6 +196,7 @@ Test(version, exec_plugin_refresh_after_expiry)
 	FILE *f;
 
 	err_clear(&e);
+	snprintf(kcpath, sizeof kcpath, "%s", sim_path("kubeconfig"));
 	snprintf(logpath, sizeof logpath, "%s", sim_path("log/credential.log"));
 	if ((f = fopen(logpath, "r")) != NULL) {
 		while (fgets(line, sizeof line, f))
