@@ -414,6 +414,8 @@ exec_run(struct auth *a, struct err *e)
 	const struct kcfg *c = a->cfg;
 	const struct kcfg_exec *x = c->exec;
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, deflt;
 	struct buf out = BUF_INIT;
 	char **argv = NULL, **envp, *info, chunk[4096], when[64];
 	bool tty = isatty(STDIN_FILENO), interactive, toobig = false;
@@ -447,10 +449,24 @@ exec_run(struct auth *a, struct err *e)
 	/* Whatever else this process has open is none of the plugin's business. */
 	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 #endif
+	/* A plugin starts with no blocked signals, and with SIGPIPE etc. not ignored. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	sigemptyset(&deflt);
+	sigaddset(&deflt, SIGPIPE);
+	sigaddset(&deflt, SIGINT);
+	sigaddset(&deflt, SIGTERM);
+	sigaddset(&deflt, SIGQUIT);
+	sigaddset(&deflt, SIGHUP);
+	sigaddset(&deflt, SIGCHLD);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &deflt);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	if (strchr(x->command, '/') != NULL)
-		rc = posix_spawn(&pid, x->command, &fa, NULL, argv, envp);
+		rc = posix_spawn(&pid, x->command, &fa, &attr, argv, envp);
 	else
-		rc = posix_spawnp(&pid, x->command, &fa, NULL, argv, envp);
+		rc = posix_spawnp(&pid, x->command, &fa, &attr, argv, envp);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	strv_free(argv);
 	strv_free(envp);

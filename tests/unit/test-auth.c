@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,7 @@ standard_plugin(void)
 	    "printf '%s\\n' \"$@\" > \"$D/args\"\n"
 	    "printf '%s|%s' \"$FOO\" \"$NUB_PARENT\" > \"$D/env\"\n"
 	    "readlink /proc/$$/fd/0 > \"$D/stdin\"\n"
+	    "sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status > \"$D/sigign\"\n"
 	    "if [ -e /proc/$$/fd/47 ]; then echo open; else echo closed; fi > \"$D/fd47\"\n"
 	    "[ -z \"$NUB_TEST_HELLO\" ] || echo 'plugin says hello on stderr' >&2\n"
 	    "printf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"%s\",\"status\":%s}\\n' "
@@ -319,6 +321,8 @@ Test(auth, exec_v1_token_info_args_env)
 	fd = open("/dev/null", O_RDONLY);
 	cr_assert_eq(dup2(fd, 47), 47);
 	close(fd);
+	/* an ignored SIGPIPE (as curl users have) must not reach the plugin */
+	signal(SIGPIPE, SIG_IGN);
 	c = exec_config("", V1, "Never", TOKEN_FOREVER, NULL);
 	a = auth_new(c);
 	cr_assert_eq(auth_get(a, &cr, &e), 0, "%s", e.msg);
@@ -341,6 +345,9 @@ Test(auth, exec_v1_token_info_args_env)
 	free(s);
 	s = slurp("fd47");
 	cr_assert_str_eq(s, "closed\n");
+	free(s);
+	s = slurp("sigign");
+	cr_assert_eq(strtoull(s, NULL, 16) & (1ULL << (SIGPIPE - 1)), 0, "SigIgn %s", s);
 	free(s);
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "no child left behind");
 	close(47);
