@@ -229,6 +229,12 @@ class RuntimeCase:
         names = set(self.admin("SELECT name FROM users").split())
         self.assertTrue({"ycheng", "zlopez"} <= names, names)
 
+    def test_t31_pg_dump_in_pod(self):
+        code, out, err = self.pod_exec(["sh", "-c", PSQL_IN_POD.replace("exec psql", "exec pg_dump")
+                                        .replace(' -X -v ON_ERROR_STOP=1 -At "$@"', ' -Fp'), self.db["url_nopw"]])
+        self.assertEqual(code, 0, err)
+        self.assertIn("CREATE TABLE public.users", out)
+
     # -- wipe, the runbook's way: as nublado inside the pod, then restart the hub
     def wipe_in_pod(self):
         code, out, err = self.pod_psql("-c", "DROP OWNED BY current_user")

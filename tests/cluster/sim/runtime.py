@@ -12,8 +12,20 @@ real processes they stand for:
   chart files appear under /usr/local/etc/jupyterhub, with a pod-like environment that
   does not carry the database password (as in the real hub pod).
 
+Use:
+    rt = Runtime(dir, real_hub, seed, log_dir)
+    db = rt.start_db()        # keys: port, host, socket_dir, data_dir, pid, password (nublado's),
+                              # url, url_nopw, admin_url, admin_password, other_url, other_password
+    rt.write_pod_files()      # pod_files() gives the same texts, for the Secrets' data
+    h = rt.start_hub(pod)     # h.port, h.url, h.health_path ("/nb/hub/health"), h.ready(), h.stop()
+    p = rt.exec(pod, argv, tty)
+    rt.seed_users([...]); rt.pids(); rt.stop()
+
 Layout under DIR:
-    pg/data, pg/run         PostgreSQL data directory and private socket directory
+    pg/data, pg/run         PostgreSQL data directory and private socket directory; when a
+                            parent of DIR is closed to the postgres user they live in
+                            /var/tmp/kubectl-nublado-pg/<id> instead, named in DIR/pg.location
+                            (removed by stop())
     pod-files/              mounted read-only at /usr/local/etc/jupyterhub in every pod
     pods/<pod>/             per-pod working directory (cookie secret, pid file, home/)
     hub-admin-token         API token of the hub's "sim-admin" service (real hub only)
@@ -205,10 +217,8 @@ class Runtime:
 
     # ------------------------------------------------------------------ logging
     def _log(self, msg):
-        for s in self._secrets:
-            msg = msg.replace(s, "***")
         with open(os.path.join(self.log_dir, "runtime.log"), "a") as f:
-            f.write(time.strftime("%H:%M:%S ") + msg + "\n")
+            f.write(time.strftime("%H:%M:%S ") + self._scrub(msg) + "\n")
 
     def _scrub(self, text):
         for s in self._secrets:
@@ -411,6 +421,7 @@ CREATE TABLE other.keep (id serial PRIMARY KEY, label text NOT NULL);
 INSERT INTO other.keep (label) VALUES ('alpha'), ('beta'), ('gamma');
 GRANT USAGE ON SCHEMA other TO nublado;
 GRANT SELECT ON other.keep TO nublado;
+GRANT SELECT ON SEQUENCE other.keep_id_seq TO nublado;  -- so a whole-database pg_dump as nublado works
 RESET ROLE;
 """
         if not self.real_hub:
