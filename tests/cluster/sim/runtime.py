@@ -135,7 +135,6 @@ class Hub:
         self.api_url = self.url + base_url + "hub/api"
         self.log_path = log_path
         self.kind = kind  # "jupyterhub" or "standin"
-        self.started_at = time.monotonic()
 
     @property
     def pids(self):
@@ -425,9 +424,11 @@ GRANT SELECT ON SEQUENCE other.keep_id_seq TO nublado;  -- so a whole-database p
 RESET ROLE;
 """
         if not self.real_hub:
-            with open(os.path.join(ASSETS, "jupyterhub5.sql")) as f:
-                schema = f.read()
-            script += "SET ROLE nublado;\n" + schema + "\n" + self._sample_rows_sql() + "RESET ROLE;\n"
+            schema = ""
+            for name in ("jupyterhub5.sql", "jupyterhub5-defaults.sql"):
+                with open(os.path.join(ASSETS, name)) as f:
+                    schema += f.read() + "\n"
+            script += "SET ROLE nublado;\n" + schema + self._sample_rows_sql() + "RESET ROLE;\n"
         self.admin_psql(script)
         t_end = time.monotonic()
         self._log(f"start_db: port {port}, initdb {t_init - t0:.2f}s, start {t_up - t_init:.2f}s, "
@@ -437,19 +438,9 @@ RESET ROLE;
         return dict(self.db)
 
     def _sample_rows_sql(self):
-        """Some JupyterHub 5.x rows: roles, users with spawners, one running server, a token."""
+        """Some JupyterHub 5.x rows: users with spawners, one running server, a token."""
         users = self.rng.sample(SAMPLE_USERS, 3)
-        out = ["INSERT INTO oauth_clients (identifier, description, secret, redirect_uri, allowed_scopes) "
-               f"VALUES ('jupyterhub', 'JupyterHub', '{uuid.UUID(int=self.rng.getrandbits(128)).hex}', "
-               "'/nb/hub/oauth_callback', '[]');"]
-        for name, desc, scopes in [
-                ("admin", "Elevated privileges (can do anything)", '["admin-ui", "admin:users", "admin:servers"]'),
-                ("user", "Standard user privileges", '["self"]'),
-                ("server", "Post activity only", '["users:activity!user", "access:servers!user"]'),
-                ("token", "Token with same permissions as its owner", '["inherit"]')]:
-            out.append("INSERT INTO roles (name, description, scopes, managed_by_auth) "
-                       f"VALUES ('{name}', '{desc}', '{scopes}', false);")
-        out.append("INSERT INTO groups (name, properties) VALUES ('g_users', '{}');")
+        out = ["INSERT INTO groups (name, properties) VALUES ('g_users', '{}');"]
         for i, name in enumerate(users):
             cookie = uuid.UUID(int=self.rng.getrandbits(128)).hex
             out.append(
@@ -464,15 +455,14 @@ RESET ROLE;
                        f"VALUES ('jupyterhub-user-{name}', 'Server at /nb/user/{name}/', "
                        f"'{uuid.UUID(int=self.rng.getrandbits(128)).hex}', '/nb/user/{name}/oauth_callback', "
                        f"'[\"access:servers!server={name}/\"]');")
-            server = "NULL"
+            server, started = "NULL", "NULL"
             if i == 0:
                 out.append("INSERT INTO servers (proto, ip, port, base_url, cookie_name) VALUES "
                            f"('http', 'lab.nublado-{name}', 8888, '/nb/user/{name}/', 'jupyterhub-user-{name}');")
-                server = "currval('servers_id_seq')"
+                server, started = "currval('servers_id_seq')", "now() - interval '1 hour'"
             out.append(
                 "INSERT INTO spawners (user_id, server_id, state, name, started, last_activity, user_options, "
-                f"oauth_client_id) SELECT id, {server}, '{{}}', '', "
-                f"{'now() - interval ' + chr(39) + '1 hour' + chr(39) if i == 0 else 'NULL'}, last_activity, "
+                f"oauth_client_id) SELECT id, {server}, '{{}}', '', {started}, last_activity, "
                 f"'{{\"image_list\": \"lighthouse.ceres/library/sketchbook:latest\"}}', 'jupyterhub-user-{name}' "
                 f"FROM users WHERE name = '{name}';")
         hashed = "sha512:1:%s:%s" % (self.rng.getrandbits(64).to_bytes(8, "big").hex(),

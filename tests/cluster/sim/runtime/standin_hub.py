@@ -28,7 +28,6 @@ import os
 import re
 import signal
 import sys
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, "/usr/local/etc/jupyterhub")
@@ -38,17 +37,10 @@ import z2jh  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMA = os.path.join(HERE, "jupyterhub5.sql")
+DEFAULTS = os.path.join(HERE, "jupyterhub5-defaults.sql")
 VERSION = "5.4.6"
 
 log = logging.getLogger("JupyterHub")
-
-DEFAULT_ROLES = [
-    ("admin", "Elevated privileges (can do anything)", ["admin-ui", "admin:users", "admin:servers", "tokens", "admin:groups", "list:services", "read:services", "read:hub", "proxy", "shutdown", "access:services", "access:servers", "read:roles", "read:metrics", "shares"]),
-    ("user", "Standard user privileges", ["self"]),
-    ("server", "Post activity only", ["users:activity!user", "access:servers!user"]),
-    ("token", "Token with same permissions as its owner", ["inherit"]),
-]
-
 
 def schema_blocks(path=SCHEMA):
     """[(table, sql)] in file order, and the alembic head the file stamps."""
@@ -99,14 +91,8 @@ def init_db(conn, upgrade):
         if table not in present:
             log.debug("Creating table %s", table)
             cur.execute(sql)
-    for name, description, scopes in DEFAULT_ROLES:
-        cur.execute(
-            "INSERT INTO roles (name, description, scopes, managed_by_auth) VALUES (%s, %s, %s, false)"
-            " ON CONFLICT (name) DO NOTHING", (name, description, json.dumps(scopes)))
-    cur.execute(
-        "INSERT INTO oauth_clients (identifier, description, secret, redirect_uri, allowed_scopes)"
-        " VALUES ('jupyterhub', 'JupyterHub', %s, '/hub/oauth_callback', '[]')"
-        " ON CONFLICT (identifier) DO NOTHING", (uuid.uuid4().hex,))
+    with open(DEFAULTS) as f:
+        cur.execute(f.read())
     cur.close()
     return True
 
