@@ -64,6 +64,10 @@ ky_resolve_path(const char *dir, const char *path)
 		return NULL;
 	if (path[0] == '/' || dir == NULL || dir[0] == '\0')
 		return xstrdup(path);
+	/* "./bin/x" reads better in messages as "dir/bin/x" */
+	while (path[0] == '.' && path[1] == '/' && path[2] != '\0')
+		for (path += 2; path[0] == '/'; path++)
+			;
 	if (strcmp(dir, "/") == 0)
 		return xasprintf("/%s", path);
 	return xasprintf("%s/%s", dir, path);

@@ -767,7 +767,11 @@ kcfg_load(const struct kcfg_opts *o, struct kcfg **out, struct err *e)
 		known_contexts(&b, &m);
 		msg = buf_detach(&b);
 		err_set(e, "%s", msg);
-		err_hint(e, "use --context NAME (or 'kubectl config use-context NAME')");
+		if (m.contexts.n > 0)
+			err_hint(e, "use --context NAME (or 'kubectl config use-context NAME')");
+		else
+			err_hint(e, "add a context with 'kubectl config set-context', or use "
+			    "--kubeconfig FILE to pick another file");
 		free(msg);
 		free(src);
 		merged_free(&m);

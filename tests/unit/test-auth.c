@@ -536,7 +536,7 @@ Test(auth, exec_wrong_api_version_in_output)
 
 Test(auth, exec_nonzero_exit)
 {
-	char *want = tpath("./plugin' failed with exit code 3");
+	char *want = tpath("plugin' failed with exit code 3");
 
 	put("plugin", "#!/bin/sh\nexit 3\n", 0755);
 	assert_exec_fails(V1, "", want);

@@ -870,7 +870,7 @@ Test(kubeconfig, exec_v1)
 	    "      provideClusterInfo: true\n"
 	    "      interactiveMode: Never\n", &c, &e), 0, "%s", e.msg);
 	cr_assert_not_null(c->exec);
-	want = tpath("one/./bin/plugin");
+	want = tpath("one/bin/plugin");
 	cr_assert_str_eq(c->exec->command, want);
 	free(want);
 	cr_assert_str_eq(c->exec->args[0], "get-token");
