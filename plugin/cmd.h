@@ -14,6 +14,22 @@
 
 struct cmd_ctx;
 
+/* Options every changing command shares, spelled once. */
+#define CMD_OPT_YES { "yes", 'y', OPT_FLAG, NULL, \
+	"do not ask for confirmation", NULL, COMPLETE_NONE, OPT_DESTRUCTIVE }
+#define CMD_OPT_DRY_RUN { "dry-run", 0, OPT_FLAG, NULL, \
+	"run every check and the server-side dry run, print the plan, change nothing", \
+	NULL, COMPLETE_NONE, 0 }
+#define CMD_OPT_OUTPUT { "output", 'o', OPT_VALUE, "FORMAT", \
+	"json: the results as JSON on stdout", "json", COMPLETE_CHOICES, 0 }
+#define CMD_OPT_TIMEOUT { "timeout", 0, OPT_VALUE, "DURATION", \
+	"how long to wait for each change to take effect (default 10m)", NULL, \
+	COMPLETE_NONE, 0 }
+
+/* Fill the shared step options from the command line; -1 on a bad value (exit 2). */
+struct step_ctx;
+int cmd_step_opts(const struct cmd_ctx *ctx, struct step_ctx *c);
+
 struct cmd_entry {
 	const char *name;
 	const char *summary;		/* one line for the command list */

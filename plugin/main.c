@@ -7,6 +7,7 @@
 #include "../src/util/exitcode.h"
 #include "../src/util/log.h"
 #include "../src/util/sig.h"
+#include "../src/nublado/steps.h"
 #include "cmd.h"
 
 extern const struct cmd_entry cmd_status_entry;
@@ -18,6 +19,9 @@ extern const struct cmd_entry cmd_wipe_db_entry;
 extern const struct cmd_entry cmd_restart_hub_entry;
 extern const struct cmd_entry cmd_unblock_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_complete_entry;
+/* plugin/cmd-complete.c: -1 unless this is a completion run (__complete, kubectl_complete-nublado) */
+int cmd_complete_main(int argc, char **argv);
 
 /* In runbook order, then the helpers. */
 const struct cmd_entry *const cmd_table[] = {
@@ -30,6 +34,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_restart_hub_entry,
 	&cmd_unblock_entry,
 	&cmd_version_entry,
+	&cmd_complete_entry,
 	NULL
 };
 
@@ -160,6 +165,33 @@ cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *c, FILE *f)
 	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", ctx->prog);
 }
 
+int
+cmd_step_opts(const struct cmd_ctx *ctx, struct step_ctx *c)
+{
+	const char *t = args_get(ctx->args, "timeout");
+	const char *par = args_get(ctx->args, "parallel");
+
+	memset(c, 0, sizeof *c);
+	c->dry_run = args_has(ctx->args, "dry-run");
+	c->yes = args_has(ctx->args, "yes");
+	c->json = args_get(ctx->args, "output") != NULL;
+	if (t != NULL && (parse_duration_ms(t, &c->timeout_ms) < 0 || c->timeout_ms == 0)) {
+		log_error("invalid --timeout '%s': want a duration such as 90s or 10m", t);
+		return -1;
+	}
+	if (par != NULL) {
+		char *end;
+		long v = strtol(par, &end, 10);
+
+		if (*par == '\0' || *end != '\0' || v < 1 || v > 500) {
+			log_error("invalid --parallel '%s': want a number from 1 to 500", par);
+			return -1;
+		}
+		c->parallel = (int)v;
+	}
+	return 0;
+}
+
 /* kubectl runs us as .../kubectl-nublado: speak of ourselves as `kubectl nublado'. */
 static const char *
 prog_name(const char *argv0)
@@ -236,6 +268,9 @@ main(int argc, char **argv)
 	bool amb;
 	int rc;
 
+	/* Completion parses partial command lines itself. */
+	if ((rc = cmd_complete_main(argc, argv)) >= 0)
+		return rc;
 	sig_setup();
 	err_clear(&e);
 	if (args_parse(&args, cmd_global_opts, pick_table, NULL, argc - 1, argv + 1, &e) < 0) {

@@ -1,0 +1,727 @@
+/* steps.c: the runner, and the steps that talk only to the Kubernetes API */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/jsonout.h"
+#include "../util/log.h"
+#include "../util/prompt.h"
+#include "../util/sig.h"
+#include "../util/statedir.h"
+#include "../util/xalloc.h"
+#include "argocd.h"
+#include "hub.h"
+#include "ingress.h"
+#include "labs.h"
+#include "rollout.h"
+#include "steps.h"
+
+#define DEFAULT_WAIT_MS (10 * 60 * 1000L)
+
+void
+step_say(struct step_ctx *c, const char *fmt, ...)
+{
+	FILE *f = c->json ? stderr : stdout;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+int
+step_ctx_init(struct step_ctx *c, struct nub *n, struct err *e)
+{
+	c->n = n;
+	c->report = json_object_new_object();
+	if (c->timeout_ms == 0)
+		c->timeout_ms = DEFAULT_WAIT_MS;
+	if (c->parallel <= 0)
+		c->parallel = 32;
+	return statedir(n->cfg->context, NULL, &c->state_dir, e);
+}
+
+void
+step_ctx_free(struct step_ctx *c)
+{
+	free(c->state_dir);
+	json_object_put(c->report);
+	c->state_dir = NULL;
+	c->report = NULL;
+}
+
+static json_object *
+report_for(struct step_ctx *c, const char *step)
+{
+	json_object *r;
+
+	if (!json_object_object_get_ex(c->report, step, &r)) {
+		r = json_object_new_object();
+		json_object_object_add(c->report, step, r);
+	}
+	return r;
+}
+
+static void
+report_str(struct step_ctx *c, const char *step, const char *key, const char *v)
+{
+	json_object_object_add(report_for(c, step), key, json_object_new_string(v));
+}
+
+/* ---- block: delete the GafaelfawrIngresses that route to proxy-public ---- */
+
+struct block_state {
+	struct ingset set;
+	bool self_heal;
+	bool no_app;
+	char *dir;
+};
+
+static int
+block_inspect(struct step_ctx *c, void **state, struct err *e)
+{
+	struct block_state *s = xcalloc(1, sizeof *s);
+	json_object *app = NULL;
+	struct err ae;
+
+	*state = s;
+	if (ingress_find(c->n, &s->set, e) < 0)
+		return -1;
+	err_clear(&ae);
+	if (argocd_get(c->n, &app, &ae) == 0) {
+		s->self_heal = argocd_self_heal(app);
+		json_object_put(app);
+	} else if (ae.http == 404) {
+		s->no_app = true;
+	} else {
+		log_debug(LOG_STEPS, "cannot read the Argo CD Application: %s", ae.msg);
+	}
+	s->dir = xasprintf("%s/ingresses", c->state_dir);
+	return 0;
+}
+
+static int
+block_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct err *e)
+{
+	struct block_state *s = state;
+	json_object *names = json_object_new_array();
+
+	if (s->self_heal)
+		log_warn("Argo CD Application %s/%s has automated sync with selfHeal: it will "
+		    "recreate the ingresses and UNDO this block; disable selfHeal first",
+		    ARGOCD_NAMESPACE, ARGOCD_APP);
+	if (s->no_app)
+		log_warn("no Argo CD Application %s/%s: to unblock later use "
+		    "`unblock --from-backup`", ARGOCD_NAMESPACE, ARGOCD_APP);
+	*empty = s->set.n == 0;
+	if (*empty) {
+		buf_printf(out, "  access is already blocked: no GafaelfawrIngress in '%s' "
+		    "routes to %s\n", c->n->ns, HUB_SERVICE);
+	} else {
+		buf_printf(out, "  block user access: delete %zu GafaelfawrIngress(es) in '%s' "
+		    "routing to %s:", s->set.n, c->n->ns, HUB_SERVICE);
+		for (size_t i = 0; i < s->set.n; i++) {
+			const char *name = jstr(s->set.items[i], "metadata", "name", NULL);
+
+			buf_printf(out, " %s", name);
+			json_object_array_add(names, json_object_new_string(name));
+		}
+		buf_printf(out, "\n    (saved first to %s/)\n", s->dir);
+	}
+	for (char **o = s->set.others; o != NULL && *o != NULL; o++)
+		buf_printf(out, "    left alone: %s (does not route to %s)\n", *o, HUB_SERVICE);
+	json_object_object_add(report_for(c, "block"), "ingresses", names);
+	json_object_object_add(report_for(c, "block"), "selfHealWarning",
+	    json_object_new_boolean(s->self_heal));
+	return 0;
+}
+
+static int
+block_apply(struct step_ctx *c, void *state, struct err *e)
+{
+	struct block_state *s = state;
+
+	if (s->set.n == 0)
+		return 0;
+	if (!c->dry_run) {
+		/* The manifests on disk before the first delete: the way back without Argo CD. */
+		if (mkdir_p(s->dir, e) < 0 || ingress_save(&s->set, s->dir, e) < 0)
+			return -1;
+		report_str(c, "block", "savedTo", s->dir);
+	}
+	return ingress_delete(c->n, &s->set, c->dry_run, e);
+}
+
+static int
+block_wait(struct step_ctx *c, void *state, struct err *e)
+{
+	struct block_state *s = state;
+
+	if (s->set.n == 0 || c->dry_run)
+		return 0;
+	return ingress_wait_generated_gone(c->n, &s->set, c->timeout_ms, e);
+}
+
+static void
+block_result(struct step_ctx *c, void *state, struct buf *out)
+{
+	struct block_state *s = state;
+
+	if (s->set.n == 0)
+		buf_printf(out, "access was already blocked");
+	else
+		buf_printf(out, "blocked: deleted %zu GafaelfawrIngress(es), manifests in %s",
+		    s->set.n, s->dir);
+}
+
+static void
+block_free(void *state)
+{
+	struct block_state *s = state;
+
+	if (s == NULL)
+		return;
+	ingset_free(&s->set);
+	free(s->dir);
+	free(s);
+}
+
+const struct step step_block = {
+	.name = "block", .title = "block user access",
+	.inspect = block_inspect, .plan = block_plan, .apply = block_apply,
+	.wait = block_wait, .result = block_result, .free = block_free,
+};
+
+/* ---- kill-labs: delete the lab namespaces, wait until they are gone ---- */
+
+struct labs_state {
+	struct labset set;
+	size_t deleted;
+};
+
+static int
+labs_inspect(struct step_ctx *c, void **state, struct err *e)
+{
+	struct labs_state *s = xcalloc(1, sizeof *s);
+
+	*state = s;
+	if (labs_select(c->n, c->user, &s->set, e) < 0)
+		return -1;
+	if (c->user != NULL && s->set.n == 0 && s->set.nskipped == 0) {
+		struct err ne;
+
+		/* Not an error for a re-run: the lab may be gone already. */
+		err_clear(&ne);
+		log_debug(LOG_STEPS, "no lab for user '%s'", c->user);
+	}
+	return 0;
+}
+
+static int
+labs_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct err *e)
+{
+	struct labs_state *s = state;
+	size_t terminating = 0;
+
+	*empty = s->set.n == 0;
+	for (size_t i = 0; i < s->set.n; i++)
+		terminating += s->set.labs[i].terminating;
+	if (*empty) {
+		if (c->user != NULL)
+			buf_printf(out, "  no lab namespace for user '%s' (%s-%s)\n", c->user,
+			    s->set.prefix, c->user);
+		else
+			buf_printf(out, "  no lab namespaces (%s-* labelled %s=lab)\n",
+			    s->set.prefix, LAB_CATEGORY_LABEL);
+	} else {
+		buf_printf(out, "  delete %zu lab namespace(s)%s:", s->set.n,
+		    terminating ? "" : "");
+		for (size_t i = 0; i < s->set.n; i++) {
+			if (i == 20 && s->set.n > 25) {
+				buf_printf(out, " ... and %zu more", s->set.n - 20);
+				break;
+			}
+			buf_printf(out, " %s%s", s->set.labs[i].name,
+			    s->set.labs[i].terminating ? " (terminating)" : "");
+		}
+		buf_puts(out, "\n");
+		if (terminating > 0)
+			buf_printf(out, "    (%zu already terminating: waiting for them too)\n",
+			    terminating);
+	}
+	for (size_t i = 0; i < s->set.nskipped; i++)
+		buf_printf(out, "    skipped: %s (%s)\n", s->set.skipped[i].name,
+		    s->set.skipped[i].why);
+	json_object_object_add(c->report, "kill-labs", labset_json(&s->set));
+	return 0;
+}
+
+static int
+labs_apply(struct step_ctx *c, void *state, struct err *e)
+{
+	struct labs_state *s = state;
+
+	if (s->set.n == 0)
+		return 0;
+	return labs_delete(c->n, &s->set, c->parallel, c->dry_run, c->tty, &s->deleted, e);
+}
+
+static int
+labs_wait(struct step_ctx *c, void *state, struct err *e)
+{
+	struct labs_state *s = state;
+
+	if (s->set.n == 0 || c->dry_run)
+		return 0;
+	return labs_wait_gone(c->n, &s->set, c->timeout_ms, c->tty, e);
+}
+
+static void
+labs_result(struct step_ctx *c, void *state, struct buf *out)
+{
+	struct labs_state *s = state;
+
+	if (s->set.n == 0)
+		buf_printf(out, "no lab namespaces were left to delete");
+	else
+		buf_printf(out, "deleted %zu lab namespace(s)%s", s->set.n,
+		    s->set.nskipped ? " (others skipped, see above)" : "");
+}
+
+static void
+labs_free(void *state)
+{
+	struct labs_state *s = state;
+
+	if (s == NULL)
+		return;
+	labset_free(&s->set);
+	free(s);
+}
+
+const struct step step_kill_labs = {
+	.name = "kill-labs", .title = "delete the user labs",
+	.inspect = labs_inspect, .plan = labs_plan, .apply = labs_apply,
+	.wait = labs_wait, .result = labs_result, .free = labs_free,
+};
+
+/* ---- restart-hub: rollout restart of Deployment hub, then a Ready hub pod ---- */
+
+struct restart_state {
+	char *old_pod;
+	char *new_pod;
+	char stamp[32];
+	double seconds;
+};
+
+static int
+restart_inspect(struct step_ctx *c, void **state, struct err *e)
+{
+	struct restart_state *s = xcalloc(1, sizeof *s);
+	struct err pe;
+
+	*state = s;
+	err_clear(&pe);
+	/* No Ready hub now is no reason not to restart: that may be the cure. */
+	if (hub_find_pod(c->n, &s->old_pod, &pe) < 0)
+		log_debug(LOG_STEPS, "hub pod before the restart: %s", pe.msg);
+	return 0;
+}
+
+static int
+restart_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct err *e)
+{
+	struct restart_state *s = state;
+
+	*empty = false;
+	buf_printf(out, "  restart deployment/%s in '%s'%s%s%s\n", HUB_DEPLOYMENT, c->n->ns,
+	    s->old_pod ? " (pod " : "", s->old_pod ? s->old_pod : "",
+	    s->old_pod ? " will be replaced)" : "");
+	return 0;
+}
+
+static int
+restart_apply(struct step_ctx *c, void *state, struct err *e)
+{
+	struct restart_state *s = state;
+
+	if (rollout_restart(c->n, HUB_DEPLOYMENT, c->dry_run, s->stamp, e) < 0)
+		return -1;
+	report_str(c, "restart-hub", "restartedAt", s->stamp);
+	return 0;
+}
+
+static int
+restart_wait(struct step_ctx *c, void *state, struct err *e)
+{
+	struct restart_state *s = state;
+	long long start = now_ms(), deadline = start + c->timeout_ms;
+
+	if (c->dry_run)
+		return 0;
+	if (rollout_wait(c->n, HUB_DEPLOYMENT, c->timeout_ms, c->tty, e) < 0)
+		return -1;
+	/* The rollout counts available replicas; we want the one hub pod Ready. */
+	for (;;) {
+		struct err pe;
+
+		err_clear(&pe);
+		free(s->new_pod);
+		s->new_pod = NULL;
+		if (hub_find_pod(c->n, &s->new_pod, &pe) == 0 &&
+		    (s->old_pod == NULL || strcmp(s->new_pod, s->old_pod) != 0))
+			break;
+		if (now_ms() >= deadline) {
+			*e = pe;
+			if (e->msg[0] == '\0')
+				err_set(e, "the hub pod was not replaced");
+			return err_prefix(e, "waiting for the new hub pod");
+		}
+		if (!sleep_ms(500)) {
+			e->exit = 130;
+			return err_set(e, "interrupted");
+		}
+	}
+	s->seconds = (double)(now_ms() - start) / 1000.0;
+	report_str(c, "restart-hub", "pod", s->new_pod);
+	return 0;
+}
+
+static void
+restart_result(struct step_ctx *c, void *state, struct buf *out)
+{
+	struct restart_state *s = state;
+
+	buf_printf(out, "hub restarted: pod %s is Ready (%.1fs)", s->new_pod ? s->new_pod : "?",
+	    s->seconds);
+}
+
+static void
+restart_free(void *state)
+{
+	struct restart_state *s = state;
+
+	if (s == NULL)
+		return;
+	free(s->old_pod);
+	free(s->new_pod);
+	free(s);
+}
+
+const struct step step_restart_hub = {
+	.name = "restart-hub", .title = "restart the hub",
+	.inspect = restart_inspect, .plan = restart_plan, .apply = restart_apply,
+	.wait = restart_wait, .result = restart_result, .free = restart_free,
+};
+
+/* ---- unblock: Argo CD sync (or the saved manifests), then the ingresses exist ---- */
+
+struct unblock_state {
+	struct ingset now;		/* hub ingresses present now */
+	json_object **saved;		/* saved by block */
+	size_t nsaved;
+	char **missing;			/* saved ones not present now */
+	const char *running;		/* an Argo CD operation in progress */
+	bool no_app;
+	size_t created;
+};
+
+static bool
+present(const struct ingset *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(jstr(set->items[i], "metadata", "name", NULL), name) == 0)
+			return true;
+	return false;
+}
+
+static int
+unblock_inspect(struct step_ctx *c, void **state, struct err *e)
+{
+	struct unblock_state *s = xcalloc(1, sizeof *s);
+	char *dir = xasprintf("%s/ingresses", c->state_dir);
+	json_object *app = NULL;
+	struct err ae;
+	int rc;
+
+	*state = s;
+	rc = ingress_saved(dir, &s->saved, &s->nsaved, e);
+	free(dir);
+	if (rc < 0 || ingress_find(c->n, &s->now, e) < 0)
+		return -1;
+	for (size_t i = 0; i < s->nsaved; i++) {
+		const char *name = jstr(s->saved[i], "metadata", "name", NULL);
+
+		if (!present(&s->now, name))
+			s->missing = strv_push(s->missing, name);
+	}
+	if (c->from_backup) {
+		if (s->nsaved == 0) {
+			err_set(e, "no saved ingress manifests in %s/ingresses", c->state_dir);
+			err_hint(e, "`block` saves them; without them, sync the nublado "
+			    "application in Argo CD");
+			return -1;
+		}
+		return 0;
+	}
+	err_clear(&ae);
+	if (argocd_get(c->n, &app, &ae) < 0) {
+		if (ae.http == 404) {
+			s->no_app = true;
+			*e = ae;
+			err_hint(e, "no Argo CD Application: use `unblock --from-backup`");
+			return -1;
+		}
+		*e = ae;
+		return -1;
+	}
+	s->running = argocd_running(app) ? "running" : NULL;
+	json_object_put(app);
+	return 0;
+}
+
+static int
+unblock_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct err *e)
+{
+	struct unblock_state *s = state;
+
+	/*
+	 * Open when the hub has ingresses again and none that block saved is
+	 * missing; with nothing saved, any hub ingress means open.
+	 */
+	*empty = s->now.n > 0 && s->missing == NULL;
+	if (*empty) {
+		buf_printf(out, "  access is already open (%zu GafaelfawrIngress(es) route to %s)\n",
+		    s->now.n, HUB_SERVICE);
+		return 0;
+	}
+	if (c->from_backup) {
+		buf_printf(out, "  recreate from saved manifests:");
+		for (char **m = s->missing; m != NULL && *m != NULL; m++)
+			buf_printf(out, " %s", *m);
+		buf_puts(out, "\n");
+		return 0;
+	}
+	if (s->running != NULL) {
+		e->exit = 3;
+		err_set(e, "another Argo CD operation is in progress on %s/%s", ARGOCD_NAMESPACE,
+		    ARGOCD_APP);
+		err_hint(e, "wait for it to finish, then run unblock again");
+		return -1;
+	}
+	buf_printf(out, "  let users back in: sync Argo CD Application %s/%s", ARGOCD_NAMESPACE,
+	    ARGOCD_APP);
+	if (s->missing != NULL) {
+		buf_puts(out, " (recreates");
+		for (char **m = s->missing; *m != NULL; m++)
+			buf_printf(out, " %s", *m);
+		buf_puts(out, ")");
+	}
+	buf_puts(out, "\n");
+	return 0;
+}
+
+static int
+unblock_apply(struct step_ctx *c, void *state, struct err *e)
+{
+	struct unblock_state *s = state;
+
+	if (c->from_backup) {
+		json_object **todo = xcalloc(s->nsaved + 1, sizeof *todo);
+		size_t n = 0;
+		int rc;
+
+		for (size_t i = 0; i < s->nsaved; i++)
+			if (!present(&s->now, jstr(s->saved[i], "metadata", "name", NULL)))
+				todo[n++] = s->saved[i];
+		rc = ingress_restore(c->n, todo, n, c->dry_run, &s->created, e);
+		free(todo);
+		return rc;
+	}
+	return argocd_sync(c->n, c->dry_run, e);
+}
+
+static int
+unblock_wait(struct step_ctx *c, void *state, struct err *e)
+{
+	struct unblock_state *s = state;
+	struct ingset after;
+	int rc = 0;
+
+	if (c->dry_run)
+		return 0;
+	if (!c->from_backup && argocd_wait(c->n, c->timeout_ms, c->tty, e) < 0)
+		return -1;
+	/* Trust, then verify: the hub's ingresses must exist again. */
+	if (ingress_find(c->n, &after, e) < 0)
+		return -1;
+	if (after.n == 0) {
+		rc = err_set(e, "the sync finished but no GafaelfawrIngress routes to %s",
+		    HUB_SERVICE);
+		err_hint(e, "check the nublado application in Argo CD, or use `unblock --from-backup`");
+	}
+	for (char **m = s->missing; rc == 0 && m != NULL && *m != NULL; m++) {
+		if (!present(&after, *m)) {
+			rc = err_set(e, "GafaelfawrIngress '%s' was not recreated", *m);
+			err_hint(e, "run `kubectl nublado unblock --from-backup` to create it "
+			    "from the saved manifest");
+		}
+	}
+	ingset_free(&after);
+	return rc;
+}
+
+static void
+unblock_result(struct step_ctx *c, void *state, struct buf *out)
+{
+	struct unblock_state *s = state;
+
+	if (s->now.n > 0 && s->missing == NULL)
+		buf_printf(out, "access was already open");
+	else if (c->from_backup)
+		buf_printf(out, "unblocked: recreated %zu GafaelfawrIngress(es) from saved manifests",
+		    s->created);
+	else
+		buf_printf(out, "unblocked: Argo CD sync succeeded, ingresses are back");
+}
+
+static void
+unblock_free(void *state)
+{
+	struct unblock_state *s = state;
+
+	if (s == NULL)
+		return;
+	ingset_free(&s->now);
+	for (size_t i = 0; i < s->nsaved; i++)
+		json_object_put(s->saved[i]);
+	free(s->saved);
+	strv_free(s->missing);
+	free(s);
+}
+
+const struct step step_unblock = {
+	.name = "unblock", .title = "let users back in",
+	.inspect = unblock_inspect, .plan = unblock_plan, .apply = unblock_apply,
+	.wait = unblock_wait, .result = unblock_result, .free = unblock_free,
+};
+
+/* ---- the runner ---- */
+
+int
+steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
+    const char *question, const char *typed, struct err *e)
+{
+	void **state = xcalloc(n, sizeof *state);
+	bool *empty = xcalloc(n, sizeof *empty);
+	struct buf plan = BUF_INIT;
+	bool all_empty = true;
+	int rc = -1;
+	size_t i;
+
+	/* 1. Look at everything before changing anything. */
+	for (i = 0; i < n; i++) {
+		if (steps[i]->inspect(c, &state[i], e) < 0) {
+			err_prefix(e, "%s", steps[i]->name);
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (steps[i]->plan(c, state[i], &plan, &empty[i], e) < 0) {
+			err_prefix(e, "%s", steps[i]->name);
+			goto out;
+		}
+		all_empty = all_empty && empty[i];
+	}
+	step_say(c, "%s on context '%s' (%s), namespace '%s':\n%s",
+	    c->dry_run ? "Plan (dry run)" : "Plan", c->n->cfg->context,
+	    c->n->cfg->server, c->n->ns, plan.data ? plan.data : "");
+	if (all_empty) {
+		step_say(c, "Nothing to do.");
+		rc = 0;
+		goto out;
+	}
+	if (!c->dry_run && prompt_confirm(question, typed, c->yes, e) < 0)
+		goto out;
+	/* 2. Change, step by step; each waits until its change has taken effect. */
+	for (i = 0; i < n; i++) {
+		struct buf line = BUF_INIT;
+
+		if (sig_interrupted()) {
+			e->exit = 130;
+			err_set(e, "interrupted before %s; run the command again to finish", steps[i]->name);
+			goto out;
+		}
+		if (empty[i])
+			continue;
+		log_debug(LOG_STEPS, "%s: %s", steps[i]->name, steps[i]->title);
+		if (steps[i]->apply(c, state[i], e) < 0 ||
+		    steps[i]->wait(c, state[i], e) < 0) {
+			err_prefix(e, "%s", steps[i]->name);
+			if (e->hint[0] == '\0')
+				err_hint(e, "fix the cause, then run the same command again: "
+				    "it picks up where this one stopped");
+			goto out;
+		}
+		if (c->dry_run) {
+			step_say(c, "%s: the server accepted the dry run", steps[i]->name);
+		} else if (steps[i]->result != NULL) {
+			steps[i]->result(c, state[i], &line);
+			step_say(c, "%s", line.data ? line.data : steps[i]->name);
+		}
+		buf_free(&line);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		if (state[i] != NULL)
+			steps[i]->free(state[i]);
+	free(state);
+	free(empty);
+	buf_free(&plan);
+	return rc;
+}
+
+int
+steps_main(const struct nub_opts *o, const struct step_ctx *tmpl,
+    const struct step *const *steps, size_t n, const char *question,
+    bool typed_context)
+{
+	struct step_ctx c = *tmpl;
+	struct nub *nb = NULL;
+	struct err e;
+	char *q = NULL;
+	int rc;
+
+	err_clear(&e);
+	c.report = NULL;
+	c.state_dir = NULL;
+	c.tty = o->err_tty;
+	if (nub_open(o, &nb, &e) < 0 || step_ctx_init(&c, nb, &e) < 0) {
+		log_err(&e);
+		step_ctx_free(&c);
+		nub_close(nb);
+		return e.exit ? e.exit : 1;
+	}
+	q = xasprintf(question, nb->cfg->context);
+	rc = steps_run(&c, steps, n, q, typed_context ? nb->cfg->context : NULL, &e);
+	if (c.json) {
+		json_object_object_add(c.report, "context", json_object_new_string(nb->cfg->context));
+		json_object_object_add(c.report, "dryRun", json_object_new_boolean(c.dry_run));
+		json_object_object_add(c.report, "ok", json_object_new_boolean(rc == 0));
+		if (rc < 0)
+			json_object_object_add(c.report, "error", json_object_new_string(e.msg));
+		json_print(c.report);
+	}
+	if (rc < 0)
+		log_err(&e);
+	free(q);
+	step_ctx_free(&c);
+	nub_close(nb);
+	if (rc == 0)
+		return 0;
+	return e.exit ? e.exit : 1;
+}
