@@ -26,6 +26,7 @@ class Api:
         self.store = store
         self.faults = faults
         self.admission = []  # fn(res, op, old, new, user) may raise ApiError
+        self.patch_admission = []  # fn(res, cur, patch, ctype, user) may raise ApiError
         self.name_rng = random.Random("names-%s" % seed)
         self.name_lock = threading.Lock()
 
@@ -367,6 +368,8 @@ class Api:
             p = json.loads(body or b"null")
         except ValueError as e:
             raise k8s.bad_request("error decoding patch: %s" % e) from None
+        for fn in self.patch_admission:
+            fn(res, cur, p, ctype, user)
         if ctype == "application/strategic-merge-patch+json":
             if res.crd:
                 raise ApiError(415, "UnsupportedMediaType",

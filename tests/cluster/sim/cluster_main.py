@@ -94,9 +94,15 @@ class Sim:
 
     # ------------------------------------------------------------ documents
     def version(self):
-        return {"major": "1", "minor": "32", "emulationMajor": "1", "emulationMinor": "32",
-                "minCompatibilityMajor": "1", "minCompatibilityMinor": "31",
-                "gitVersion": k8s.GIT_VERSION,
+        minor = "32"
+        git = k8s.GIT_VERSION
+        v = self.faults.get("version")
+        if v:
+            minor = v.split(".")[1]
+            git = "v1.%s.4" % minor
+        return {"major": "1", "minor": minor, "emulationMajor": "1", "emulationMinor": minor,
+                "minCompatibilityMajor": "1", "minCompatibilityMinor": str(int(minor) - 1),
+                "gitVersion": git,
                 "gitCommit": "59526cd4867447956156ae3a602fcbac5c5d1d79", "gitTreeState": "clean",
                 "buildDate": "2025-04-22T16:03:40Z", "goVersion": "go1.23.8",
                 "compiler": "gc", "platform": "linux/amd64"}
@@ -314,6 +320,9 @@ def main(argv):
         if not args.no_runtime:
             sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
             from sim.runtime import Runtime
+            import shutil
+            # every `up` starts from a fresh cluster: no database left from a previous run
+            shutil.rmtree(os.path.join(d, "rt"), ignore_errors=True)
             sim.runtime = Runtime(os.path.join(d, "rt"), args.real_hub, args.seed,
                                   os.path.join(d, "log"))
             sim.db = sim.runtime.start_db()

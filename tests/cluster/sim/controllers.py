@@ -67,6 +67,7 @@ class Controllers:
         self.stopping = False
         self.store.listeners.append(self.on_event)
         self.api.admission.append(self.admit)
+        self.api.patch_admission.append(self.admit_patch)
 
     def start(self):
         for fn in (self._timer_loop, self._workload_loop):
@@ -132,6 +133,22 @@ class Controllers:
             self.after(0.05, self.argo_refresh)
 
     # ------------------------------------------------------------ admission
+    def admit_patch(self, res, cur, patch, ctype, user):
+        """Argo CD refuses an operation while another one is set or running."""
+        if res is not APP:
+            return
+        sets_op = False
+        if isinstance(patch, dict):
+            sets_op = patch.get("operation") is not None
+        elif isinstance(patch, list):
+            sets_op = any(isinstance(x, dict) and x.get("op") in ("add", "replace") and
+                          str(x.get("path", "")).startswith("/operation") for x in patch)
+        running = ((cur.get("status") or {}).get("operationState") or {}).get("phase") == "Running"
+        if sets_op and (cur.get("operation") or running):
+            raise ApiError(409, "Conflict", "another operation is already in progress",
+                           {"name": cur["metadata"]["name"], "group": "argoproj.io",
+                            "kind": "applications"})
+
     def admit(self, res, op, old, new, user):
         if res is APP and op == "UPDATE" and new.get("operation") and old.get("operation") and \
                 new.get("operation") != old.get("operation"):

@@ -13,7 +13,7 @@ FLOAT = ("429", "500", "503", "reset", "continue-expire")
 SECONDS = ("retry-after", "watch-cut", "ns-delete-delay", "hub-unready")
 INTS = ("latency", "exec-drop", "revoke-after")
 KNOWN = set(FLOAT) | set(SECONDS) | set(INTS) | {
-    "exec-proto", "exec-ws", "stuck-ns", "argocd-selfheal", "paths", "methods"}
+    "exec-proto", "exec-ws", "stuck-ns", "argocd-selfheal", "paths", "methods", "version"}
 
 DEFAULTS = {"ns-delete-delay": 0.5, "retry-after": 1}
 
@@ -62,6 +62,10 @@ def parse(spec):
                 out[name] = value not in ("0", "false", "no", "off", "")
             elif name == "paths":
                 re.compile(value)
+                out[name] = value
+            elif name == "version":
+                if not re.match(r"^1\.[0-9]+$", value):
+                    raise FaultError("fault version: expected 1.MINOR, e.g. 1.30")
                 out[name] = value
             elif name == "methods":
                 out[name] = [m.upper() for m in re.split(r"[|+/ ]", value) if m]

@@ -285,8 +285,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.close_connection = True
         finally:
             ms = (time.time() - t0) * 1000
-            self.sim.log.write("%s %s %s %s %.1fms user=%s" % (
-                time.strftime("%H:%M:%S"), method, self.path, self.status_code, ms, self.user))
+            self.sim.log.write("%s %s %s %s %.1fms user=%s ua=%s" % (
+                time.strftime("%H:%M:%S"), method, self.path, self.status_code, ms, self.user,
+                (self.headers.get("User-Agent") or "-").split(" ")[0] if self.headers else "-"))
 
     def apply_faults(self, method, path):
         f = self.sim.faults
