@@ -1,0 +1,231 @@
+/* cmd-complete.c: the hidden __complete command (cobra's protocol), also run as kubectl_complete-nublado */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "../src/kube/client.h"
+#include "../src/kube/kubeconfig.h"
+#include "../src/kube/url.h"
+#include "../src/util/complete.h"
+#include "../src/util/exitcode.h"
+#include "../src/util/log.h"
+#include "../src/util/xalloc.h"
+#include "cmd.h"
+
+/*
+ * Cluster lookups must not make a shell wait: each request gets this long,
+ * and the whole completion is cut off (printing nothing) a little later.
+ */
+#define COMPLETE_REQUEST_MS	2000
+#define COMPLETE_DEADLINE_MS	2500
+
+#define LAB_SELECTOR		"nublado.lsst.io/category=lab"
+#define LAB_USER_LABEL		"nublado.lsst.io/user"
+
+static void
+deadline_reached(int sig)
+{
+	static const char nothing[] = ":4\n";
+
+	/* Nothing has been written yet: say "no candidates" and go. */
+	(void)sig;
+	(void)!write(STDOUT_FILENO, nothing, sizeof nothing - 1);
+	_exit(EXIT_OK);
+}
+
+static void
+deadline_set(long ms)
+{
+	struct itimerval it = { .it_value = { ms / 1000, (ms % 1000) * 1000 } };
+	struct sigaction sa = { .sa_handler = deadline_reached };
+
+	if (ms > 0)
+		sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* A shell is reading our stdout: no prompts, no messages on its terminal. */
+static void
+quiet(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static int
+add_contexts(const struct kcfg_opts *ko, struct complete_result *r)
+{
+	char **names, *current;
+	struct err e;
+
+	/* Names only: a broken user entry must not hide the contexts. */
+	if (kcfg_list_contexts(ko, &names, &current, &e) < 0)
+		return -1;
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++)
+		complete_add(r, names[i], current != NULL && strcmp(names[i], current) == 0 ?
+		    "current context" : NULL);
+	strv_free(names);
+	free(current);
+	return 0;
+}
+
+struct ns_walk {
+	struct complete_result *r;
+	bool users;		/* the lab namespaces' users instead of namespace names */
+};
+
+static void
+ns_reset(void *arg)
+{
+	struct ns_walk *w = arg;
+
+	complete_result_free(w->r);
+}
+
+static int
+ns_each(json_object *item, void *arg, struct err *e)
+{
+	struct ns_walk *w = arg;
+	json_object *md, *name, *labels, *user;
+
+	if (!json_object_object_get_ex(item, "metadata", &md) ||
+	    !json_object_object_get_ex(md, "name", &name))
+		return 0;
+	if (!w->users) {
+		complete_add(w->r, json_object_get_string(name), NULL);
+		return 0;
+	}
+	if (json_object_object_get_ex(md, "labels", &labels) &&
+	    json_object_object_get_ex(labels, LAB_USER_LABEL, &user) &&
+	    json_object_is_type(user, json_type_string)) {
+		char *desc = xasprintf("lab namespace %s", json_object_get_string(name));
+
+		complete_add(w->r, json_object_get_string(user), desc);
+		free(desc);
+	}
+	return 0;
+}
+
+static int
+add_namespaces(const struct kcfg_opts *ko, bool users, struct complete_result *r)
+{
+	struct kube_opts kopts = { .request_timeout_ms = COMPLETE_REQUEST_MS };
+	struct ns_walk w = { r, users };
+	struct buf q = BUF_INIT;
+	struct kcfg *cfg = NULL;
+	struct kube *k = NULL;
+	struct err e;
+	int rc = -1;
+
+	err_clear(&e);
+	if (kcfg_load(ko, &cfg, &e) < 0 || kube_open(cfg, &kopts, &k, &e) < 0)
+		goto out;
+	if (users)
+		kube_query_add(&q, "labelSelector", LAB_SELECTOR);
+	rc = kube_list(k, "/api/v1/namespaces", q.data, 500, ns_each, ns_reset, &w, NULL, &e);
+out:
+	buf_free(&q);
+	kube_close(k);
+	kcfg_free(cfg);
+	return rc;
+}
+
+static int
+lookup(enum opt_complete kind, const struct complete_line *l,
+    struct complete_result *r, void *arg)
+{
+	struct kcfg_opts ko = {
+		.kubeconfig = complete_line_get(l, "kubeconfig"),
+		.context = complete_line_get(l, "context"),
+	};
+	const char *phalanx;
+
+	switch (kind) {
+	case COMPLETE_CONTEXT:
+		return add_contexts(&ko, r);
+	case COMPLETE_NAMESPACE:
+		return add_namespaces(&ko, false, r);
+	case COMPLETE_LAB_USER:
+		return add_namespaces(&ko, true, r);
+	case COMPLETE_PHALANX_ENV:
+		phalanx = complete_line_get(l, "phalanx");
+		return phalanx != NULL ? complete_phalanx_envs(phalanx, r) : -1;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * `kubectl-nublado __complete WORD... CUR' (cobra's hidden command, also
+ * __completeNoDesc), or the binary run as kubectl_complete-nublado (kubectl
+ * >= 1.26 runs that with the plugin's words).  Called first thing in main():
+ * partial command lines must not reach the strict option parser.  Returns -1
+ * when this is not a completion run.
+ */
+int
+cmd_complete_main(int argc, char **argv)
+{
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	struct complete_cmd *cmds;
+	struct complete_result r;
+	bool desc = true;
+	size_t n = 0;
+	int first;
+
+	if (argc < 1)
+		return -1;
+	base = base != NULL ? base + 1 : argv[0];
+	if (strcmp(base, "kubectl_complete-nublado") == 0)
+		first = 1;
+	else if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+		first = 2;
+	else if (argc > 1 && strcmp(argv[1], "__completeNoDesc") == 0) {
+		first = 2;
+		desc = false;
+	} else
+		return -1;
+
+	quiet();
+	while (cmd_table[n] != NULL)
+		n++;
+	cmds = xcalloc(n + 1, sizeof *cmds);
+	for (size_t i = 0; i < n; i++) {
+		cmds[i].name = cmd_table[i]->name;
+		cmds[i].summary = cmd_table[i]->summary;
+		cmds[i].opts = cmd_table[i]->opts;
+		cmds[i].hidden = (cmd_table[i]->flags & CMD_HIDDEN) != 0;
+		cmds[i].destructive = (cmd_table[i]->flags & CMD_DESTRUCTIVE) != 0;
+	}
+	deadline_set(COMPLETE_DEADLINE_MS);
+	complete_run(cmd_global_opts, cmds, n, argc - first, argv + first, lookup, NULL, &r);
+	deadline_set(0);
+	complete_print(stdout, &r, desc);
+	complete_result_free(&r);
+	free(cmds);
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_ERROR;
+}
+
+static int
+cmd_complete_exec(struct cmd_ctx *ctx)
+{
+	/* main() hands __complete over before parsing; here it came after options. */
+	log_error("__complete must come first: %s __complete WORD... CURRENT", ctx->prog);
+	return EXIT_USAGE;
+}
+
+const struct cmd_entry cmd_complete_entry = {
+	.name = "__complete",
+	.summary = "Shell completion candidates (cobra's protocol, for the completion scripts)",
+	.usage = "[WORD...] CURRENT",
+	.exec = cmd_complete_exec,
+	.flags = CMD_HIDDEN,
+};
