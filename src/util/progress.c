@@ -46,15 +46,15 @@ draw(struct progress *p, const char *note)
 			fprintf(stderr, "\r\033[K%s [%s] %zu/%zu %s (%.0fs)%s%s", p->label, bar,
 			    p->done, p->total, p->what, secs, note ? " " : "", note ? note : "");
 		else
-			fprintf(stderr, "\r\033[K%s %zu %s (%.0fs)%s%s", p->label, p->done,
-			    p->what, secs, note ? " " : "", note ? note : "");
+			fprintf(stderr, "\r\033[K%s (%.0fs)%s%s", p->label, secs,
+			    note ? ": " : "", note ? note : "");
 	} else {
 		if (p->total)
 			fprintf(stderr, "%s: %zu/%zu %s (%.0fs)%s%s\n", p->label, p->done,
 			    p->total, p->what, secs, note ? " " : "", note ? note : "");
 		else
-			fprintf(stderr, "%s: %zu %s (%.0fs)%s%s\n", p->label, p->done, p->what,
-			    secs, note ? " " : "", note ? note : "");
+			fprintf(stderr, "%s (%.0fs)%s%s\n", p->label, secs,
+			    note ? ": " : "", note ? note : "");
 	}
 	fflush(stderr);
 	p->drawn = true;
