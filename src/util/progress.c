@@ -13,6 +13,7 @@ struct progress {
 	bool tty;
 	long long started, last_draw;
 	size_t last_done;
+	char *last_note;
 	bool drawn;
 };
 
@@ -58,6 +59,8 @@ draw(struct progress *p, const char *note)
 	}
 	fflush(stderr);
 	p->drawn = true;
+	free(p->last_note);
+	p->last_note = xstrdup(note);
 	p->last_draw = now_ms();
 	p->last_done = p->done;
 }
@@ -77,6 +80,7 @@ progress_set(struct progress *p, size_t done, const char *note)
 	}
 	/* Logs want few lines: on a quarter's progress, or every 5 s. */
 	if (p->last_done == (size_t)-1 || t - p->last_draw >= 5000 ||
+	    (note != NULL && (p->last_note == NULL || strcmp(note, p->last_note) != 0)) ||
 	    (p->total && (done - p->last_done) * 4 >= p->total && done != p->last_done))
 		draw(p, note);
 }
@@ -93,5 +97,6 @@ progress_end(struct progress *p, const char *final)
 	fflush(stderr);
 	free(p->label);
 	free(p->what);
+	free(p->last_note);
 	free(p);
 }
