@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -191,4 +192,126 @@ sim_faults(const char *spec)
 	run_argv(&r, argv, NULL, 60);
 	cr_assert_eq(r.status, 0, "cluster faults %s failed: %s", spec, r.err);
 	run_free(&r);
+}
+
+void
+sim_start(struct sim *s, const char *args)
+{
+	char cmd[2048], line[1200];
+	struct run r;
+	FILE *f;
+
+	memset(s, 0, sizeof *s);
+	snprintf(s->dir, sizeof s->dir, "/tmp/nub-sim.XXXXXX");
+	cr_assert_not_null(mkdtemp(s->dir));
+	chmod(s->dir, 0755);
+	snprintf(s->kubeconfig, sizeof s->kubeconfig, "%s/kubeconfig", s->dir);
+	snprintf(cmd, sizeof cmd, "%s up %s --labs 5 %s >%s/up.log 2>&1 || { cat %s/up.log; exit 1; }",
+	    cluster_cli(), s->dir, args ? args : "", s->dir, s->dir);
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 0, "cluster up failed:\n%s%s", r.out, r.err);
+	run_free(&r);
+	snprintf(line, sizeof line, "%s/env", s->dir);
+	f = fopen(line, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof line, f) && s->nenv < 64) {
+		char *eq, *name = line;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(name, "export ", 7) == 0)
+			name += 7;
+		if ((eq = strchr(name, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		snprintf(s->env[s->nenv][0], 512, "%.500s", name);
+		snprintf(s->env[s->nenv][1], 512, "%.500s", eq + 1);
+		s->nenv++;
+	}
+	fclose(f);
+}
+
+void
+sim_stop(struct sim *s)
+{
+	char cmd[2048];
+	struct run r;
+
+	if (s->dir[0] == '\0')
+		return;
+	snprintf(cmd, sizeof cmd, "%s down %s >/dev/null 2>&1; rm -rf %s", cluster_cli(),
+	    s->dir, s->dir);
+	run_sh(&r, cmd);
+	run_free(&r);
+	s->dir[0] = '\0';
+}
+
+const char *
+sim_get(const struct sim *s, const char *name)
+{
+	for (int i = 0; i < s->nenv; i++)
+		if (strcmp(s->env[i][0], name) == 0)
+			return s->env[i][1];
+	cr_assert_fail("%s is not in %s/env", name, s->dir);
+	return NULL;
+}
+
+char *
+sim_state_of(const struct sim *s)
+{
+	char *argv[] = { (char *)cluster_cli(), "state", (char *)s->dir, NULL };
+	struct run r;
+	char *out;
+
+	run_argv(&r, argv, NULL, 60);
+	cr_assert_eq(r.status, 0, "cluster state failed: %s", r.err);
+	out = r.out;
+	r.out = NULL;
+	run_free(&r);
+	return out;
+}
+
+void
+sim_kubectl(const struct sim *s, struct run *r, const char *args)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof cmd, "%s kubectl %s -- %s", cluster_cli(), s->dir, args);
+	run_sh(r, cmd);
+}
+
+static void
+vsim_nub(const struct sim *s, struct run *r, const char *input, const char *arg, va_list ap)
+{
+	char *argv[64], state[600];
+	int n = 0;
+
+	snprintf(state, sizeof state, "%s/state", s->dir);
+	setenv("XDG_STATE_HOME", state, 1);
+	argv[n++] = (char *)need_env("NUB_BIN");
+	argv[n++] = "--kubeconfig";
+	argv[n++] = (char *)s->kubeconfig;
+	for (const char *a = arg; a != NULL && n < 63; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	argv[n] = NULL;
+	run_argv(r, argv, input, 300);
+}
+
+void
+sim_nub(const struct sim *s, struct run *r, const char *arg, ...)
+{
+	va_list ap;
+
+	va_start(ap, arg);
+	vsim_nub(s, r, NULL, arg, ap);
+	va_end(ap);
+}
+
+void
+sim_nub_input(const struct sim *s, struct run *r, const char *input, const char *arg, ...)
+{
+	va_list ap;
+
+	va_start(ap, arg);
+	vsim_nub(s, r, input, arg, ap);
+	va_end(ap);
 }

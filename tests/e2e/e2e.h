@@ -40,4 +40,29 @@ char *sim_state(void);
 /* Apply a fault spec to the running cluster (`cluster faults DIR SPEC`). */
 void sim_faults(const char *spec);
 
+/*
+ * A private test cluster, for tests that change things: up in about a
+ * second (a few more with --real-hub), gone with sim_stop.  Commands run
+ * against it with --kubeconfig sim->kubeconfig and XDG_STATE_HOME in its dir.
+ */
+struct sim {
+	char dir[512];
+	char kubeconfig[600];
+	char env[64][2][512];	/* DIR/env as name/value pairs */
+	int nenv;
+};
+
+void sim_start(struct sim *s, const char *args);
+void sim_stop(struct sim *s);
+const char *sim_get(const struct sim *s, const char *name);
+/* The cluster's objects as JSON text (caller frees). */
+char *sim_state_of(const struct sim *s);
+/* Real kubectl against it (`cluster kubectl DIR -- ARGS`). */
+void sim_kubectl(const struct sim *s, struct run *r, const char *args);
+/* Run $NUB_BIN with --kubeconfig for s and the given arguments. */
+void sim_nub(const struct sim *s, struct run *r, const char *arg, ...) __attribute__((sentinel));
+/* Like sim_nub with text on stdin. */
+void sim_nub_input(const struct sim *s, struct run *r, const char *input, const char *arg, ...)
+	__attribute__((sentinel));
+
 #endif

@@ -1,0 +1,256 @@
+/* test-steps.c: block, kill-labs, restart-hub, unblock, each alone, on private clusters */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+
+#include "e2e.h"
+
+/* Does the cluster state hold an object of this kind, namespace and name? */
+static bool
+has(const char *state, const char *kind, const char *ns, const char *name)
+{
+	json_object *j = json_tokener_parse(state), *items, *o, *v;
+	bool found = false;
+
+	cr_assert_not_null(j);
+	cr_assert(json_object_object_get_ex(j, "items", &items));
+	for (size_t i = 0; i < json_object_array_length(items) && !found; i++) {
+		const char *k, *n, *nsp = NULL;
+
+		o = json_object_array_get_idx(items, i);
+		json_object_object_get_ex(o, "kind", &v);
+		k = json_object_get_string(v);
+		json_object_object_get_ex(o, "metadata", &v);
+		json_object *nv, *nsv;
+		json_object_object_get_ex(v, "name", &nv);
+		n = json_object_get_string(nv);
+		if (json_object_object_get_ex(v, "namespace", &nsv))
+			nsp = json_object_get_string(nsv);
+		if (strcmp(k, kind) == 0 && strcmp(n, name) == 0 &&
+		    (ns == NULL || (nsp != NULL && strcmp(ns, nsp) == 0)))
+			found = true;
+	}
+	json_object_put(j);
+	return found;
+}
+
+static const char *const decoys[] = { "nublado", "nublado-users", "nubladox", "fileservers",
+	"kube-system", "jupyter-decoy", "argocd", NULL };
+
+static void
+decoys_intact(const char *state)
+{
+	for (int i = 0; decoys[i] != NULL; i++)
+		cr_assert(has(state, "Namespace", NULL, decoys[i]), "decoy %s was deleted", decoys[i]);
+}
+
+Test(steps, kill_labs_deletes_only_labs)
+{
+	struct sim s;
+	struct run r;
+	char *st;
+
+	sim_start(&s, NULL);
+	sim_nub(&s, &r, "kill-labs", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "skipped: nublado-users (no label") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "deleted 5 lab namespace(s)") != NULL, "%s", r.out);
+	run_free(&r);
+	st = sim_state_of(&s);
+	for (int i = 1; i <= 5; i++) {
+		char name[64];
+
+		snprintf(name, sizeof name, "nublado-user%03d", i);
+		cr_assert_not(has(st, "Namespace", NULL, name), "%s still exists", name);
+	}
+	decoys_intact(st);
+	free(st);
+	/* Again: nothing left, says so, exit 0. */
+	sim_nub(&s, &r, "kill-labs", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "Nothing to do") != NULL, "%s", r.out);
+	run_free(&r);
+	sim_stop(&s);
+}
+
+Test(steps, kill_labs_one_user_json)
+{
+	struct sim s;
+	struct run r;
+	char *st;
+
+	sim_start(&s, NULL);
+	sim_nub(&s, &r, "kill-labs", "--user", "user002", "-y", "-o", "json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_object *j = json_tokener_parse(r.out), *kl, *labs;
+	cr_assert_not_null(j, "not JSON: %s", r.out);
+	cr_assert(json_object_object_get_ex(j, "kill-labs", &kl));
+	cr_assert(json_object_object_get_ex(kl, "labs", &labs));
+	cr_assert_eq(json_object_array_length(labs), 1);
+	json_object_put(j);
+	run_free(&r);
+	st = sim_state_of(&s);
+	cr_assert_not(has(st, "Namespace", NULL, "nublado-user002"));
+	cr_assert(has(st, "Namespace", NULL, "nublado-user001"));
+	cr_assert(has(st, "Namespace", NULL, "nublado-user003"));
+	free(st);
+	sim_stop(&s);
+}
+
+Test(steps, dry_run_and_no_tty_change_nothing)
+{
+	struct sim s;
+	struct run r;
+	char *before, *after;
+	const char *cmds[] = { "kill-labs", "block", "restart-hub", NULL };
+
+	sim_start(&s, NULL);
+	before = sim_state_of(&s);
+	for (int i = 0; cmds[i] != NULL; i++) {
+		sim_nub(&s, &r, cmds[i], "--dry-run", NULL);
+		cr_assert_eq(r.status, 0, "%s --dry-run: %s", cmds[i], r.err);
+		cr_assert(strstr(r.out, "dry run") != NULL, "%s", r.out);
+		run_free(&r);
+		/* No terminal, no -y: refuse (exit 3) rather than hang. */
+		sim_nub_input(&s, &r, "y\n", cmds[i], NULL);
+		cr_assert_eq(r.status, 3, "%s without -y: exit %d %s", cmds[i], r.status, r.err);
+		cr_assert(strstr(r.err, "--yes") != NULL, "%s", r.err);
+		run_free(&r);
+	}
+	after = sim_state_of(&s);
+	cr_assert_str_eq(before, after, "state changed");
+	free(before);
+	free(after);
+	sim_stop(&s);
+}
+
+Test(steps, readonly_user_is_told_what_is_missing)
+{
+	struct sim s;
+	struct run r;
+	char *before, *after;
+
+	sim_start(&s, NULL);
+	before = sim_state_of(&s);
+	sim_nub(&s, &r, "--context", "sim-readonly", "kill-labs", "-y", NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "forbidden") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "hint:") != NULL, "%s", r.err);
+	run_free(&r);
+	after = sim_state_of(&s);
+	cr_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	sim_stop(&s);
+}
+
+Test(steps, block_then_unblock_by_argocd_and_from_backup)
+{
+	struct sim s;
+	struct run r;
+	char *st, path[1024];
+	struct stat sb;
+
+	sim_start(&s, NULL);
+	sim_nub(&s, &r, "block", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	st = sim_state_of(&s);
+	for (const char *const *n = (const char *const[]){ "proxy", "proxy-spawn", "proxy-labs", NULL };
+	    *n != NULL; n++) {
+		cr_assert_not(has(st, "GafaelfawrIngress", "nublado", *n), "%s still there", *n);
+		cr_assert_not(has(st, "Ingress", "nublado", *n), "generated %s still there", *n);
+		snprintf(path, sizeof path, "%s/state/kubectl-nublado/sim/ingresses/%s.json", s.dir, *n);
+		cr_assert_eq(stat(path, &sb), 0, "%s not saved", path);
+		cr_assert_eq(sb.st_mode & 0777, 0600, "%s mode %o", path, sb.st_mode & 0777);
+	}
+	/* The unrelated one stays. */
+	cr_assert(has(st, "GafaelfawrIngress", "nublado", "nublado-controller"));
+	free(st);
+	sim_nub(&s, &r, "block", "-y", NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "already blocked") != NULL, "%s", r.out);
+	run_free(&r);
+
+	sim_nub(&s, &r, "unblock", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	st = sim_state_of(&s);
+	cr_assert(has(st, "GafaelfawrIngress", "nublado", "proxy"));
+	cr_assert(has(st, "GafaelfawrIngress", "nublado", "proxy-labs"));
+	free(st);
+	sim_nub(&s, &r, "unblock", "-y", NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "already open") != NULL, "%s", r.out);
+	run_free(&r);
+
+	/* Without Argo CD: the saved manifests. */
+	sim_nub(&s, &r, "block", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	sim_nub(&s, &r, "unblock", "--from-backup", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "recreated 3") != NULL, "%s", r.out);
+	run_free(&r);
+	st = sim_state_of(&s);
+	cr_assert(has(st, "GafaelfawrIngress", "nublado", "proxy-spawn"));
+	free(st);
+	sim_stop(&s);
+}
+
+Test(steps, block_warns_about_self_heal)
+{
+	struct sim s;
+	struct run r;
+
+	sim_start(&s, "--faults argocd-selfheal=1");
+	sim_nub(&s, &r, "block", "--dry-run", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "selfHeal") != NULL, "%s", r.err);
+	run_free(&r);
+	sim_stop(&s);
+}
+
+Test(steps, restart_hub_replaces_the_pod)
+{
+	struct sim s;
+	struct run r, k1, k2;
+
+	sim_start(&s, NULL);
+	sim_kubectl(&s, &k1, "get pods -n nublado -l app=jupyterhub,component=hub -o name");
+	sim_nub(&s, &r, "restart-hub", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "is Ready") != NULL, "%s", r.out);
+	run_free(&r);
+	sim_kubectl(&s, &k2, "get pods -n nublado -l app=jupyterhub,component=hub -o name");
+	cr_assert_str_neq(k1.out, k2.out, "the hub pod was not replaced: %s", k2.out);
+	run_free(&k1);
+	run_free(&k2);
+	/* Paused: refuse. */
+	sim_kubectl(&s, &k1, "patch deployment hub -n nublado --type merge -p '{\"spec\":{\"paused\":true}}'");
+	cr_assert_eq(k1.status, 0, "%s", k1.err);
+	run_free(&k1);
+	sim_nub(&s, &r, "restart-hub", "-y", NULL);
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	cr_assert(strstr(r.err, "paused") != NULL, "%s", r.err);
+	run_free(&r);
+	sim_stop(&s);
+}
+
+Test(steps, kill_labs_timeout_names_the_stuck_namespace)
+{
+	struct sim s;
+	struct run r;
+
+	sim_start(&s, "--faults stuck-ns=nublado-user003");
+	sim_nub(&s, &r, "kill-labs", "-y", "--timeout", "3s", NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "nublado-user003") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "finalizers") != NULL, "%s", r.err);
+	run_free(&r);
+	sim_stop(&s);
+}
