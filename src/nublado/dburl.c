@@ -113,11 +113,63 @@ password_params(const char *raw, size_t from, struct span *s, int *n)
 	}
 }
 
+/* A percent-decoded copy of s[0:n], for comparing parameter names. */
+static char *
+pct_decode(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], '\0' };
+
+			*o++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Whether a query parameter name (percent-encoded as written) names a password. */
+static bool
+password_key(const char *k, size_t n)
+{
+	char *d = pct_decode(k, n);
+	bool yes = strcasestr(d, "password") != NULL;
+
+	free(d);
+	return yes;
+}
+
+/* The values of password parameters in a URL query (q after the '?'). */
+static void
+query_spans(const char *raw, const char *q, struct span *s, int *n)
+{
+	const char *p = q, *amp, *eq;
+	size_t len;
+
+	for (;;) {
+		amp = strchr(p, '&');
+		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', len);
+		if (eq != NULL && password_key(p, (size_t)(eq - p)))
+			span_add(s, n, (size_t)(eq + 1 - raw), len - (size_t)(eq + 1 - p));
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+}
+
 /* The spans of raw that may be secret, in order, not overlapping. */
 static int
 secret_spans(const char *raw, struct span *s)
 {
-	const char *sep = strstr(raw, "://"), *rest, *at, *colon;
+	const char *sep = strstr(raw, "://"), *rest, *at, *colon, *q;
 	int n = 0;
 
 	if (sep != NULL) {
@@ -131,7 +183,9 @@ secret_spans(const char *raw, struct span *s)
 			/* In doubt: everything between "://" and the '@'. */
 			span_add(s, &n, (size_t)(rest - raw), (size_t)(at - rest));
 		}
-		password_params(raw, at != NULL ? (size_t)(at - raw) : (size_t)(rest - raw), s, &n);
+		q = strchr(at != NULL ? at : rest, '?');
+		if (q != NULL)
+			query_spans(raw, q + 1, s, &n);
 	} else {
 		/* Not a URL: "user:pw@host" or a key=value string. */
 		at = strrchr(raw, '@');
@@ -257,8 +311,7 @@ query_without_passwords(struct buf *out, const char *q, bool *removed)
 		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
 		eq = memchr(p, '=', len);
 		klen = eq != NULL ? (size_t)(eq - p) : len;
-		if ((klen == 8 && strncmp(p, "password", 8) == 0) ||
-		    (klen == 11 && strncmp(p, "sslpassword", 11) == 0)) {
+		if (password_key(p, klen)) {
 			*removed = true;
 		} else if (len > 0) {
 			buf_puts(out, first ? "?" : "&");
@@ -436,8 +489,8 @@ dburl_parse(const char *raw, struct dburl *u, struct err *e)
 	}
 	PQconninfoFree(opts);
 	if (secret_left) {
-		/* Spelled some way we did not strip (percent-encoded key): refuse. */
-		err_set(e, "cannot remove the password from '%s'", redacted);
+		/* Spelled some way we did not strip: refuse, and quote nothing. */
+		err_set(e, "cannot remove the password from the database URL");
 		err_hint(e, "remove the password from the URL: JupyterHub reads it from hub.db.password");
 		goto fail;
 	}
@@ -462,6 +515,23 @@ diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
 	(void)user;
 	(void)buf;
 	(void)len;
+}
+
+/* Only blank lines, comments and document markers: an empty values file. */
+static bool
+yaml_blank(const char *s)
+{
+	while (*s != '\0') {
+		while (*s == ' ' || *s == '\t' || *s == '\r')
+			s++;
+		if (*s == '#' || strncmp(s, "---", 3) == 0 || strncmp(s, "...", 3) == 0)
+			s += strcspn(s, "\n");
+		else if (*s != '\n' && *s != '\0')
+			return false;
+		if (*s == '\n')
+			s++;
+	}
+	return true;
 }
 
 /*
@@ -514,7 +584,7 @@ values_parse(const char *name, char *text, size_t len, struct ky_file **out,
 		    first->column, first->msg);
 	else if (first != NULL)
 		rc = err_set(e, "%s: invalid YAML: %s", name, first->msg);
-	else if (f->doc == NULL && strspn(text, " \t\r\n") != len)
+	else if (f->doc == NULL && !yaml_blank(text))
 		rc = err_set(e, "%s: invalid YAML", name);
 	fy_diag_destroy(diag);
 	if (rc < 0)
