@@ -53,6 +53,7 @@ class SimHTTPServer(http.server.ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         # TLS handshake in the connection's own thread, not the accept loop
         try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             request.settimeout(30)
             conn = self.sim.ssl_ctx.wrap_socket(request, server_side=True)
             conn.settimeout(None)
@@ -142,9 +143,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, str(v))
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
         if self.command == "HEAD":
+            self.end_headers()
             return
+        if not fault:
+            self._headers_buffer.append(b"\r\n")
+            self._headers_buffer.append(body)
+            self.flush_headers()
+            return
+        self.end_headers()
         if fault:
             # connection reset mid-response: headers and part of the body, then RST
             self.wfile.write(body[: max(1, len(body) // 2)])
