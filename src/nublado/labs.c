@@ -191,7 +191,8 @@ labs_select(struct nub *n, const char *user, struct labset *set, struct err *e)
 	if (kube_list(n->kube, "/api/v1/namespaces", NULL, 500, select_one,
 	    select_reset, &c, NULL, e) < 0)
 		return err_prefix(e, "listing namespaces");
-	qsort(set->labs, set->n, sizeof *set->labs, cmp_lab);
+	if (set->n > 1)
+		qsort(set->labs, set->n, sizeof *set->labs, cmp_lab);
 	return 0;
 }
 
