@@ -278,6 +278,7 @@ dburl_clear(struct dburl *u)
 	free(u->port);
 	free(u->dbname);
 	free(u->source);
+	free(u->secret);
 	free(u->file);
 	free(u->key);
 	memset(u, 0, sizeof *u);
@@ -959,6 +960,8 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 		goto out;
 	}
 	rc = make_dburl(val, source, NULL, DBURL_SECRET_PATH, 0, 0, out, e);
+	if (rc == 0)
+		(*out)->secret = xasprintf("%s/%s", n->ns, name);
 out:
 	ky_free(f);
 	json_object_put(obj);

@@ -29,6 +29,7 @@ struct dburl {
 	 * when parsed from a bare string.
 	 */
 	char *source;
+	char *secret;		/* "nublado/nublado-secret" for a Secret, else NULL */
 	char *file;		/* the values file, NULL for a Secret */
 	char *key;		/* "jupyterhub.hub.db.url" or "hub.db.url" */
 	int line, column;	/* of the value in `file' (1-based), 0 if n/a */
