@@ -103,6 +103,7 @@ class Faults:
         cfg = parse(spec)
         with self.lock:
             self.cfg = cfg
+            self.rng = random.Random(self.seed)  # same seed, same sequence after each change
             self.requests_since = 0
             self._paths_re = re.compile(cfg["paths"]) if "paths" in cfg else None
 
