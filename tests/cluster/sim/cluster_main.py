@@ -135,8 +135,7 @@ class Sim:
         out = []
         for r in rs:
             e = {"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
-                 "kind": r.kind,
-                 "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}
+                 "kind": r.kind, "verbs": list(r.verbs)}
             if r.short:
                 e["shortNames"] = r.short
             if r.categories:

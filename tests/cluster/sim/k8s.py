@@ -14,7 +14,7 @@ GIT_VERSION = "v1.32.4"
 class Resource:
     def __init__(self, group, version, plural, kind, namespaced, short=(),
                  singular=None, crd=False, generation=False, categories=(),
-                 subresources=(), fields=()):
+                 subresources=(), fields=(), verbs=None):
         self.group = group
         self.version = version
         self.plural = plural
@@ -28,6 +28,9 @@ class Resource:
         self.subresources = list(subresources)
         # field selectors supported beyond metadata.name / metadata.namespace
         self.fields = dict(fields)
+        # virtual resources (reviews) are answered, never stored
+        self.verbs = verbs or ["create", "delete", "get", "list", "patch", "update", "watch"]
+        self.virtual = verbs == ["create"]
 
     @property
     def api_version(self):
@@ -78,6 +81,10 @@ RESOURCES = [
              subresources=["status"]),
     Resource("argoproj.io", "v1alpha1", "applications", "Application", True,
              short=["app", "apps"], crd=True, generation=True),
+    Resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews",
+             "SelfSubjectAccessReview", False, verbs=["create"]),
+    Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False,
+             verbs=["create"]),
 ]
 
 BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}

@@ -179,7 +179,39 @@ def _delete_options(b):
     return o
 
 
-DECODERS = {("v1", "Namespace"): _namespace, ("v1", "ConfigMap"): _configmap,
+def _ssar(b):
+    o = {"spec": {}}
+    for n, _, v in fields(b):
+        if n == 1:
+            o["metadata"] = object_meta(v)
+        elif n == 2:
+            for m, _, x in fields(v):
+                if m == 1:
+                    ra = {}
+                    names = {1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource",
+                             6: "subresource", 7: "name"}
+                    for k, _, y in fields(x):
+                        if k in names and y:
+                            ra[names[k]] = _s(y)
+                    o["spec"]["resourceAttributes"] = ra
+                elif m == 2:
+                    na = {}
+                    for k, _, y in fields(x):
+                        if k == 1:
+                            na["path"] = _s(y)
+                        elif k == 2:
+                            na["verb"] = _s(y)
+                    o["spec"]["nonResourceAttributes"] = na
+    return o
+
+
+def _ssr(b):
+    return {"metadata": {}}
+
+
+DECODERS = {("authorization.k8s.io/v1", "SelfSubjectAccessReview"): _ssar,
+            ("authentication.k8s.io/v1", "SelfSubjectReview"): _ssr,
+("v1", "Namespace"): _namespace, ("v1", "ConfigMap"): _configmap,
             ("v1", "Secret"): _secret, ("v1", "DeleteOptions"): _delete_options,
             ("meta.k8s.io/v1", "DeleteOptions"): _delete_options}
 

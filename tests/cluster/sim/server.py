@@ -433,6 +433,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if verb is None:
                 raise ApiError(405, "MethodNotAllowed", "the server does not allow this method "
                                "on the requested resource")
+        if res.virtual:
+            return self.review(method, res, body, user, groups)
         rp = res.plural + ("/" + sub if sub else "")
         self.authorize(user, groups, verb, rp, res.group, name, ns,
                        res.qualified + ("" if not sub else ""))
@@ -444,6 +446,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return wsexec.handle(self, ns, name, q)
         if sub == "log":
             return self.pod_log(ns, name, q)
+        if sub == "scale":
+            return self.scale(method, res, ns, name, body, q, user)
         if name is None:
             if method == "GET" or method == "HEAD":
                 if watch:
@@ -489,6 +493,77 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_json(code, o)
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the "
                        "requested resource")
+
+    def review(self, method, res, body, user, groups):
+        if method != "POST":
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on "
+                           "the requested resource")
+        try:
+            o = json.loads(body or b"{}")
+        except ValueError:
+            raise k8s.bad_request("the body of the request was not valid JSON") from None
+        o["apiVersion"], o["kind"] = res.api_version, res.kind
+        o.setdefault("metadata", {})["creationTimestamp"] = None
+        if res.plural == "selfsubjectreviews":
+            o["status"] = {"userInfo": {"username": user, "groups": groups}}
+            return self.send_json(201, o)
+        spec = o.get("spec") or {}
+        ra = spec.get("resourceAttributes")
+        allowed = "system:masters" in groups
+        if not allowed and "sim:viewers" in groups:
+            verb = (ra or spec.get("nonResourceAttributes") or {}).get("verb", "")
+            allowed = verb in ("get", "list", "watch")
+        o["status"] = {"allowed": allowed}
+        if allowed:
+            o["status"]["reason"] = ('RBAC: allowed by ClusterRoleBinding "cluster-admin" of '
+                                     'ClusterRole "cluster-admin" to Group "system:masters"'
+                                     if "system:masters" in groups else
+                                     'RBAC: allowed by ClusterRoleBinding "sim-view" of '
+                                     'ClusterRole "view" to User "%s"' % user)
+        return self.send_json(201, o)
+
+    def scale(self, method, res, ns, name, body, q, user):
+        if res.plural not in ("deployments", "replicasets"):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        api = self.sim.api
+
+        def as_scale(d):
+            md = d["metadata"]
+            sel = ",".join("%s=%s" % kv for kv in sorted(
+                ((d.get("spec") or {}).get("selector") or {}).get("matchLabels", {}).items()))
+            return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                    "metadata": {k: md[k] for k in ("name", "namespace", "uid",
+                                                    "resourceVersion", "creationTimestamp")},
+                    "spec": {"replicas": (d.get("spec") or {}).get("replicas", 1)},
+                    "status": {"replicas": (d.get("status") or {}).get("replicas", 0),
+                               "selector": sel}}
+        d = api.get(res, ns, name)
+        if method in ("GET", "HEAD"):
+            return self.send_json(200, as_scale(d))
+        cur = as_scale(d)
+        if method == "PATCH":
+            from sim import patch as patchlib
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            p = json.loads(body or b"null")
+            if ctype == "application/json-patch+json":
+                new = patchlib.json_patch(cur, p)
+            elif ctype == "application/strategic-merge-patch+json":
+                new = patchlib.strategic_merge(cur, p)
+            else:
+                new = patchlib.merge_patch(cur, p)
+        elif method == "PUT":
+            new = json.loads(body or b"{}")
+        else:
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on "
+                           "the requested resource")
+        n = (new.get("spec") or {}).get("replicas")
+        if not isinstance(n, int) or n < 0:
+            raise k8s.invalid(res, name, [("spec.replicas", "must be greater than or equal "
+                                           "to 0", n)])
+        full = json.loads(json.dumps(d))
+        full["spec"]["replicas"] = n
+        out = api.update(res, ns, name, json.dumps(full).encode(), q, user)
+        return self.send_json(200, as_scale(out))
 
     def wants_table(self):
         acc = self.headers.get("Accept", "")
