@@ -561,6 +561,59 @@ class WriteSemanticsTest(unittest.TestCase):
         self.assertEqual(len(rs2["items"]), len(rs0["items"]) + 1)
 
 
+class HubPodTest(unittest.TestCase):
+    DEPLOY = "/apis/apps/v1/namespaces/nublado/deployments/hub"
+
+    def tearDown(self):
+        faults("")
+
+    def rolled_out(self):
+        d = jreq("GET", self.DEPLOY)[1]
+        st = d["status"]
+        return st.get("observedGeneration") == d["metadata"]["generation"] and \
+            st.get("updatedReplicas") == 1 and st.get("availableReplicas") == 1 and \
+            st.get("replicas") == 1
+
+    def test_hub_unready_fault_and_status_sequence(self):
+        faults("hub-unready=1.5")
+        old = hub_pod()
+        t0 = time.time()
+        code, d = jreq("PATCH", self.DEPLOY, {"spec": {"template": {"metadata": {"annotations": {
+            "kubectl.kubernetes.io/restartedAt": "2026-11-25T12:00:00Z"}}}}},
+            ctype="application/strategic-merge-patch+json")
+        self.assertEqual(code, 200)
+        seen = []
+        while time.time() - t0 < 20 and not self.rolled_out():
+            d = jreq("GET", self.DEPLOY)[1]
+            st = d["status"]
+            prog = [c for c in st.get("conditions", []) if c["type"] == "Progressing"]
+            seen.append((st.get("updatedReplicas", 0), st.get("availableReplicas", 0),
+                         prog[0]["reason"] if prog else None))
+            time.sleep(0.05)
+        self.assertTrue(self.rolled_out())
+        self.assertGreater(time.time() - t0, 1.5)
+        new = hub_pod()
+        self.assertNotEqual(old, new)
+        self.assertEqual(jreq("GET", "/api/v1/namespaces/nublado/pods/" + old)[0], 404)
+        reasons = {r for _, _, r in seen}
+        self.assertIn("ReplicaSetUpdated", reasons)
+        # the new pod was up but not available for a while
+        self.assertIn((1, 0, "ReplicaSetUpdated"), seen)
+        d = jreq("GET", self.DEPLOY)[1]
+        prog = [c for c in d["status"]["conditions"] if c["type"] == "Progressing"][0]
+        self.assertEqual(prog["reason"], "NewReplicaSetAvailable")
+
+    def test_deleted_hub_pod_is_replaced(self):
+        old = hub_pod()
+        code, p = jreq("DELETE", "/api/v1/namespaces/nublado/pods/" + old)
+        self.assertEqual(code, 200)
+        self.assertIn("deletionTimestamp", p["metadata"])
+        self.assertTrue(wait_for(lambda: jreq("GET", "/api/v1/namespaces/nublado/pods/" + old)[0]
+                                 == 404, 15))
+        self.assertTrue(wait_for(self.rolled_out, 15))
+        self.assertNotEqual(hub_pod(), old)
+
+
 class ArgoCDTest(unittest.TestCase):
     APP = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/nublado"
 

@@ -80,6 +80,7 @@ class SimHTTPServer(http.server.ThreadingHTTPServer):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 900  # idle keep-alive connections do not keep their thread forever
     server_version = "sim-kube-apiserver"
     sys_version = ""
 
@@ -639,9 +640,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
 
+        table_mode = self.wants_table()
+        include = (q.get("includeObject") or ["Metadata"])[0]
+        sent_cols = [False]
+
+        def as_table(ev):
+            o = ev["object"]
+            if ev["type"] in ("ERROR", "BOOKMARK") or not table_mode:
+                return ev
+            t = tables.table(res, {"metadata": {"resourceVersion": o["metadata"].get(
+                "resourceVersion", "")}, "items": [o]}, include)
+            if sent_cols[0]:
+                t["columnDefinitions"] = None
+            sent_cols[0] = True
+            return {"type": ev["type"], "object": t}
+
         def emit(events):
             if not events:
                 return
+            events = [as_table(e) for e in events]
             data = b"".join(json.dumps(e, separators=(",", ":")).encode() + b"\n" for e in events)
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
