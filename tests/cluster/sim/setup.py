@@ -204,7 +204,8 @@ def write_kubeconfig(d, port):
             {"name": "sim-tokenfile", "user": {"tokenFile": "tokens/tokenfile.token"}},
             {"name": "sim-exec", "user": {"exec": {
                 "apiVersion": "client.authentication.k8s.io/v1",
-                "command": cred, "args": ["--api", "v1"],
+                # relative, with a "/": resolved against the kubeconfig's directory
+                "command": "./bin/sim-credential", "args": ["--api", "v1"],
                 "interactiveMode": "Never", "provideClusterInfo": False,
                 "installHint": "sim-credential is written by tests/cluster/cluster up"}}},
             {"name": "sim-exec-beta", "user": {"exec": {
