@@ -162,6 +162,7 @@ block_wait(struct step_ctx *c, void *state, struct err *e)
 
 	if (s->set.n == 0 || c->dry_run)
 		return 0;
+	c->blocked_ms = now_ms();
 	return ingress_wait_generated_gone(c->n, &s->set, c->timeout_ms, e);
 }
 
@@ -493,6 +494,13 @@ unblock_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, stru
 	 * missing; with nothing saved, any hub ingress means open.
 	 */
 	*empty = s->now.n > 0 && s->missing == NULL;
+	if (*empty && c->wipe != NULL) {
+		/* In wipe-db, block runs first: by then there will be something to undo. */
+		*empty = false;
+		buf_printf(out, "  let users back in: sync Argo CD Application %s/%s\n",
+		    ARGOCD_NAMESPACE, ARGOCD_APP);
+		return 0;
+	}
 	if (*empty) {
 		buf_printf(out, "  access is already open (%zu GafaelfawrIngress(es) route to %s)\n",
 		    s->now.n, HUB_SERVICE);
@@ -571,6 +579,8 @@ unblock_wait(struct step_ctx *c, void *state, struct err *e)
 		}
 	}
 	ingset_free(&after);
+	if (rc == 0)
+		c->unblocked_ms = now_ms();
 	return rc;
 }
 
@@ -618,7 +628,7 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 	void **state = xcalloc(n, sizeof *state);
 	bool *empty = xcalloc(n, sizeof *empty);
 	struct buf plan = BUF_INIT;
-	bool all_empty = true;
+	bool all_empty = true, changed = false;
 	int rc = -1;
 	size_t i;
 
@@ -626,12 +636,16 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 	for (i = 0; i < n; i++) {
 		if (steps[i]->inspect(c, &state[i], e) < 0) {
 			err_prefix(e, "%s", steps[i]->name);
+			if (c->preflight_refuses && e->exit != 130)
+				e->exit = 3;
 			goto out;
 		}
 	}
 	for (i = 0; i < n; i++) {
 		if (steps[i]->plan(c, state[i], &plan, &empty[i], e) < 0) {
 			err_prefix(e, "%s", steps[i]->name);
+			if (c->preflight_refuses && e->exit != 130)
+				e->exit = 3;
 			goto out;
 		}
 		all_empty = all_empty && empty[i];
@@ -655,8 +669,26 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 			err_set(e, "interrupted before %s; run the command again to finish", steps[i]->name);
 			goto out;
 		}
+		if (changed && !c->dry_run) {
+			/*
+			 * An earlier step changed the cluster: look again, so this
+			 * step acts on what is there now (unblock after block).
+			 */
+			struct buf again = BUF_INIT;
+
+			steps[i]->free(state[i]);
+			state[i] = NULL;
+			if (steps[i]->inspect(c, &state[i], e) < 0 ||
+			    steps[i]->plan(c, state[i], &again, &empty[i], e) < 0) {
+				buf_free(&again);
+				err_prefix(e, "%s", steps[i]->name);
+				goto out;
+			}
+			buf_free(&again);
+		}
 		if (empty[i])
 			continue;
+		changed = true;
 		log_debug(LOG_STEPS, "%s: %s", steps[i]->name, steps[i]->title);
 		if (steps[i]->apply(c, state[i], e) < 0 ||
 		    steps[i]->wait(c, state[i], e) < 0) {

@@ -10,6 +10,8 @@
 #include "../util/buf.h"
 #include "nub.h"
 
+struct wipe;
+
 /* What every step may look at: the session and the shared command options. */
 struct step_ctx {
 	struct nub *n;
@@ -23,6 +25,10 @@ struct step_ctx {
 	bool from_backup;	/* unblock --from-backup */
 	char *state_dir;	/* $XDG_STATE_HOME/kubectl-nublado/<context> */
 	json_object *report;	/* per-step results, for -o json */
+	bool preflight_refuses;	/* wipe-db: any inspect failure is a refusal (exit 3) */
+	struct wipe *wipe;	/* wipe-db's database steps share this */
+	long long blocked_ms;	/* when block deleted the ingresses (monotonic), 0 if not */
+	long long unblocked_ms;	/* when unblock saw them back, 0 if not */
 };
 
 /*

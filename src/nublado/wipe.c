@@ -1,0 +1,486 @@
+/* wipe.c: preflight, backup and the drop-then-restart critical section of wipe-db */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/exitcode.h"
+#include "../util/jsonout.h"
+#include "../util/log.h"
+#include "../util/sig.h"
+#include "../util/xalloc.h"
+#include "dburl.h"
+#include "hub.h"
+#include "rollout.h"
+#include "wipe.h"
+
+/* A wipe finished this recently is not repeated without --again. */
+#define RECENT_SECONDS (6 * 3600)
+
+void
+wipe_clear(struct wipe *w)
+{
+	free(w->pod);
+	free(w->url);
+	free(w->url_source);
+	free(w->journal);
+	free(w->backup);
+	free(w->old_pod);
+	w->old_pod = NULL;
+	if (w->checked)
+		db_check_clear(&w->check);
+	w->pod = w->url = w->url_source = w->journal = w->backup = NULL;
+	w->checked = false;
+}
+
+/* ---- the journal: $STATE/wipe.json, rewritten atomically after each stage ---- */
+
+static time_t
+jtime(json_object *o, const char *k)
+{
+	return (time_t)jint(o, 0, k, NULL);
+}
+
+int
+wipe_journal_load(struct wipe *w, const char *state_dir, struct err *e)
+{
+	json_object *j;
+
+	w->journal = xasprintf("%s/wipe.json", state_dir);
+	if (access(w->journal, F_OK) != 0)
+		return 0;
+	j = json_object_from_file(w->journal);
+	if (j == NULL)
+		return err_set(e, "cannot read the journal of an earlier wipe '%s': %s",
+		    w->journal, json_util_get_last_err());
+	w->started = jtime(j, "started");
+	w->blocked_at = jtime(j, "blocked");
+	w->backed_up = jtime(j, "backedUp");
+	w->dropped = jtime(j, "dropped");
+	w->restart_issued = jtime(j, "restartIssued");
+	w->completed = jtime(j, "completed");
+	if (jstr(j, "backup", NULL) != NULL)
+		w->backup = xstrdup(jstr(j, "backup", NULL));
+	json_object_put(j);
+	/* A finished wipe long ago is history: a new run starts afresh. */
+	if (w->completed != 0 && (w->again || time(NULL) - w->completed > RECENT_SECONDS)) {
+		free(w->backup);
+		w->backup = NULL;
+		w->started = w->blocked_at = w->backed_up = w->dropped = 0;
+		w->restart_issued = w->completed = 0;
+	}
+	return 0;
+}
+
+int
+wipe_journal_save(const struct wipe *w, struct err *e)
+{
+	json_object *j = json_object_new_object();
+	char *tmp = xasprintf("%s.tmp", w->journal);
+	const char *text;
+	int fd, ok;
+
+#define PUT(k, v) if (v) json_object_object_add(j, k, json_object_new_int64((int64_t)(v)))
+	PUT("started", w->started);
+	PUT("blocked", w->blocked_at);
+	PUT("backedUp", w->backed_up);
+	PUT("dropped", w->dropped);
+	PUT("restartIssued", w->restart_issued);
+	PUT("completed", w->completed);
+#undef PUT
+	if (w->backup != NULL)
+		json_object_object_add(j, "backup", json_object_new_string(w->backup));
+	text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, w->journal) != 0) {
+		err_set(e, "cannot write the wipe journal '%s': %s", w->journal, strerror(errno));
+		unlink(tmp);
+		ok = 0;
+	}
+	free(tmp);
+	json_object_put(j);
+	return ok ? 0 : -1;
+}
+
+/* ---- preflight: who, where, and is the drop safe ---- */
+
+static int
+preflight_inspect(struct step_ctx *c, void **state, struct err *e)
+{
+	struct wipe *w = c->wipe;
+	struct dburl *u = NULL;
+
+	*state = w;
+	if (w->completed != 0 && !w->again)
+		return 0;	/* plan says it is done */
+	if (hub_find_pod(c->n, &w->pod, e) < 0) {
+		/* After a drop the hub may be mid-restart: that is what we came to finish. */
+		if (w->dropped == 0)
+			return -1;
+		err_clear(e);
+	}
+	if (w->db_url != NULL) {
+		struct dburl parsed;
+
+		if (dburl_parse(w->db_url, &parsed, e) < 0)
+			return err_prefix(e, "--db-url");
+		w->url = xstrdup(parsed.url);
+		w->url_source = xstrdup("--db-url");
+		if (parsed.had_password)
+			log_warn("the --db-url carried a password; it was removed (the hub pod "
+			    "reads its own password file)");
+		dburl_clear(&parsed);
+	} else {
+		if (dburl_from_cluster(c->n, &u, e) < 0)
+			return err_prefix(e, "finding the database URL");
+		w->url = xstrdup(u->url);
+		w->url_source = xstrdup(u->source ? u->source : "the cluster");
+		dburl_free(u);
+	}
+	if (w->dropped != 0) {
+		/* An earlier run dropped already: what is there now is the new schema. */
+		return 0;
+	}
+	if (db_preflight(c->n, w->pod, w->url, &w->check, e) < 0)
+		return -1;
+	w->checked = true;
+	if (!db_check_ok(&w->check)) {
+		e->exit = EXIT_REFUSED;
+		err_set(e, "the database role '%s' owns or touches more than JupyterHub's tables: "
+		    "DROP OWNED BY would destroy other data", w->check.role);
+		err_hint(e, "the reasons are listed above; give JupyterHub a dedicated role, or "
+		    "remove these objects, then run again");
+		fprintf(stderr, "Refusing, because:\n");
+		db_check_print(&w->check, stderr, "  ", false);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+preflight_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty,
+    struct err *e)
+{
+	struct wipe *w = state;
+	char when[64];
+
+	*empty = true;
+	if (w->completed != 0 && !w->again) {
+		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&w->completed));
+		buf_printf(out, "  the database was already wiped at %s (backup: %s)\n"
+		    "    to wipe it once more, run again with --again\n", when,
+		    w->backup ? w->backup : "none");
+		json_object_object_add(c->report, "alreadyCompleted", json_object_new_int64(w->completed));
+		return 0;
+	}
+	buf_printf(out, "  hub pod %s; database %s (from %s)\n", w->pod ? w->pod : "(none Ready)",
+	    w->url, w->url_source);
+	if (w->checked) {
+		buf_printf(out, "  checked: role '%s' is not a superuser, owns only JupyterHub %s "
+		    "objects in '%s', owns no other database, nothing of another role depends "
+		    "on them\n", w->check.role, db_jupyterhub_version(&w->check),
+		    w->check.database);
+		for (size_t i = 0; i < w->check.n_warnings; i++)
+			buf_printf(out, "    warning: %s %s: %s\n", w->check.warnings[i].type,
+			    w->check.warnings[i].name, w->check.warnings[i].detail);
+		json_object_object_add(c->report, "check", db_check_json(&w->check));
+	}
+	json_object_object_add(c->report, "database", json_object_new_string(w->url));
+	if (w->pod != NULL)
+		json_object_object_add(c->report, "hubPod", json_object_new_string(w->pod));
+	return 0;
+}
+
+static int
+nothing(struct step_ctx *c, void *state, struct err *e)
+{
+	return 0;
+}
+
+static void
+no_free(void *state)
+{
+}
+
+const struct step step_preflight = {
+	.name = "preflight", .title = "check everything before the first change",
+	.inspect = preflight_inspect, .plan = preflight_plan, .apply = nothing,
+	.wait = nothing, .free = no_free,
+};
+
+/* ---- backup: pg_dump in the pod, streamed to a local 0600 file, verified ---- */
+
+static int
+backup_inspect(struct step_ctx *c, void **state, struct err *e)
+{
+	*state = c->wipe;
+	return 0;
+}
+
+static int
+backup_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct err *e)
+{
+	struct wipe *w = state;
+
+	*empty = w->completed != 0 || w->backed_up != 0 || w->dropped != 0 || !w->checked ||
+	    w->no_backup;
+	if (w->completed != 0 && !w->again)
+		return 0;
+	if (w->no_backup && w->dropped == 0) {
+		buf_printf(out, "  NO BACKUP (--no-backup): the dropped data cannot be restored\n");
+		return 0;
+	}
+	if (w->backed_up != 0 || w->dropped != 0) {
+		buf_printf(out, "  backup already taken: %s\n", w->backup ? w->backup : "?");
+		return 0;
+	}
+	buf_printf(out, "  back up %zu JupyterHub tables (%lld rows) with pg_dump in the pod to %s/\n",
+	    w->check.n_tables, db_check_total_rows(&w->check),
+	    w->backup_dir ? w->backup_dir : "the state directory's backups");
+	for (size_t i = 0; i < w->check.n_tables; i++)
+		buf_printf(out, "%s%s (%lld)", i % 6 == 0 ? (i ? "\n      " : "      ") : ", ",
+		    w->check.tables[i].name, w->check.tables[i].rows);
+	buf_puts(out, "\n");
+	return 0;
+}
+
+static int
+backup_apply(struct step_ctx *c, void *state, struct err *e)
+{
+	struct wipe *w = state;
+	long long *counts;
+	char *path = NULL;
+
+	if (c->dry_run)
+		return 0;
+	counts = xcalloc(w->check.n_tables + 1, sizeof *counts);
+	if (db_backup(c->n, w->pod, w->url, &w->check, w->backup_dir, c->n->cfg->context,
+	    &path, counts, e) < 0) {
+		free(counts);
+		err_hint(e, "nothing was dropped; fix the cause and run wipe-db again "
+		    "(access stays blocked until then; `unblock` lets users back in)");
+		return -1;
+	}
+	w->backup_rows = 0;
+	for (size_t i = 0; i < w->check.n_tables; i++)
+		w->backup_rows += counts[i];
+	free(counts);
+	free(w->backup);
+	w->backup = path;
+	w->backed_up = time(NULL);
+	json_object_object_add(c->report, "backup", json_object_new_string(path));
+	return wipe_journal_save(w, e);
+}
+
+static void
+backup_result(struct step_ctx *c, void *state, struct buf *out)
+{
+	struct wipe *w = state;
+	struct stat sb;
+
+	if (w->backup != NULL && stat(w->backup, &sb) == 0)
+		buf_printf(out, "backed up: %s (%lld bytes, %lld rows, verified)", w->backup,
+		    (long long)sb.st_size, w->backup_rows);
+	else
+		buf_printf(out, "backed up");
+}
+
+const struct step step_backup = {
+	.name = "backup", .title = "back up the database",
+	.inspect = backup_inspect, .plan = backup_plan, .apply = backup_apply,
+	.wait = nothing, .result = backup_result, .free = no_free,
+};
+
+/* ---- drop and restart: one critical section ---- */
+
+static int
+drop_inspect(struct step_ctx *c, void **state, struct err *e)
+{
+	*state = c->wipe;
+	return 0;
+}
+
+static int
+drop_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct err *e)
+{
+	struct wipe *w = state;
+
+	*empty = w->completed != 0 && !w->again;
+	if (*empty)
+		return 0;
+	if (w->dropped != 0) {
+		buf_printf(out, "  already dropped by an earlier run; %s the hub and check the new schema\n",
+		    w->restart_issued ? "wait for" : "restart");
+		return 0;
+	}
+	buf_printf(out, "  DROP OWNED BY %s in database '%s' (one transaction, the safety check "
+	    "re-run inside it)\n", w->check.role ? w->check.role : "?",
+	    w->check.database ? w->check.database : "?");
+	buf_printf(out, "  then at once restart deployment/%s; JupyterHub recreates its schema\n",
+	    HUB_DEPLOYMENT);
+	return 0;
+}
+
+/* Did a drop whose answer we lost commit?  The JupyterHub tables tell. */
+static int
+drop_committed(struct step_ctx *c, struct wipe *w, bool *committed, struct err *e)
+{
+	struct db_check after;
+	int rc;
+
+	memset(&after, 0, sizeof after);
+	rc = db_check_run(c->n, w->pod, w->url, &after, e);
+	if (rc == 0) {
+		*committed = after.n_tables == 0;
+		db_check_clear(&after);
+	}
+	return rc;
+}
+
+static int
+drop_apply(struct step_ctx *c, void *state, struct err *e)
+{
+	struct wipe *w = state;
+	char stamp[32];
+	struct err de;
+	bool committed = false;
+	int rc = 0;
+
+	if (c->dry_run)
+		return 0;
+	if (w->dropped == 0) {
+		/*
+		 * From here until the restart PATCH is sent, Ctrl-C waits: a
+		 * dropped database under a running hub is the one state we must
+		 * never leave behind.
+		 */
+		sig_defer(true);
+		err_clear(&de);
+		w->t_drop = now_ms();
+		if (db_drop(c->n, w->pod, w->url, &de) == 0) {
+			committed = true;
+		} else if (de.reason != NULL && strcmp(de.reason, "Unknown") == 0) {
+			struct err ce;
+
+			err_clear(&ce);
+			if (drop_committed(c, w, &committed, &ce) < 0) {
+				/* We cannot tell: restart anyway, the safe side for the hub. */
+				log_warn("cannot tell whether the drop committed (%s); restarting "
+				    "the hub to be safe", ce.msg);
+				committed = true;
+			}
+			if (!committed) {
+				sig_defer(false);
+				*e = de;
+				return err_prefix(e, "the drop did not happen");
+			}
+		} else {
+			sig_defer(false);
+			*e = de;
+			return -1;
+		}
+		w->dropped = time(NULL);
+		(void)wipe_journal_save(w, &de);
+	}
+	if (w->restart_issued == 0) {
+		/* The pod the restart replaces: the wait wants a different one. */
+		free(w->old_pod);
+		w->old_pod = xstrdup(w->pod);
+		if (rollout_restart(c->n, HUB_DEPLOYMENT, false, stamp, e) < 0) {
+			sig_defer(false);
+			err_prefix(e, "THE DATABASE WAS DROPPED but the hub restart failed");
+			err_hint(e, "restart the hub now: kubectl nublado restart-hub -y "
+			    "(or kubectl -n %s rollout restart deployment/hub)", c->n->ns);
+			return -1;
+		}
+		w->restart_issued = time(NULL);
+		(void)wipe_journal_save(w, e);
+	}
+	sig_defer(false);
+	return rc;
+}
+
+static int
+drop_wait(struct step_ctx *c, void *state, struct err *e)
+{
+	struct wipe *w = state;
+	long long deadline = now_ms() + c->timeout_ms;
+	bool present = false;
+	char *pod = NULL;
+
+	if (c->dry_run)
+		return 0;
+	if (rollout_wait(c->n, HUB_DEPLOYMENT, c->timeout_ms, c->tty, e) < 0)
+		return -1;
+	/* The restarted hub must be Ready and have made its schema again. */
+	for (;;) {
+		struct err pe;
+
+		err_clear(&pe);
+		free(pod);
+		pod = NULL;
+		if (hub_find_pod(c->n, &pod, &pe) == 0 &&
+		    (w->old_pod == NULL || strcmp(pod, w->old_pod) != 0) &&
+		    db_schema_present(c->n, pod, w->url, &present, NULL, &pe) == 0 && present)
+			break;
+		if (now_ms() >= deadline) {
+			free(pod);
+			*e = pe;
+			if (e->msg[0] == '\0')
+				err_set(e, "the restarted hub has not recreated its schema");
+			err_prefix(e, "waiting for the new hub");
+			err_hint(e, "look at the hub's log: kubectl -n %s logs deployment/hub", c->n->ns);
+			return -1;
+		}
+		if (!sleep_ms(500)) {
+			free(pod);
+			e->exit = 130;
+			return err_set(e, "interrupted while waiting for the new hub");
+		}
+	}
+	free(w->pod);
+	w->pod = pod;
+	w->t_ready = now_ms();
+	return 0;
+}
+
+static void
+drop_result(struct step_ctx *c, void *state, struct buf *out)
+{
+	struct wipe *w = state;
+
+	buf_printf(out, "dropped and restarted: hub %s is Ready with a new schema (%.1fs after "
+	    "the drop)", w->pod, w->t_drop ? (double)(w->t_ready - w->t_drop) / 1000.0 : 0.0);
+}
+
+const struct step step_drop = {
+	.name = "drop", .title = "drop the JupyterHub tables and restart the hub",
+	.inspect = drop_inspect, .plan = drop_plan, .apply = drop_apply,
+	.wait = drop_wait, .result = drop_result, .free = no_free,
+};
+
+void
+wipe_summary(const struct wipe *w, struct step_ctx *c, bool kept_blocked)
+{
+	double total = (double)(now_ms() - w->t_start) / 1000.0;
+
+	step_say(c, "\nSummary: wiped the JupyterHub database on context '%s' in %.1fs",
+	    c->n->cfg->context, total);
+	step_say(c, "  backup:  %s", w->backup ? w->backup : "none (--no-backup)");
+	if (c->blocked_ms && c->unblocked_ms)
+		step_say(c, "  users were locked out for %.1fs", (double)(c->unblocked_ms -
+		    c->blocked_ms) / 1000.0);
+	else if (kept_blocked)
+		step_say(c, "  access stays BLOCKED (--keep-blocked): run `kubectl nublado unblock` "
+		    "to let users back in");
+	json_object_object_add(c->report, "seconds", json_object_new_double(total));
+	if (c->blocked_ms && c->unblocked_ms)
+		json_object_object_add(c->report, "outageSeconds", json_object_new_double(
+		    (double)(c->unblocked_ms - c->blocked_ms) / 1000.0));
+}

@@ -1,0 +1,48 @@
+/* wipe.h: the database steps of wipe-db: preflight, backup, drop-and-restart */
+#ifndef NUB_WIPE_H
+#define NUB_WIPE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "db.h"
+#include "steps.h"
+
+/* What the database steps share (hung off step_ctx.wipe). */
+struct wipe {
+	/* options */
+	const char *db_url;		/* --db-url, else the deployed value */
+	const char *backup_dir;		/* --backup-dir, else the state dir's backups/ */
+	bool no_backup;			/* --no-backup */
+	bool again;			/* --again: a new wipe though one just finished */
+
+	/* found by the preflight */
+	char *pod;
+	char *old_pod;			/* the pod this run's restart replaces */
+	char *url;			/* cleaned: no password, no +driver */
+	char *url_source;
+	struct db_check check;
+	bool checked;
+
+	/* the journal: what an interrupted run already did */
+	char *journal;			/* path of wipe.json in the state dir */
+	time_t started, blocked_at, backed_up, dropped, restart_issued, completed;
+	char *backup;			/* backup file, once verified */
+	long long backup_rows;
+
+	/* timings (monotonic ms) for the summary */
+	long long t_start, t_block, t_drop, t_ready, t_unblock;
+};
+
+extern const struct step step_preflight;
+extern const struct step step_backup;
+extern const struct step step_drop;
+
+void wipe_clear(struct wipe *w);
+/* Load the journal of an earlier run on this context, if any. */
+int wipe_journal_load(struct wipe *w, const char *state_dir, struct err *e);
+int wipe_journal_save(const struct wipe *w, struct err *e);
+/* The summary lines, after a run. */
+void wipe_summary(const struct wipe *w, struct step_ctx *c, bool kept_blocked);
+
+#endif
