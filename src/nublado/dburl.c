@@ -47,7 +47,8 @@ all_digits(const char *p, const char *end)
  * raw '@' or ':' in a password does no harm.  A '/' or '?' before that '@'
  * is either in a password ("user:pa/ss@host") or the '@' is in the path or
  * query ("host:5432/db?x=a@b"): a colon followed by something that is not a
- * port number says password.  Anything else is NULL: the caller decides
+ * port number says password, unless an '@' already ended the authority
+ * ("user:pw@host:5432/db?x=a@b").  Anything else is NULL: the caller decides
  * (refuse to parse, redact everything up to the '@').
  */
 static const char *
@@ -64,7 +65,7 @@ userinfo_end(const char *rest)
 		return at;
 	colon = memchr(rest, ':', stop);
 	if (colon != NULL && memchr(rest, '[', stop) == NULL &&
-	    !all_digits(colon + 1, rest + stop))
+	    memchr(rest, '@', stop) == NULL && !all_digits(colon + 1, rest + stop))
 		return at;
 	return NULL;
 }
