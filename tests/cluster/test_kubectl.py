@@ -362,25 +362,37 @@ class AuthContextsTest(unittest.TestCase):
 class DispatcherTest(unittest.TestCase):
     """/usr/bin/kubectl (gcloud's dispatcher) picks the client from the server's /version."""
 
-    def last_user_agent(self):
+    def user_agents(self):
         with open(os.path.join(SIM["dir"], "log", "apiserver.log")) as f:
-            lines = [ln for ln in f if "/api/v1/namespaces/nublado " in ln]
-        return lines[-1].rsplit("ua=", 1)[1].strip()
+            return [ln.rsplit("ua=", 1)[1].strip() for ln in f
+                    if "/api/v1/namespaces/nublado " in ln]
+
+    def wait_user_agent(self, before, prefix):
+        """The server logs a request just after answering it: wait for the line."""
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            uas = self.user_agents()[before:]
+            if uas:
+                return uas[-1]
+            time.sleep(0.05)
+        return None
 
     @unittest.skipUnless(os.path.exists(DISPATCHER), "no /usr/bin/kubectl")
     def test_dispatcher_picks_132(self):
         r = run(DISPATCHER, "version", "-o", "json")
         self.assertEqual(json.loads(r.stdout)["serverVersion"]["gitVersion"][:6], "v1.32.")
+        n = len(self.user_agents())
         r = run(DISPATCHER, "get", "ns", "nublado")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertTrue(self.last_user_agent().startswith("kubectl/v1.32."),
-                        self.last_user_agent())
+        ua = self.wait_user_agent(n, "kubectl/v1.32.")
+        self.assertTrue(ua and ua.startswith("kubectl/v1.32."), ua)
         try:
             set_faults("version=1.30")
+            n = len(self.user_agents())
             r = run(DISPATCHER, "get", "ns", "nublado")
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertTrue(self.last_user_agent().startswith("kubectl/v1.30."),
-                            self.last_user_agent())
+            ua = self.wait_user_agent(n, "kubectl/v1.30.")
+            self.assertTrue(ua and ua.startswith("kubectl/v1.30."), ua)
         finally:
             set_faults("")
 
