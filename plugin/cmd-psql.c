@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../src/kube/exec.h"
+#include "../src/nublado/dburl.h"
 #include "../src/nublado/hub.h"
 #include "../src/nublado/psql.h"
 #include "../src/util/exitcode.h"
@@ -17,8 +18,13 @@
 
 static const struct opt psql_opts[] = {
 	{ "db-url", 0, OPT_VALUE, "URL",
-	  "the JupyterHub database URL (jupyterhub.hub.db.url), without a password", NULL,
-	  COMPLETE_NONE, 0 },
+	  "the JupyterHub database URL (default: the deployed hub.db.url, as db-url shows it)",
+	  NULL, COMPLETE_NONE, 0 },
+	{ "phalanx", 0, OPT_VALUE, "DIR",
+	  "take the URL from this Phalanx checkout's nublado values (with --env)", NULL,
+	  COMPLETE_DIR, 0 },
+	{ "env", 0, OPT_VALUE, "ENV", "the Phalanx environment (values-ENV.yaml)", NULL,
+	  COMPLETE_PHALANX_ENV, 0 },
 	{ "command", 'c', OPT_LIST, "SQL", "run SQL and exit (repeatable, in order)", NULL,
 	  COMPLETE_NONE, 0 },
 	{ "file", 'f', OPT_VALUE, "FILE", "run the SQL script in FILE (- for stdin) and exit",
@@ -98,6 +104,7 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 {
 	const struct args *a = ctx->args;
 	const char *db_url = args_get(a, "db-url");
+	const char *phalanx = args_get(a, "phalanx"), *env = args_get(a, "env");
 	char *const *sql = args_list(a, "command");
 	const char *file = args_get(a, "file");
 	const char *timeout = args_get(a, "timeout");
@@ -106,6 +113,7 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 	struct exec_result res;
 	struct psql_cmd pc = { .commands = sql, .extra = a->rest };
 	struct nub *n = NULL;
+	struct dburl *u = NULL;
 	char *url = NULL, *pod = NULL, *script = NULL;
 	char **argv = NULL;
 	bool had_password;
@@ -131,10 +139,13 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 		err_set(&e, "invalid --timeout '%s': want a duration such as 30s or 5m", timeout);
 		return usage_error(ctx, &e);
 	}
-	if (db_url == NULL) {
-		err_set(&e, "no database URL: pass --db-url URL");
-		err_hint(&e, "the URL is jupyterhub.hub.db.url in the Phalanx nublado values "
-		    "(values-ENV.yaml, else values.yaml), e.g. postgresql://nublado@host/nublado");
+	if ((phalanx != NULL) != (env != NULL)) {
+		err_set(&e, "%s needs %s", phalanx != NULL ? "--phalanx" : "--env",
+		    phalanx != NULL ? "--env ENV" : "--phalanx DIR");
+		return usage_error(ctx, &e);
+	}
+	if (db_url != NULL && phalanx != NULL) {
+		err_set(&e, "--db-url and --phalanx cannot be used together");
 		return usage_error(ctx, &e);
 	}
 	/* Interactive by default only when a person sits at a terminal. */
@@ -146,8 +157,21 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 	}
 	err_clear(&e);
 
-	if (psql_url_clean(db_url, &url, &had_password, &e) < 0)
+	if (nub_open(&ctx->opts, &n, &e) < 0)
 		goto fail;
+	/* Runbook step 3: the URL, from the command line, Phalanx, or the deployed values. */
+	if (db_url != NULL) {
+		if (psql_url_clean(db_url, &url, &had_password, &e) < 0)
+			goto fail;
+	} else {
+		if (phalanx != NULL ? dburl_from_phalanx(phalanx, env, &u, &e) < 0 :
+		    dburl_from_cluster(n, &u, &e) < 0)
+			goto fail;
+		url = xstrdup(u->url);
+		had_password = u->had_password;
+		log_debug(LOG_STEPS, "database URL %s from %s", url,
+		    u->source != NULL ? u->source : "the values");
+	}
 	if (had_password)
 		log_warn("ignoring the password in the database URL: psql reads it from the hub "
 		    "pod's password file");
@@ -161,8 +185,7 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 	if (psql_argv(&pc, &argv, &e) < 0)
 		goto fail;
 
-	if (nub_open(&ctx->opts, &n, &e) < 0)
-		goto fail;
+	/* Runbook step 4: the hub pod, and psql in it. */
 	if (args_get(a, "pod") != NULL)
 		pod = xstrdup(args_get(a, "pod"));
 	else if (hub_find_pod(n, &pod, &e) < 0)
@@ -202,6 +225,7 @@ out:
 	free(script);
 	free(url);
 	free(pod);
+	dburl_free(u);
 	nub_close(n);
 	return rc;
 }
@@ -209,12 +233,14 @@ out:
 const struct cmd_entry cmd_psql_entry = {
 	.name = "psql",
 	.summary = "Run psql in the hub pod against the JupyterHub database",
-	.usage = "[--db-url URL] [-c SQL | -f FILE] [-- PSQL-ARGS]",
+	.usage = "[--db-url URL | --phalanx DIR --env ENV] [-c SQL | -f FILE] [-- PSQL-ARGS]",
 	.help =
 	    "Runs psql inside the hub pod (labels app=jupyterhub,component=hub), the way the\n"
 	    "runbook's step 4 does with kubectl exec, without typing the password: psql reads it\n"
 	    "from the pod's own password file, so it never leaves the pod. psql runs with -X and\n"
-	    "ON_ERROR_STOP=1.\n"
+	    "ON_ERROR_STOP=1. The database URL is the deployed one (hub.db.url in the Secret\n"
+	    "nublado-secret, as `db-url' shows it) unless --db-url or --phalanx/--env says\n"
+	    "otherwise; a password in it is dropped.\n"
 	    "\n"
 	    "Without -c or -f, on a terminal, the session is interactive (Ctrl-C goes to psql);\n"
 	    "otherwise psql reads commands from stdin. -c SQL may be repeated; each SQL string\n"

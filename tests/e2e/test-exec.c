@@ -493,6 +493,25 @@ Test(psql, big_script_on_stdin)
 	unlink(path);
 }
 
+Test(psql, database_url_from_cluster_or_phalanx)
+{
+	struct run r;
+
+	/* No --db-url: the deployed value (Secret nublado-secret), as db-url finds it. */
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "psql", "-c",
+	    "select current_database() || ' as ' || current_user", "--", "-A", "-t", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "nublado as nublado\n");
+	run_free(&r);
+
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "psql", "--phalanx",
+	    need_env("SIM_PHALANX"), "--env", "sim", "-c", "select 'phalanx'", "--", "-A", "-t",
+	    NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "phalanx\n");
+	run_free(&r);
+}
+
 Test(psql, password_in_url_ignored)
 {
 	struct run r;
@@ -523,9 +542,10 @@ Test(psql, errors_named)
 	cr_assert_eq(r.status, 2, "%s", r.err);
 	run_free(&r);
 
-	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "psql", "-c", "select 1", NULL);
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "psql", "--phalanx", "/tmp", "-c",
+	    "select 1", NULL);
 	cr_assert_eq(r.status, 2, "%s", r.err);
-	cr_assert(strstr(r.err, "--db-url") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "--env") != NULL, "%s", r.err);
 	run_free(&r);
 
 	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "--context", "sim-readonly", "psql",
