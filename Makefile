@@ -4,7 +4,8 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+# Debian's zsh reads vendor-completions under /usr, site-functions under /usr/local.
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 CC ?= cc
@@ -29,6 +30,7 @@ B := build
 BS := build/san
 
 .PHONY: all check check-build unit e2e fidelity install uninstall clean deps demo bench dist
+.PHONY: distcheck completion-test man
 all: $(B)/kubectl-nublado
 
 # Two builds of everything: plain, and under ASan+UBSan (the tests run against both).
@@ -53,7 +55,8 @@ $(B)/e2e-tests: $(SRC:%.c=$(B)/obj/%.o) $(E2E_SRC:%.c=$(B)/obj/%.o)
 # The packages the build, the tests and the test cluster need (Debian 12).
 DEPS := gcc make pkg-config libcurl4-openssl-dev libfyaml-dev libjson-c-dev libpq-dev \
 	libcriterion-dev libwslay-dev libssl-dev openssl postgresql-15 postgresql-client-15 \
-	jupyterhub python3-psycopg2 util-linux tmux bash-completion zsh fish debootstrap
+	jupyterhub python3-psycopg2 util-linux tmux bash-completion zsh fish debootstrap \
+	patchelf python3-yaml groff-base man-db
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'ok installed' || echo $$p; done); \
@@ -65,6 +68,8 @@ deps:
 check: deps
 	$(MAKE) check-build
 	$(MAKE) unit
+	$(MAKE) completion-test
+	$(MAKE) distcheck
 	$(MAKE) fidelity
 	$(MAKE) e2e
 
@@ -86,12 +91,46 @@ fidelity:
 e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests
 	tests/e2e/run $(B)/e2e-tests $(B)/kubectl-nublado $(BS)/kubectl-nublado
 
-install: $(B)/kubectl-nublado
-	install -d $(DESTDIR)$(BINDIR)
+# The man page is made from the binary's help, so the installed one always
+# matches it; `make man' refreshes the copy in the tree.
+$(B)/kubectl-nublado.1: $(B)/kubectl-nublado tools/gen-man VERSION
+	tools/gen-man $(B)/kubectl-nublado $(VERSION) >$@.tmp && mv $@.tmp $@
+man: $(B)/kubectl-nublado.1
+	cp $(B)/kubectl-nublado.1 kubectl-nublado.1
+
+# Completion scripts go where each shell looks (README, "Shell completion").
+install: $(B)/kubectl-nublado $(B)/kubectl-nublado.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 $(B)/kubectl-nublado $(DESTDIR)$(BINDIR)/kubectl-nublado
+	install -m 755 completions/kubectl_complete-nublado $(DESTDIR)$(BINDIR)/kubectl_complete-nublado
+	install -m 644 $(B)/kubectl-nublado.1 $(DESTDIR)$(MANDIR)/man1/kubectl-nublado.1
+	install -m 644 completions/kubectl-nublado.bash $(DESTDIR)$(BASHCOMPDIR)/kubectl-nublado
+	install -m 644 completions/_kubectl-nublado $(DESTDIR)$(ZSHCOMPDIR)/_kubectl-nublado
+	install -m 644 completions/kubectl-nublado.fish $(DESTDIR)$(FISHCOMPDIR)/kubectl-nublado.fish
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/kubectl-nublado
+	rm -f $(DESTDIR)$(BINDIR)/kubectl-nublado $(DESTDIR)$(BINDIR)/kubectl_complete-nublado \
+		$(DESTDIR)$(MANDIR)/man1/kubectl-nublado.1 $(DESTDIR)$(BASHCOMPDIR)/kubectl-nublado \
+		$(DESTDIR)$(ZSHCOMPDIR)/_kubectl-nublado $(DESTDIR)$(FISHCOMPDIR)/kubectl-nublado.fish
+
+# Completion for real: bash, zsh, fish and kubectl against a `make install' tree.
+completion-test: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/kubectl-nublado.1
+	rm -rf $(B)/completion-root
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(B))/completion-root PREFIX=/usr/local
+	tests/completion/run $(B)/completion-root/usr/local $(BS)/kubectl-nublado
+
+# The release: dist/kubectl-nublado_VERSION_linux_amd64.tar.gz (self-contained)
+# and dist/nublado.yaml for krew-index; krew-manifest.yaml gets its sha256.
+dist: $(B)/kubectl-nublado $(B)/kubectl-nublado.1
+	tools/mkdist $(B)/kubectl-nublado $(B)/kubectl-nublado.1 $(VERSION) dist krew-manifest.yaml
+	cp dist/nublado.yaml krew-manifest.yaml
+
+# The archive runs in a minimal Debian 12 root (debootstrap, cached) and krew
+# would take the manifest; built aside, so the tree is left alone.
+distcheck: $(B)/kubectl-nublado $(B)/kubectl-nublado.1
+	tools/mkdist $(B)/kubectl-nublado $(B)/kubectl-nublado.1 $(VERSION) $(B)/distcheck krew-manifest.yaml
+	tests/dist/run $(B)/distcheck $(VERSION) $(B)/kubectl-nublado
 
 clean:
 	rm -rf $(B) dist
