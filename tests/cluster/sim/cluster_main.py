@@ -158,6 +158,46 @@ class Sim:
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
                 "resources": out}
 
+    def openapi_v3(self, gv_path):
+        """A minimal OpenAPI v3 tree: enough for kubectl to see that the server does
+        field validation (PATCH operations with x-kubernetes-group-version-kind and
+        the fieldValidation parameter), so `kubectl apply/create -f` validate server-side."""
+        gvs = {}
+        for r in k8s.RESOURCES:
+            if r.virtual:
+                continue
+            key = "api/v1" if not r.group else "apis/%s/%s" % (r.group, r.version)
+            gvs.setdefault(key, []).append(r)
+        if not gv_path:
+            return {"paths": {k: {"serverRelativeURL": "/openapi/v3/%s?hash=%s" % (
+                k, hashlib.sha256(k.encode()).hexdigest()[:32].upper())} for k in sorted(gvs)}}
+        rs = gvs.get(gv_path)
+        if rs is None:
+            return None
+        params = [{"name": n, "in": "query", "description": n, "schema": {
+            "type": "string", "uniqueItems": True}}
+            for n in ("dryRun", "fieldManager", "fieldValidation", "pretty")]
+        paths = {}
+        for r in rs:
+            gvk = {"group": r.group, "version": r.version, "kind": r.kind}
+            base = "/" + gv_path + ("/namespaces/{namespace}" if r.namespaced else "")
+            for p, verbs in ((base + "/" + r.plural, ("get", "post")),
+                             (base + "/" + r.plural + "/{name}", ("get", "put", "patch",
+                                                                  "delete"))):
+                item = {}
+                for v in verbs:
+                    item[v] = {"description": "%s %s" % (v, r.kind),
+                               "operationId": v + r.kind,
+                               "parameters": params if v in ("post", "put", "patch") else [],
+                               "responses": {"200": {"description": "OK"}},
+                               "x-kubernetes-action": {"get": "get", "post": "post",
+                                                       "put": "put", "patch": "patch",
+                                                       "delete": "delete"}[v],
+                               "x-kubernetes-group-version-kind": gvk}
+                paths[p] = item
+        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": k8s.GIT_VERSION},
+                "paths": paths, "components": {"schemas": {}}}
+
     def state_json(self):
         items = []
         for res, o in self.store.all_objects():

@@ -361,6 +361,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise ApiError(403, "Forbidden", 'forbidden: User "system:anonymous" cannot get '
                            'path "%s"' % path, {})
         parts = [p for p in path.split("/") if p]
+        if parts[:2] == ["openapi", "v3"]:
+            doc = self.sim.openapi_v3("/".join(parts[2:]))
+            if doc is None:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            return self.send_json(200, doc)
         if not parts or parts[0] not in ("api", "apis"):
             if parts and parts[0] in ("openapi", "swagger.json", "metrics", "logs"):
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
