@@ -30,7 +30,10 @@ struct span {
 	size_t off, len;
 };
 
-#define MAX_SPANS 16
+struct spans {
+	struct span *v;
+	int n, cap;
+};
 
 static bool
 all_digits(const char *p, const char *end)
@@ -71,13 +74,17 @@ userinfo_end(const char *rest)
 }
 
 static void
-span_add(struct span *s, int *n, size_t off, size_t len)
+span_add(struct spans *s, size_t off, size_t len)
 {
-	if (len > 0 && *n < MAX_SPANS) {
-		s[*n].off = off;
-		s[*n].len = len;
-		(*n)++;
+	if (len == 0)
+		return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 4;
+		s->v = xrealloc(s->v, (size_t)s->cap * sizeof *s->v);
 	}
+	s->v[s->n].off = off;
+	s->v[s->n].len = len;
+	s->n++;
 }
 
 /*
@@ -85,7 +92,7 @@ span_add(struct span *s, int *n, size_t off, size_t len)
  * up to '&', white space or the end; a quoted value to its closing quote.
  */
 static void
-password_params(const char *raw, size_t from, struct span *s, int *n)
+password_params(const char *raw, size_t from, struct spans *s)
 {
 	const char *p = raw + from, *v, *q;
 
@@ -109,7 +116,7 @@ password_params(const char *raw, size_t from, struct span *s, int *n)
 		} else {
 			q = v + strcspn(v, "& \t\n");
 		}
-		span_add(s, n, (size_t)(v - raw), (size_t)(q - v));
+		span_add(s, (size_t)(v - raw), (size_t)(q - v));
 		p = q;
 	}
 }
@@ -149,7 +156,7 @@ password_key(const char *k, size_t n)
 
 /* The values of password parameters in a URL query (q after the '?'). */
 static void
-query_spans(const char *raw, const char *q, struct span *s, int *n)
+query_spans(const char *raw, const char *q, struct spans *s)
 {
 	const char *p = q, *amp, *eq;
 	size_t len;
@@ -159,61 +166,60 @@ query_spans(const char *raw, const char *q, struct span *s, int *n)
 		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
 		eq = memchr(p, '=', len);
 		if (eq != NULL && password_key(p, (size_t)(eq - p)))
-			span_add(s, n, (size_t)(eq + 1 - raw), len - (size_t)(eq + 1 - p));
+			span_add(s, (size_t)(eq + 1 - raw), len - (size_t)(eq + 1 - p));
 		if (amp == NULL)
 			break;
 		p = amp + 1;
 	}
 }
 
-/* The spans of raw that may be secret, in order, not overlapping. */
-static int
-secret_spans(const char *raw, struct span *s)
+/* The spans of raw that may be secret, in order, not overlapping (caller frees s->v). */
+static void
+secret_spans(const char *raw, struct spans *s)
 {
 	const char *sep = strstr(raw, "://"), *rest, *at, *colon, *q;
-	int n = 0;
 
+	memset(s, 0, sizeof *s);
 	if (sep != NULL) {
 		rest = sep + 3;
 		at = userinfo_end(rest);
 		if (at != NULL) {
 			colon = memchr(rest, ':', (size_t)(at - rest));
 			if (colon != NULL)
-				span_add(s, &n, (size_t)(colon + 1 - raw), (size_t)(at - colon - 1));
+				span_add(s, (size_t)(colon + 1 - raw), (size_t)(at - colon - 1));
 		} else if ((at = strrchr(rest, '@')) != NULL) {
 			/* In doubt: everything between "://" and the '@'. */
-			span_add(s, &n, (size_t)(rest - raw), (size_t)(at - rest));
+			span_add(s, (size_t)(rest - raw), (size_t)(at - rest));
 		}
 		q = strchr(at != NULL ? at : rest, '?');
 		if (q != NULL)
-			query_spans(raw, q + 1, s, &n);
+			query_spans(raw, q + 1, s);
 	} else {
 		/* Not a URL: "user:pw@host" or a key=value string. */
 		at = strrchr(raw, '@');
 		if (at != NULL)
-			span_add(s, &n, 0, (size_t)(at - raw));
-		password_params(raw, at != NULL ? (size_t)(at - raw) : 0, s, &n);
+			span_add(s, 0, (size_t)(at - raw));
+		password_params(raw, at != NULL ? (size_t)(at - raw) : 0, s);
 	}
-	return n;
 }
 
 char *
 dburl_redact(const char *raw)
 {
-	struct span s[MAX_SPANS];
+	struct spans s;
 	struct buf b = BUF_INIT;
 	size_t pos = 0;
-	int n, i;
 
 	if (raw == NULL)
 		return NULL;
-	n = secret_spans(raw, s);
-	for (i = 0; i < n; i++) {
-		buf_append(&b, raw + pos, s[i].off - pos);
+	secret_spans(raw, &s);
+	for (int i = 0; i < s.n; i++) {
+		buf_append(&b, raw + pos, s.v[i].off - pos);
 		buf_puts(&b, "***");
-		pos = s[i].off + s[i].len;
+		pos = s.v[i].off + s.v[i].len;
 	}
 	buf_puts(&b, raw + pos);
+	free(s.v);
 	return buf_detach(&b);
 }
 
@@ -221,26 +227,26 @@ dburl_redact(const char *raw)
 static char *
 scrub(const char *msg, const char *raw)
 {
-	struct span s[MAX_SPANS];
+	struct spans s;
 	char *out = xstrdup(msg), *hit;
 	struct buf b = BUF_INIT;
-	int n, i;
 
-	n = secret_spans(raw, s);
-	for (i = 0; i < n; i++) {
-		char *secret = xstrndup(raw + s[i].off, s[i].len);
+	secret_spans(raw, &s);
+	for (int i = 0; i < s.n; i++) {
+		char *secret = xstrndup(raw + s.v[i].off, s.v[i].len);
 		const char *p = out;
 
 		while ((hit = strstr(p, secret)) != NULL) {
 			buf_append(&b, p, (size_t)(hit - p));
 			buf_puts(&b, "***");
-			p = hit + s[i].len;
+			p = hit + s.v[i].len;
 		}
 		buf_puts(&b, p);
 		free(out);
 		out = buf_detach(&b);
 		free(secret);
 	}
+	free(s.v);
 	return out;
 }
 

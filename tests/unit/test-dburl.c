@@ -11,6 +11,7 @@
 #include <libpq-fe.h>
 
 #include "../../src/nublado/dburl.h"
+#include "../../src/util/buf.h"
 #include "../../src/util/exitcode.h"
 #include "../../src/util/xalloc.h"
 
@@ -300,6 +301,16 @@ Test(dburl, redact)
 		free(r);
 	}
 	cr_assert_null(dburl_redact(NULL));
+
+	/* As many password parameters as anyone cares to write: every one hidden. */
+	struct buf b = BUF_INIT;
+	buf_puts(&b, "postgresql://h/d?sslmode=require");
+	for (int i = 0; i < 40; i++)
+		buf_printf(&b, "&password=Zq%d", i);
+	r = dburl_redact(b.data);
+	cr_assert(strstr(r, "Zq") == NULL, "%s", r);
+	free(r);
+	buf_free(&b);
 }
 
 Test(dburl, sqlite_and_mysql_refused)
