@@ -1079,8 +1079,12 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 	    now_ms() - t0);
 	if (r.status == 401) {
 		rc = 1;
+		json_object *j;
+
 		read_body(c, &in, &r, &body, deadline);
-		kube_status_err(401, NULL, body.data, body.len, "exec in", c->path, e);
+		j = body.len > 0 ? json_tokener_parse(body.data) : NULL;
+		kube_status_err(401, j, body.data, body.len, "exec in", c->path, e);
+		json_object_put(j);
 		goto out;
 	}
 	if (r.status != 101) {

@@ -379,6 +379,23 @@ Test(exec, bearer_token_and_exec_plugin_auth)
 	}
 }
 
+Test(exec, unauthorized_refreshes_once, .fini = clear_faults)
+{
+	struct run r;
+	struct env v;
+
+	env_open(&v, "sim");
+	/* Every bearer token refused: the exec plugin runs again, one more try, then the 401. */
+	sim_faults("revoke-after=0");
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "--context", "sim-exec", "-v", "psql",
+	    "--db-url", need_env("SIM_DB_URL_NOPW"), "--pod", v.pod, "-c", "select 1", NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "trying again with fresh credentials") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "Unauthorized") != NULL, "%s", r.err);
+	run_free(&r);
+	env_close(&v);
+}
+
 /* ---- kubectl nublado psql ---- */
 
 static void
