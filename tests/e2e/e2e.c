@@ -44,9 +44,29 @@ append(char **buf, size_t *len, const char *p, size_t n)
 	(*buf)[*len] = '\0';
 }
 
+static void run_argv_sig(struct run *r, char *const argv[], const char *input,
+    int timeout_s, int after_ms, int sig);
+
 void
 run_argv(struct run *r, char *const argv[], const char *input, int timeout_s)
 {
+	run_argv_sig(r, argv, input, timeout_s, 0, 0);
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+run_argv_sig(struct run *r, char *const argv[], const char *input, int timeout_s,
+    int after_ms, int sig)
+{
+	long long sig_at = after_ms > 0 ? mono_ms() + after_ms : 0;
 	int in[2], out[2], err[2];
 	pid_t pid;
 	size_t in_off = 0, in_len = input ? strlen(input) : 0;
@@ -90,7 +110,11 @@ run_argv(struct run *r, char *const argv[], const char *input, int timeout_s)
 			cr_assert_fail("'%s' did not finish in %d s; stderr so far:\n%s", argv[0],
 			    timeout_s, r->err);
 		}
-		if (poll(p, in[1] >= 0 ? 3 : 2, 500) < 0 && errno != EINTR)
+		if (sig_at != 0 && mono_ms() >= sig_at) {
+			kill(pid, sig);
+			sig_at = 0;
+		}
+		if (poll(p, in[1] >= 0 ? 3 : 2, sig_at ? 20 : 500) < 0 && errno != EINTR)
 			cr_assert_fail("poll: %s", strerror(errno));
 		for (int i = 0; i < 2; i++) {
 			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
@@ -314,4 +338,52 @@ sim_nub_input(const struct sim *s, struct run *r, const char *input, const char 
 	va_start(ap, arg);
 	vsim_nub(s, r, input, arg, ap);
 	va_end(ap);
+}
+
+void
+sim_nub_signal(const struct sim *s, struct run *r, int after_ms, int sig, const char *arg, ...)
+{
+	char *argv[64], state[600];
+	int n = 0;
+	va_list ap;
+
+	snprintf(state, sizeof state, "%s/state", s->dir);
+	setenv("XDG_STATE_HOME", state, 1);
+	argv[n++] = (char *)need_env("NUB_BIN");
+	argv[n++] = "--kubeconfig";
+	argv[n++] = (char *)s->kubeconfig;
+	va_start(ap, arg);
+	for (const char *a = arg; a != NULL && n < 63; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	run_argv_sig(r, argv, NULL, 300, after_ms, sig);
+}
+
+char *
+sql_value(const char *url, const char *sql)
+{
+	char *argv[] = { "psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", (char *)url, "-c",
+	    (char *)sql, NULL };
+	struct run r;
+	char *v;
+
+	run_argv(&r, argv, NULL, 60);
+	cr_assert_eq(r.status, 0, "psql %s: %s", sql, r.err);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	v = r.out;
+	r.out = NULL;
+	run_free(&r);
+	return v;
+}
+
+void
+sim_faults_of(const struct sim *s, const char *spec)
+{
+	char *argv[] = { (char *)cluster_cli(), "faults", (char *)s->dir, (char *)spec, NULL };
+	struct run r;
+
+	run_argv(&r, argv, NULL, 60);
+	cr_assert_eq(r.status, 0, "cluster faults %s failed: %s", spec, r.err);
+	run_free(&r);
 }

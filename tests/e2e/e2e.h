@@ -66,3 +66,14 @@ void sim_nub_input(const struct sim *s, struct run *r, const char *input, const 
 	__attribute__((sentinel));
 
 #endif
+
+#ifndef NUB_E2E_H2
+#define NUB_E2E_H2
+/* Run $NUB_BIN against s, sending `sig' to it after `after_ms' milliseconds. */
+void sim_nub_signal(const struct sim *s, struct run *r, int after_ms, int sig,
+    const char *arg, ...) __attribute__((sentinel));
+/* Change the faults of a private cluster. */
+void sim_faults_of(const struct sim *s, const char *spec);
+/* One value from psql -At against a database URL (caller frees). */
+char *sql_value(const char *url, const char *sql);
+#endif

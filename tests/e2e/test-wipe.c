@@ -1,0 +1,309 @@
+/* test-wipe.c: wipe-db end to end, against real PostgreSQL and (mostly) a real JupyterHub */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+#include <json-c/json.h>
+
+#include "e2e.h"
+
+static const char *const decoys[] = { "nublado", "nublado-users", "nubladox", "fileservers",
+	"kube-system", "jupyter-decoy", "argocd", NULL };
+
+static bool
+has_ns(const char *state, const char *name)
+{
+	char needle[300];
+
+	/* Namespaces are cluster-scoped: "kind": "Namespace" ... "name": "X" in one object. */
+	json_object *j = json_tokener_parse(state), *items;
+	bool found = false;
+
+	snprintf(needle, sizeof needle, "%s", name);
+	cr_assert(json_object_object_get_ex(j, "items", &items));
+	for (size_t i = 0; i < json_object_array_length(items) && !found; i++) {
+		json_object *o = json_object_array_get_idx(items, i), *k, *m, *n;
+
+		json_object_object_get_ex(o, "kind", &k);
+		json_object_object_get_ex(o, "metadata", &m);
+		json_object_object_get_ex(m, "name", &n);
+		found = strcmp(json_object_get_string(k), "Namespace") == 0 &&
+		    strcmp(json_object_get_string(n), needle) == 0;
+	}
+	json_object_put(j);
+	return found;
+}
+
+/* The same server, another database. */
+static char *
+url_db(const char *url, const char *db)
+{
+	const char *slash = strrchr(url, '/');
+	char *out;
+
+	cr_assert(asprintf(&out, "%.*s/%s", (int)(slash - url), url, db) > 0);
+	return out;
+}
+
+static int
+count_labs(const char *state)
+{
+	int n = 0;
+	const char *p = state;
+
+	while ((p = strstr(p, "\"nublado.lsst.io/category\": \"lab\"")) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/* Every table's row count in the nublado DB, one "name=count" per line. */
+static char *
+row_counts(const char *url)
+{
+	return sql_value(url, "select string_agg(t || '=' || (xpath('/row/c/text()', "
+	    "query_to_xml(format('select count(*) as c from public.%I', t), false, true, '')))[1]::text, ',' "
+	    "order by t) from unnest(array['users','spawners','servers','groups','roles','api_tokens',"
+	    "'oauth_clients','alembic_version']) t where to_regclass('public.' || t) is not null");
+}
+
+Test(wipe, full_run_with_real_hub, .timeout = 240)
+{
+	struct sim s;
+	struct run r;
+	char *st, *before_counts, *other_before, *other_db_before, *after, *users, *alembic;
+	char cmd[4096];
+
+	sim_start(&s, "--real-hub");
+	before_counts = row_counts(sim_get(&s, "SIM_DB_URL"));
+	char *admin_nublado = url_db(sim_get(&s, "SIM_DB_ADMIN_URL"), "nublado");
+
+	other_before = sql_value(admin_nublado, "select count(*) from other.keep");
+	other_db_before = sql_value(sim_get(&s, "SIM_OTHER_DB_URL"),
+	    "select count(*) from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace");
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_neq(users, "0", "the seeded hub has no users");
+	free(users);
+
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 0, "wipe-db failed:\n%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "Summary: wiped") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "locked out for") != NULL, "%s", r.out);
+	run_free(&r);
+
+	st = sim_state_of(&s);
+	cr_assert_eq(count_labs(st), 2, "lab-labelled namespaces left: want only the 2 decoys");
+	for (int i = 0; decoys[i] != NULL; i++)
+		cr_assert(has_ns(st, decoys[i]), "decoy %s was deleted", decoys[i]);
+	cr_assert(strstr(st, "\"name\": \"proxy\"") != NULL, "ingresses not back");
+	free(st);
+
+	/* The other role's data, in this database and its own, untouched. */
+	after = sql_value(admin_nublado, "select count(*) from other.keep");
+	free(admin_nublado);
+	cr_assert_str_eq(after, other_before);
+	free(after);
+	after = sql_value(sim_get(&s, "SIM_OTHER_DB_URL"),
+	    "select count(*) from pg_class where relkind = 'r' and relnamespace = 'public'::regnamespace");
+	cr_assert_str_eq(after, other_db_before);
+	free(after);
+
+	/* JupyterHub made its schema again: empty users, an alembic stamp. */
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(users, "0");
+	alembic = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from alembic_version");
+	cr_assert_str_eq(alembic, "1");
+	free(users);
+	free(alembic);
+
+	/* The backup restores into a fresh database with the original row counts. */
+	snprintf(cmd, sizeof cmd,
+	    "set -e; f=$(ls %s/state/kubectl-nublado/sim/backups/*.sql); "
+	    "test \"$(stat -c %%a \"$f\")\" = 600; "
+	    "psql -X -q \"%s\" -c 'create database restored owner nublado'; "
+	    "psql -X -q -v ON_ERROR_STOP=1 \"$(echo '%s' | sed 's|/postgres$|/restored|')\" -f \"$f\" >/dev/null",
+	    s.dir, sim_get(&s, "SIM_DB_ADMIN_URL"), sim_get(&s, "SIM_DB_ADMIN_URL"));
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 0, "restore failed: %s%s", r.out, r.err);
+	run_free(&r);
+	{
+		char url[1024], *restored;
+		const char *admin = sim_get(&s, "SIM_DB_ADMIN_URL");
+		const char *slash = strrchr(admin, '/');
+
+		snprintf(url, sizeof url, "%.*s/restored", (int)(slash - admin), admin);
+		restored = row_counts(url);
+		cr_assert_str_eq(restored, before_counts, "restored %s, had %s", restored, before_counts);
+		free(restored);
+	}
+	free(before_counts);
+	free(other_before);
+	free(other_db_before);
+
+	/* Hub healthy: status says Ready and the database reachable. */
+	sim_nub(&s, &r, "status", "-o", "json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"reachable\": true") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "\"ready\": true") != NULL, "%s", r.out);
+	run_free(&r);
+
+	/* A re-run after success does nothing and says so. */
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "already wiped") != NULL, "%s", r.out);
+	run_free(&r);
+	sim_stop(&s);
+}
+
+/* A refusal: exit 3, the reason named, and neither cluster nor database changed. */
+static void
+refused(struct sim *s, const char *setup_sql, const char *want)
+{
+	struct run r;
+	char *before, *after, *db_before, *db_after;
+
+	if (setup_sql != NULL)
+		free(sql_value(sim_get(s, "SIM_DB_ADMIN_URL"), setup_sql));
+	before = sim_state_of(s);
+	db_before = row_counts(sim_get(s, "SIM_DB_URL"));
+	sim_nub(s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 3, "want exit 3, got %d:\n%s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, want) != NULL, "no '%s' in:\n%s", want, r.err);
+	run_free(&r);
+	after = sim_state_of(s);
+	db_after = row_counts(sim_get(s, "SIM_DB_URL"));
+	cr_assert_str_eq(before, after, "the cluster changed");
+	cr_assert_str_eq(db_before, db_after, "the database changed");
+	free(before);
+	free(after);
+	free(db_before);
+	free(db_after);
+}
+
+Test(wipe, refuses_a_superuser, .timeout = 120)
+{
+	struct sim s;
+
+	sim_start(&s, NULL);
+	refused(&s, "alter role nublado superuser; select 1", "has SUPERUSER");
+	sim_stop(&s);
+}
+
+Test(wipe, refuses_a_foreign_table_owned_by_the_role, .timeout = 120)
+{
+	struct sim s;
+
+	sim_start(&s, NULL);
+	free(sql_value(sim_get(&s, "SIM_DB_URL"), "create table public.notes (id int); select 1"));
+	refused(&s, NULL, "notes");
+	sim_stop(&s);
+}
+
+Test(wipe, refuses_another_roles_view_on_a_jupyterhub_table, .timeout = 120)
+{
+	struct sim s;
+
+	sim_start(&s, NULL);
+	free(sql_value(sim_get(&s, "SIM_DB_URL"), "grant select on users to other; select 1"));
+	{
+		char url[1024];
+		const char *o = sim_get(&s, "SIM_OTHER_DB_URL");
+		const char *slash = strrchr(o, '/');
+
+		snprintf(url, sizeof url, "%.*s/nublado", (int)(slash - o), o);
+		free(sql_value(url, "create view other.user_names as select name from public.users; select 1"));
+	}
+	refused(&s, NULL, "user_names");
+	sim_stop(&s);
+}
+
+Test(wipe, dry_run_changes_nothing, .timeout = 120)
+{
+	struct sim s;
+	struct run r;
+	char *before, *after, *db_before, *db_after;
+
+	sim_start(&s, NULL);
+	before = sim_state_of(&s);
+	db_before = row_counts(sim_get(&s, "SIM_DB_URL"));
+	sim_nub(&s, &r, "wipe-db", "--dry-run", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "DROP OWNED BY nublado") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "delete 5 lab namespace(s)") != NULL, "%s", r.out);
+	run_free(&r);
+	/* No terminal and no -y: refused, not hung. */
+	sim_nub(&s, &r, "wipe-db", NULL);
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	run_free(&r);
+	after = sim_state_of(&s);
+	db_after = row_counts(sim_get(&s, "SIM_DB_URL"));
+	cr_assert_str_eq(before, after, "cluster state changed");
+	cr_assert_str_eq(db_before, db_after);
+	free(before);
+	free(after);
+	free(db_before);
+	free(db_after);
+	sim_stop(&s);
+}
+
+Test(wipe, interrupted_during_kill_labs_then_rerun_completes, .timeout = 240)
+{
+	struct sim s;
+	struct run r;
+	char *users, *st;
+
+	/* Slow enough to be caught in the middle: 60 ms per request, two at a time. */
+	sim_start(&s, "--latency-ms 60");
+	sim_nub_signal(&s, &r, 1500, SIGINT, "wipe-db", "-y", "--parallel", "1", NULL);
+	cr_assert_eq(r.status, 130, "want 130, got %d:\n%s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "interrupted") != NULL, "%s", r.err);
+	run_free(&r);
+	/* Nothing dropped yet. */
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) > 0 from users");
+	cr_assert_str_eq(users, "t");
+	free(users);
+
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 0, "re-run failed:\n%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "access is already blocked") != NULL, "%s", r.out);
+	run_free(&r);
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(users, "0");
+	free(users);
+	st = sim_state_of(&s);
+	cr_assert_eq(count_labs(st), 2);
+	free(st);
+	sim_stop(&s);
+}
+
+Test(wipe, failure_before_the_drop_then_rerun_completes, .timeout = 240)
+{
+	struct sim s;
+	struct run r;
+	char *users;
+
+	/* A lab that never finishes terminating stops the run before the backup. */
+	sim_start(&s, "--faults stuck-ns=nublado-user004");
+	sim_nub(&s, &r, "wipe-db", "-y", "--timeout", "3s", NULL);
+	cr_assert_eq(r.status, 1, "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.err, "nublado-user004") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "hint:") != NULL, "%s", r.err);
+	run_free(&r);
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) > 0 from users");
+	cr_assert_str_eq(users, "t", "dropped although a step before failed");
+	free(users);
+
+	/* Whatever held the namespace lets go. */
+	sim_faults_of(&s, "stuck-ns=");
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 0, "re-run failed:\n%s\n%s", r.out, r.err);
+	run_free(&r);
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(users, "0");
+	free(users);
+	sim_stop(&s);
+}
