@@ -29,6 +29,7 @@ HDR := $(wildcard src/*/*.h plugin/*.h tests/*/*.h)
 B := build
 BS := build/san
 
+.PHONY: demo-run bench-run
 .PHONY: all check check-build unit e2e fidelity install uninstall clean deps demo bench dist
 .PHONY: distcheck completion-test man
 all: $(B)/kubectl-nublado
@@ -131,6 +132,17 @@ dist: $(B)/kubectl-nublado $(B)/kubectl-nublado.1
 distcheck: $(B)/kubectl-nublado $(B)/kubectl-nublado.1
 	tools/mkdist $(B)/kubectl-nublado $(B)/kubectl-nublado.1 $(VERSION) $(B)/distcheck krew-manifest.yaml
 	tests/dist/run $(B)/distcheck $(VERSION) $(B)/kubectl-nublado
+
+# README's first command: the runbook on the built-in test cluster, in about a minute.
+demo: deps
+	$(MAKE) $(B)/kubectl-nublado
+	tools/demo
+
+# Figures, not tests: ours against real kubectl doing the same job, as ratios.
+bench: deps
+	$(MAKE) $(B)/kubectl-nublado
+	tests/bench/kill-labs.py --labs 1000 --latency-ms 20
+	tests/bench/wipe.py
 
 clean:
 	rm -rf $(B) dist
