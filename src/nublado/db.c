@@ -837,6 +837,32 @@ out:
 	return rc;
 }
 
+/*
+ * Exactly what the drop removes: the JupyterHub tables with their sequences,
+ * indexes, constraints and grants.  Plain SQL: it can be checked here without
+ * a pg_restore matching the pod's pg_dump, and it restores with psql (as a
+ * superuser, or as the role itself).
+ */
+char **
+db_dump_args(const struct db_check *c, const char *url)
+{
+	char **args = NULL;
+
+	args = strv_push(args, "--format=plain");
+	args = strv_push(args, "--no-password");
+	args = strv_push(args, "--lock-wait-timeout=20s");
+	args = strv_push(args, "--strict-names");
+	for (size_t i = 0; i < c->n_tables; i++) {
+		char *t = xasprintf("--table=public.%s", c->tables[i].name);
+
+		args = strv_push(args, t);
+		free(t);
+	}
+	args = strv_push(args, "--dbname");
+	args = strv_push(args, url);
+	return args;
+}
+
 #define DUMP_TIMEOUT_MS (60 * 60 * 1000L)
 
 int
@@ -861,25 +887,9 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 	}
 	path = db_backup_path(dir, context, time(NULL));
 
-	/*
-	 * Exactly what the drop removes: the JupyterHub tables with their
-	 * sequences, indexes, constraints and grants.  Plain SQL: it can be
-	 * checked here without a pg_restore matching the pod's pg_dump, and it
-	 * restores with psql (as a superuser, or as the role itself).
-	 */
-	args = strv_push(args, "--format=plain");
-	args = strv_push(args, "--no-password");
-	args = strv_push(args, "--lock-wait-timeout=20s");
-	args = strv_push(args, "--strict-names");
-	for (size_t i = 0; i < c->n_tables; i++) {
-		char *t = xasprintf("--table=public.%s", c->tables[i].name);
-
-		args = strv_push(args, t);
+	args = db_dump_args(c, url);
+	for (size_t i = 0; i < c->n_tables; i++)
 		tables = strv_push(tables, c->tables[i].name);
-		free(t);
-	}
-	args = strv_push(args, "--dbname");
-	args = strv_push(args, url);
 	argv = pg_tool_argv("pg_dump", args);
 
 	cap.out_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

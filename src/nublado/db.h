@@ -141,6 +141,9 @@ int db_backup(struct nub *n, const char *pod, const char *url, const struct db_c
     const char *dir, const char *context, char **path_out, long long *counts,
     struct err *e);
 
+/* pg_dump's arguments for that backup (after the program name); strv_free. */
+char **db_dump_args(const struct db_check *c, const char *url);
+
 /*
  * Check a plain pg_dump file: the trailer, and a COPY block per table in
  * `tables' (NULL-terminated) with its row count into counts[i] (may be
