@@ -26,8 +26,8 @@
 #include "url.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define IN_CAP (256 * 1024)		/* bytes read from the connection at a time */
-#define OUT_CAP (256 * 1024)		/* output gathered before one write() */
+#define IN_CAP (64 * 1024)		/* bytes read from the connection at a time */
+#define OUT_CAP (128 * 1024)		/* output gathered before one write() */
 #define STDIN_CHUNK (32 * 1024)		/* payload of one stdin message */
 #define SEND_QUEUE_MAX (256 * 1024)	/* stdin queued but not yet sent */
 #define SSL_READ_BUFFER (128 * 1024)	/* OpenSSL's read-ahead buffer */
@@ -54,7 +54,7 @@ static void
 term_restore(void)
 {
 	if (term_saved_fd >= 0) {
-		tcsetattr(term_saved_fd, TCSAFLUSH, &term_saved);
+		tcsetattr(term_saved_fd, TCSADRAIN, &term_saved);
 		term_saved_fd = -1;
 	}
 }
@@ -73,7 +73,8 @@ term_raw(int fd, struct err *e)
 		term_atexit_done = true;
 	}
 	cfmakeraw(&t);
-	if (tcsetattr(fd, TCSAFLUSH, &t) < 0) {
+	/* TCSADRAIN, not TCSAFLUSH: keep what the user typed ahead. */
+	if (tcsetattr(fd, TCSADRAIN, &t) < 0) {
 		term_saved_fd = -1;
 		return err_set(e, "cannot put the terminal in raw mode: %s", strerror(errno));
 	}
@@ -979,6 +980,21 @@ log_request(const char *req)
 }
 
 static void
+log_response(const char *p, size_t n)
+{
+	const char *end = p + n, *eol;
+
+	for (; p < end && (eol = memchr(p, '\n', (size_t)(end - p))) != NULL; p = eol + 1) {
+		size_t len = (size_t)(eol - p);
+
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (len > 0)
+			log_debug(LOG_HEADERS, "< %.*s", (int)len, p);
+	}
+}
+
+static void
 wipe_free(char *p, size_t n)
 {
 	if (p != NULL)
@@ -1074,6 +1090,8 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 		err_set(e, "exec in %s: the answer to the upgrade is not HTTP/1.1", c->path);
 		goto out;
 	}
+	if (log_level() >= LOG_HEADERS)
+		log_response(in.data, r.head_len);
 	log_debug(LOG_REQUESTS, "GET %s -> %d %s (%lld ms)", c->url, r.status,
 	    r.status == 101 ? "Switching Protocols" : kube_http_phrase(r.status),
 	    now_ms() - t0);
