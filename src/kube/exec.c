@@ -1265,10 +1265,13 @@ run_session(struct session *s, struct conn *c, long long deadline, struct exec_r
 	bool eof = false, bulk = false;
 
 	/* The bytes that came with the 101 are the first frames. */
-	if (c->extra_len > 0) {
-		memcpy(s->in, c->extra, c->extra_len);
+	for (size_t off = 0; off < c->extra_len;) {
+		size_t n = c->extra_len - off < IN_CAP ? c->extra_len - off : IN_CAP;
+
+		memcpy(s->in, c->extra + off, n);
 		s->in_off = 0;
-		s->in_len = c->extra_len;
+		s->in_len = n;
+		off += n;
 		if (session_consume(s, e) < 0)
 			return -1;
 	}
