@@ -29,7 +29,6 @@ HDR := $(wildcard src/*/*.h plugin/*.h tests/*/*.h)
 B := build
 BS := build/san
 
-.PHONY: demo-run bench-run
 .PHONY: all check check-build unit e2e fidelity install uninstall clean deps demo bench dist
 .PHONY: distcheck completion-test man
 all: $(B)/kubectl-nublado
@@ -84,8 +83,11 @@ unit: $(B)/unit-tests $(BS)/unit-tests
 		rc=$$?; cat $(B)/unit-san.log >&2; [ $$rc -eq 0 ] || exit $$rc; \
 		! grep -nE 'ERROR: (Leak|Address)Sanitizer|runtime error:' $(B)/unit-san.log
 
-# Real kubectl 1.30-1.33 against the test cluster: the cluster's fidelity proof.
+# The test cluster's own tests: its pods and databases, its API semantics, and
+# real kubectl 1.30-1.33 against it (the fidelity proof).
 fidelity:
+	cd tests/cluster && /usr/bin/python3 -m unittest test_runtime
+	/usr/bin/python3 tests/cluster/test_cluster.py
 	/usr/bin/python3 tests/cluster/test_kubectl.py
 
 # End-to-end: the test cluster up, the e2e suite against the plain and the sanitizer binary.
