@@ -12,6 +12,7 @@
 #include "../util/xalloc.h"
 #include "auth.h"
 #include "client.h"
+#include "client-test.h"
 #include "retry.h"
 #include "status.h"
 #include "url.h"
@@ -1147,4 +1148,30 @@ kube_watch(struct kube *k, const char *path, const char *query, const char *rv,
 	buf_free(&w.line);
 	free(w.rv);
 	return w.result < 0 ? -1 : w.result == 2 ? 1 : 0;
+}
+
+/* ---- test hook (client-test.h): the watch parser without a server ---- */
+
+int
+kube_watch_feed_for_tests(const char *p, size_t n, size_t piece, kube_event_fn fn,
+    void *arg, char **rv, struct err *e)
+{
+	struct watch w = { .fn = fn, .arg = arg, .e = e };
+
+	if (piece == 0)
+		piece = n > 0 ? n : 1;
+	while (n > 0 && w.result == 0) {
+		size_t take = n < piece ? n : piece;
+
+		if (watch_bytes(p, take, &w) != take)
+			break;
+		p += take;
+		n -= take;
+	}
+	buf_free(&w.line);
+	if (rv != NULL)
+		*rv = w.rv;
+	else
+		free(w.rv);
+	return w.result;
 }
