@@ -6,6 +6,28 @@
 # for bash-completion to load on first use.  `kubectl nublado <TAB>' goes
 # through kubectl's own completion and kubectl_complete-nublado instead.
 
+# The word as the command will see it, without running anything (no eval):
+# quotes and backslashes removed, a leading ~/ expanded.
+_comp_cmd_kubectl_nublado__dequote()
+{
+    local s=$1 c q= i
+    REPLY=
+    [[ $s == "~/"* ]] && s=$HOME/${s#"~/"}
+    for ((i = 0; i < ${#s}; i++)); do
+        c=${s:i:1}
+        if [[ $c == \\ && $q != "'" ]]; then
+            ((i++))
+            REPLY+=${s:i:1}
+        elif [[ -z $q && ($c == "'" || $c == '"') ]]; then
+            q=$c
+        elif [[ -n $q && $c == "$q" ]]; then
+            q=
+        else
+            REPLY+=$c
+        fi
+    done
+}
+
 _comp_cmd_kubectl_nublado()
 {
     local cur prev words cword comp_args
@@ -15,9 +37,14 @@ _comp_cmd_kubectl_nublado()
         _init_completion -n =: || return
     fi
 
-    local prog=${words[0]} out
-    [[ $prog == "~/"* ]] && prog=$HOME/${prog#"~/"}
-    out=$("$prog" __complete "${words[@]:1:cword-1}" "$cur" 2>/dev/null) || return
+    local -a args=()
+    local i out word
+    for ((i = 0; i <= cword; i++)); do
+        _comp_cmd_kubectl_nublado__dequote "${words[i]}"
+        args+=("$REPLY")
+    done
+    word=${args[cword]}
+    out=$("${args[0]}" __complete "${args[@]:1}" 2>/dev/null) || return
 
     # The last line is `:DIRECTIVE'; the others `value[<TAB>description]'.
     local -a lines cands=()
@@ -48,7 +75,7 @@ _comp_cmd_kubectl_nublado()
 
     COMPREPLY=()
     for line in "${cands[@]}"; do
-        [[ $line == "$cur"* ]] && COMPREPLY+=("$line")
+        [[ $line == "$word"* ]] && COMPREPLY+=("$line")
     done
     if ((${#COMPREPLY[@]} == 0)); then
         if ! ((directive & 4)); then
@@ -65,9 +92,16 @@ _comp_cmd_kubectl_nublado()
     local brk=
     [[ $COMP_WORDBREAKS == *=* ]] && brk+='='
     [[ $COMP_WORDBREAKS == *:* ]] && brk+=':'
-    if [[ -n $brk && $cur == *["$brk"]* ]]; then
-        local lead=${cur%"${cur##*["$brk"]}"}
+    if [[ -n $brk && $word == *["$brk"]* ]]; then
+        local lead=${word%"${word##*["$brk"]}"}
         COMPREPLY=("${COMPREPLY[@]#"$lead"}")
+    fi
+    # Quote what the shell would split or expand, unless the word opened a quote.
+    if [[ $cur != [\"\']* ]]; then
+        for i in "${!COMPREPLY[@]}"; do
+            [[ ${COMPREPLY[i]} == *[^A-Za-z0-9_./:=@%+,-]* ]] &&
+                printf -v 'COMPREPLY[i]' %q "${COMPREPLY[i]}"
+        done
     fi
 } &&
     complete -F _comp_cmd_kubectl_nublado kubectl-nublado
