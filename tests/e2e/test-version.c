@@ -220,3 +220,38 @@ Test(version, exec_plugin_refresh_after_expiry)
 	kube_close(k);
 	kcfg_free(cfg);
 }
+
+static int
+lines_in(const char *path)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Tokens revoked mid-run: the 401 makes the exec plugin run again, the request is retried once. */
+Test(version, revoked_token_refreshed_by_the_plugin_and_retried)
+{
+	struct sim s;
+	struct run r;
+	char log[700];
+	int before;
+
+	sim_start(&s, "--faults revoke-after=3");
+	snprintf(log, sizeof log, "%s/log/credential.log", s.dir);
+	before = lines_in(log);
+	sim_nub(&s, &r, "--context", "sim-exec-beta", "-v=2", "status", "--no-db", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.err, "-> 401") != NULL, "no 401 seen:\n%s", r.err);
+	cr_assert(strstr(r.out, "Access:    open") != NULL, "%s", r.out);
+	cr_assert_eq(lines_in(log) - before, 2, "the plugin should have run twice");
+	run_free(&r);
+	sim_stop(&s);
+}

@@ -84,7 +84,7 @@ class Sim:
         if not hmac.compare_digest(sig, parts[3]):
             return None
         try:
-            exp = int(parts[2])
+            exp = int(parts[2]) / 1000.0    # milliseconds
         except ValueError:
             return None
         if time.time() >= exp:

@@ -8,6 +8,7 @@ request sequence gives the same faults.
 import random
 import re
 import threading
+import time
 
 FLOAT = ("429", "500", "503", "reset", "continue-expire")
 SECONDS = ("retry-after", "watch-cut", "ns-delete-delay", "hub-unready")
@@ -97,6 +98,8 @@ class Faults:
         self.seed = seed
         self.cfg = parse(spec)
         self.requests_since = 0  # for revoke-after
+        self.revoked_at = None   # when revoke-after struck
+        self.seen_before = set() # exec-beta tokens in use by then: revoked with it
         self._paths_re = re.compile(self.cfg["paths"]) if "paths" in self.cfg else None
 
     def set(self, spec):
@@ -152,4 +155,16 @@ class Faults:
             return False
         with self.lock:
             self.requests_since += 1
+            if self.requests_since > n and self.revoked_at is None:
+                self.revoked_at = time.time()
             return self.requests_since > n
+
+    def plugin_token_revoked(self, token):
+        """An exec-plugin token in use before revoke-after struck is revoked with
+        the rest; one the plugin hands out after that is good."""
+        self.count_token_request()
+        with self.lock:
+            if self.revoked_at is None:
+                self.seen_before.add(token)
+                return False
+            return token in self.seen_before

@@ -210,7 +210,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ent = self.sim.check_expiring_token(tok)
             if ent is None:
                 raise k8s.UNAUTHORIZED
-            if ent["kind"] != "control" and self.sim.faults.count_token_request():
+            if ent["kind"] == "exec-beta":
+                # Revocation strikes the tokens out there; the exec plugin's next
+                # one, issued after it, is good: the refresh-on-401 path.
+                if self.sim.faults.plugin_token_revoked(tok):
+                    raise k8s.UNAUTHORIZED
+            elif ent["kind"] != "control" and self.sim.faults.count_token_request():
                 raise k8s.UNAUTHORIZED
             user, groups = ent["user"], list(ent["groups"])
             kind = ent["kind"]

@@ -162,7 +162,8 @@ else:
     with open(os.path.join(d, "tokens", "exec.secret")) as f:
         key = f.read().strip().encode()
     exp = int(time.time()) + ttl
-    payload = "simexp.sim-exec-beta.%%d" %% exp
+    # Milliseconds in the token: two tokens from runs a moment apart differ.
+    payload = "simexp.sim-exec-beta.%%d" %% int((time.time() + ttl) * 1000)
     sig = hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32]
     out["status"]["token"] = payload + "." + sig
     out["status"]["expirationTimestamp"] = time.strftime("%%Y-%%m-%%dT%%H:%%M:%%SZ", time.gmtime(exp))
