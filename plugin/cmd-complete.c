@@ -9,6 +9,7 @@
 #include "../src/kube/client.h"
 #include "../src/kube/kubeconfig.h"
 #include "../src/kube/url.h"
+#include "../src/nublado/dburl.h"
 #include "../src/util/complete.h"
 #include "../src/util/exitcode.h"
 #include "../src/util/log.h"
@@ -139,6 +140,21 @@ out:
 	return rc;
 }
 
+/* db-url's own rule for what an environment is (values-ENV.yaml). */
+static int
+add_phalanx_envs(const char *phalanx, struct complete_result *r)
+{
+	char **envs;
+	struct err e;
+
+	if (phalanx == NULL || dburl_list_envs(phalanx, &envs, &e) < 0)
+		return -1;
+	for (size_t i = 0; envs[i] != NULL; i++)
+		complete_add(r, envs[i], NULL);
+	strv_free(envs);
+	return 0;
+}
+
 static int
 lookup(enum opt_complete kind, const struct complete_line *l,
     struct complete_result *r, void *arg)
@@ -147,8 +163,6 @@ lookup(enum opt_complete kind, const struct complete_line *l,
 		.kubeconfig = complete_line_get(l, "kubeconfig"),
 		.context = complete_line_get(l, "context"),
 	};
-	const char *phalanx;
-
 	switch (kind) {
 	case COMPLETE_CONTEXT:
 		return add_contexts(&ko, r);
@@ -157,8 +171,7 @@ lookup(enum opt_complete kind, const struct complete_line *l,
 	case COMPLETE_LAB_USER:
 		return add_namespaces(&ko, true, r);
 	case COMPLETE_PHALANX_ENV:
-		phalanx = complete_line_get(l, "phalanx");
-		return phalanx != NULL ? complete_phalanx_envs(phalanx, r) : -1;
+		return add_phalanx_envs(complete_line_get(l, "phalanx"), r);
 	default:
 		return -1;
 	}

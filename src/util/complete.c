@@ -1,8 +1,6 @@
 /* complete.c: shell completion candidates from the option and command tables */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "complete.h"
 #include "xalloc.h"
@@ -331,53 +329,4 @@ complete_print(FILE *f, const struct complete_result *r, bool desc)
 		fputc('\n', f);
 	}
 	fprintf(f, ":%u\n", r->directive);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool
-is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-int
-complete_phalanx_envs(const char *dir, struct complete_result *r)
-{
-	char *app = xasprintf("%s/applications/nublado", dir);
-	char **envs = NULL;
-	struct dirent *d;
-	size_t n;
-	DIR *dp;
-
-	dp = opendir(is_dir(app) ? app : dir);
-	free(app);
-	if (dp == NULL)
-		return -1;
-	while ((d = readdir(dp)) != NULL) {
-		size_t len = strlen(d->d_name);
-
-		/* values-ENV.yaml, ENV not empty; values.yaml is the base, not an env */
-		if (len > 12 && has_prefix(d->d_name, "values-") &&
-		    strcmp(d->d_name + len - 5, ".yaml") == 0) {
-			char *env = xstrndup(d->d_name + 7, len - 12);
-
-			envs = strv_push(envs, env);
-			free(env);
-		}
-	}
-	closedir(dp);
-	n = strv_len(envs);
-	if (n > 0)
-		qsort(envs, n, sizeof *envs, cmp_str);
-	for (size_t i = 0; i < n; i++)
-		complete_add(r, envs[i], NULL);
-	strv_free(envs);
-	return 0;
 }

@@ -80,10 +80,4 @@ void complete_run(const struct opt *global, const struct complete_cmd *cmds,
 /* Print in the protocol's format; descriptions dropped when !desc. */
 void complete_print(FILE *f, const struct complete_result *r, bool desc);
 
-/*
- * The Phalanx environments under a checkout (or its applications/nublado
- * directory): ENV for every applications/nublado/values-ENV.yaml, sorted.
- */
-int complete_phalanx_envs(const char *dir, struct complete_result *r);
-
 #endif

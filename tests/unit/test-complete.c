@@ -3,8 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -397,49 +395,4 @@ Test(complete, protocol_output)
 	s = print_to_string(false);
 	cr_assert_str_eq(s, "prod\ndev\nmulti\n:36\n");
 	free(s);
-}
-
-static void
-touch(const char *dir, const char *name)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fclose(f);
-}
-
-Test(complete, phalanx_environments_from_values_files)
-{
-	char tmpl[] = "/tmp/test-complete-XXXXXX";
-	char *root = mkdtemp(tmpl), app[256], cmd[512];
-	struct complete_result r = { 0 };
-
-	cr_assert_not_null(root);
-	snprintf(app, sizeof app, "%s/applications/nublado", root);
-	snprintf(cmd, sizeof cmd, "mkdir -p '%s'", app);
-	cr_assert_eq(system(cmd), 0);
-	touch(app, "values.yaml");
-	touch(app, "values-idfprod.yaml");
-	touch(app, "values-base.yaml");
-	touch(app, "values-.yaml");
-	touch(app, "values-usdfdev.yml");
-	touch(app, "Chart.yaml");
-
-	/* the checkout, or the application directory itself */
-	cr_assert_eq(complete_phalanx_envs(root, &r), 0);
-	cr_assert_eq(r.n, 2);
-	cr_assert_str_eq(r.v[0].value, "base");
-	cr_assert_str_eq(r.v[1].value, "idfprod");
-	complete_result_free(&r);
-	cr_assert_eq(complete_phalanx_envs(app, &r), 0);
-	cr_assert_eq(r.n, 2);
-	complete_result_free(&r);
-	cr_assert_eq(complete_phalanx_envs("/nonexistent/phalanx", &r), -1);
-	cr_assert_eq(r.n, 0);
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-	cr_assert_eq(system(cmd), 0);
 }
