@@ -30,7 +30,7 @@ B := build
 BS := build/san
 
 .PHONY: all check check-build unit e2e fidelity install uninstall clean deps demo bench dist
-.PHONY: distcheck completion-test man
+.PHONY: distcheck completion-test man fuzz fuzz-regress
 all: $(B)/kubectl-nublado
 
 # Two builds of everything: plain, and under ASan+UBSan (the tests run against both).
@@ -56,7 +56,7 @@ $(B)/e2e-tests: $(SRC:%.c=$(B)/obj/%.o) $(E2E_SRC:%.c=$(B)/obj/%.o)
 DEPS := gcc make pkg-config libcurl4-openssl-dev libfyaml-dev libjson-c-dev libpq-dev \
 	libcriterion-dev libwslay-dev libssl-dev openssl postgresql-15 postgresql-client-15 \
 	jupyterhub python3-psycopg2 util-linux tmux bash-completion zsh fish debootstrap \
-	patchelf python3-yaml groff-base man-db
+	patchelf python3-yaml groff-base man-db clang libclang-rt-14-dev
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'ok installed' || echo $$p; done); \
@@ -68,6 +68,7 @@ deps:
 check: deps
 	$(MAKE) check-build
 	$(MAKE) unit
+	$(MAKE) fuzz-regress
 	$(MAKE) completion-test
 	$(MAKE) distcheck
 	$(MAKE) fidelity
@@ -82,6 +83,32 @@ unit: $(B)/unit-tests $(BS)/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 $(BS)/unit-tests --jobs 2 2>$(B)/unit-san.log; \
 		rc=$$?; cat $(B)/unit-san.log >&2; [ $$rc -eq 0 ] || exit $$rc; \
 		! grep -nE 'ERROR: (Leak|Address)Sanitizer|runtime error:' $(B)/unit-san.log
+
+# Fuzzing with libFuzzer (clang): tests/fuzz/fuzz-TARGET.c linked with the
+# library built with the same instrumentation, in build/fuzz.  `make fuzz'
+# runs each target for FUZZ_SECONDS from its seed corpus and reports execs and
+# crashes; `make fuzz-regress' replays the corpora and past findings once.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+BF := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(sort $(wildcard tests/fuzz/fuzz-*.c)))
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(BF)/fuzz-%)
+# Kept between builds (a pattern rule's inputs would otherwise be deleted).
+.SECONDARY: $(SRC:%.c=$(BF)/obj/%.o) $(FUZZ_TARGETS:%=$(BF)/obj/tests/fuzz/fuzz-%.o)
+
+$(BF)/obj/%.o: %.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(NUB_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(BF)/fuzz-%: $(BF)/obj/tests/fuzz/fuzz-%.o $(SRC:%.c=$(BF)/obj/%.o)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(NUB_LIBS)
+
+fuzz: deps
+	$(MAKE) $(FUZZ_BINS)
+	tests/fuzz/run fuzz $(BF) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-regress: $(FUZZ_BINS)
+	tests/fuzz/run regress $(BF) $(FUZZ_TARGETS)
 
 # The test cluster's own tests: its pods and databases, its API semantics, and
 # real kubectl 1.30-1.33 against it (the fidelity proof).
