@@ -21,9 +21,12 @@ function __kubectl_nublado_prepare
         return 0
     end
     if test (math "bitand($directive, 24)") -ne 0
-        set -l lead (string match -r -- '^--[^=]*=' $cur)
+        # --opt=DIR: complete DIR, keep the --opt= in front
+        set -l lead (string match -r -- '^--[^=]*=' $cur; or echo '')
         set -l dir (string replace -r -- '^--[^=]*=' '' $cur)
-        set -g __kubectl_nublado_comp $lead(__fish_complete_directories $dir '' | string replace -r '\t.*' '')
+        for d in (__fish_complete_directories $dir '' | string replace -r '\t.*' '')
+            set -a __kubectl_nublado_comp $lead$d
+        end
         return 0
     end
     set -g __kubectl_nublado_comp $out
