@@ -23,10 +23,12 @@
  * role (tables, sequences, types, functions, schemas, large objects, ...,
  * and default ACLs), RESTRICT (another role's object depending on one of
  * them makes it fail), with what those objects cascade to internally
- * (indexes, constraints, rowtypes, triggers, rules, policies); it revokes
+ * (indexes, constraints, row types, triggers, rules, policies).  It revokes
  * the privileges granted to the role on other objects (here and shared
- * ones); it takes the role out of policies of other tables (dropping a
- * policy that named only the role).  It never drops a database or a
+ * ones) as far as the role may: a grant made by another role stays, with a
+ * WARNING (info rows, not reasons).  It takes the role out of policies on
+ * other tables, dropping a policy that named only the role (a reason: an
+ * object of another role would change).  It never drops a database or a
  * tablespace, and it acts on objects owned by current_user only: objects of
  * roles the role is a member of are untouched, so a membership is reported
  * as a warning, never a reason to refuse.  The role's attributes matter
@@ -240,12 +242,14 @@ const char *const db_jupyterhub_tables[] = {
 	/* -- refusals -- */ \
 	"  UNION ALL SELECT 10, 'refuse', 'superuser', 'role', rolname::text,\n" \
 	"    'has SUPERUSER: a wipe needs a dedicated, unprivileged role', '' FROM me WHERE rolsuper\n" \
+	/* Cloud SQL gives the users it creates CREATEROLE: say how to take it away. */ \
 	"  UNION ALL SELECT 10, 'refuse', 'createrole', 'role', rolname::text,\n" \
-	"    'has CREATEROLE: a wipe needs a dedicated, unprivileged role', ''\n" \
-	"    FROM me WHERE rolcreaterole\n" \
+	"    'has CREATEROLE: a wipe needs a dedicated, unprivileged role (ALTER ROLE '\n" \
+	"      || quote_ident(rolname) || ' NOCREATEROLE; Cloud SQL grants it to the users it '\n" \
+	"      || 'creates)', '' FROM me WHERE rolcreaterole\n" \
 	"  UNION ALL SELECT 10, 'refuse', 'bypassrls', 'role', rolname::text,\n" \
-	"    'has BYPASSRLS: a wipe needs a dedicated, unprivileged role', ''\n" \
-	"    FROM me WHERE rolbypassrls\n" \
+	"    'has BYPASSRLS: a wipe needs a dedicated, unprivileged role (ALTER ROLE '\n" \
+	"      || quote_ident(rolname) || ' NOBYPASSRLS)', '' FROM me WHERE rolbypassrls\n" \
 	"  UNION ALL SELECT 11, 'refuse', 'owned', i.type, i.identity,\n" \
 	"    CASE WHEN o.classid = 'pg_namespace'::regclass AND i.identity = 'public'\n" \
 	"      THEN 'owned by ' || " ROLENAME " || ': the drop would remove schema public itself'\n" \

@@ -587,6 +587,9 @@ db_check_run(struct nub *n, const char *pod, const char *url, struct db_check *o
 		    psql_message(cap.err.data));
 		if (code == 2 || strstr(cap.err.data, "connection to server") != NULL)
 			err_hint(e, "check the URL (%s) and the password file in the hub pod", url);
+		else if (strstr(cap.err.data, "pg_statistic_ext") != NULL ||
+		    strstr(cap.err.data, "pg_publication") != NULL)
+			err_hint(e, "the check needs PostgreSQL 10 or later");
 		e->exit = EXIT_REFUSED;
 		goto fail;
 	}

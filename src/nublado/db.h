@@ -158,7 +158,10 @@ int db_backup_verify(const char *path, char *const *tables, long long *counts,
  * -1 with e->exit = 3 and psql's message (nothing changed).  Any other
  * failure: -1, nothing changed either (the transaction rolled back), except
  * a connection lost at the end (e->reason "Unknown": check what is there).
- * A lock not granted in time is tried again, twice.
+ * A lock not granted in time is tried again, twice.  The role's other
+ * sessions in the database (the hub's) are disconnected first, inside the
+ * transaction, so a hub idle in a transaction cannot hold the drop up.  Not
+ * interruptible by itself: callers wrap it (and the restart) in sig_defer.
  */
 int db_drop(struct nub *n, const char *pod, const char *url, struct err *e);
 

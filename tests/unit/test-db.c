@@ -1,6 +1,7 @@
 /* test-db.c: the database check's SQL text, its output parser, the backup checks */
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,9 +351,27 @@ Test(db, compact)
 	free(s);
 }
 
+/* sql without its quoted literals (their text may say anything). */
+static char *
+unquoted(const char *sql)
+{
+	char *out = xstrdup(sql), *w = out;
+	bool in = false;
+
+	for (const char *p = sql; *p != '\0'; p++) {
+		if (*p == '\'')
+			in = !in;	/* a doubled quote flips twice: still right */
+		else if (!in)
+			*w++ = *p;
+	}
+	*w = '\0';
+	return out;
+}
+
 Test(db, check_sql_text)
 {
 	const char *sql = db_check_sql();
+	char *code = unquoted(sql);
 
 	cr_assert_eq(strncmp(sql, "SET search_path = pg_catalog, pg_temp; WITH ", 44), 0, "%.60s", sql);
 	cr_assert_null(strchr(sql, '\n'));
@@ -363,7 +382,8 @@ Test(db, check_sql_text)
 	for (const char *w[] = { "INSERT ", "UPDATE ", "DELETE ", "DROP ", "CREATE ", "ALTER ",
 	    "TRUNCATE ", "GRANT ", "REVOKE ", "COMMIT", "pg_terminate_backend", "lo_", "nextval",
 	    "setval", "set_config", NULL }, **p = w; *p; p++)
-		cr_assert_null(strstr(sql, *p), "%s in the check", *p);
+		cr_assert_null(strstr(code, *p), "%s in the check", *p);
+	free(code);
 	/* The C list and the SQL list agree. */
 	for (size_t i = 0; db_jupyterhub_tables[i] != NULL; i++) {
 		char *q = xasprintf("'%s'", db_jupyterhub_tables[i]);
