@@ -226,7 +226,9 @@ sim_start(struct sim *s, const char *args)
 	FILE *f;
 
 	memset(s, 0, sizeof *s);
-	snprintf(s->dir, sizeof s->dir, "/tmp/nub-sim.XXXXXX");
+	/* Under the harness's directory, so it can stop what a failed test left running. */
+	snprintf(s->dir, sizeof s->dir, "%s/nub-sim.XXXXXX",
+	    getenv("NUB_E2E_TMP") ? getenv("NUB_E2E_TMP") : "/tmp");
 	cr_assert_not_null(mkdtemp(s->dir));
 	chmod(s->dir, 0755);
 	snprintf(s->kubeconfig, sizeof s->kubeconfig, "%s/kubeconfig", s->dir);
