@@ -157,13 +157,13 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 	}
 	err_clear(&e);
 
+	/* Bad input is refused before the cluster hears of it. */
+	if (db_url != NULL && psql_url_clean(db_url, &url, &had_password, &e) < 0)
+		goto fail;
 	if (nub_open(&ctx->opts, &n, &e) < 0)
 		goto fail;
 	/* Runbook step 3: the URL, from the command line, Phalanx, or the deployed values. */
-	if (db_url != NULL) {
-		if (psql_url_clean(db_url, &url, &had_password, &e) < 0)
-			goto fail;
-	} else {
+	if (db_url == NULL) {
 		if (phalanx != NULL ? dburl_from_phalanx(phalanx, env, &u, &e) < 0 :
 		    dburl_from_cluster(n, &u, &e) < 0)
 			goto fail;

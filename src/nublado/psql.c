@@ -2,10 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
 #include "../util/buf.h"
 #include "../util/xalloc.h"
+#include "dburl.h"
 #include "psql.h"
 
 /*
@@ -93,102 +92,18 @@ psql_argv(const struct psql_cmd *c, char ***argv, struct err *e)
 
 /* ---- the URL ---- */
 
-/* Remove every password=... parameter from the query part of u (in place). */
-static bool
-drop_password_param(struct buf *u)
-{
-	char *q = strchr(u->data, '?');
-	struct buf out = BUF_INIT;
-	bool dropped = false;
-
-	if (q == NULL)
-		return false;
-	buf_append(&out, u->data, (size_t)(q - u->data));
-	for (char *p = q + 1; *p != '\0';) {
-		size_t n = strcspn(p, "&#");
-
-		if (n >= 9 && strncmp(p, "password=", 9) == 0) {
-			dropped = true;
-		} else if (n > 0) {
-			buf_puts(&out, out.len == (size_t)(q - u->data) ? "?" : "&");
-			buf_append(&out, p, n);
-		}
-		p += n;
-		if (*p == '#') {
-			buf_puts(&out, p);
-			break;
-		}
-		if (*p == '&')
-			p++;
-	}
-	if (dropped) {
-		buf_free(u);
-		*u = out;
-	} else {
-		buf_free(&out);
-	}
-	return dropped;
-}
-
+/* One parser for database URLs: dburl's (normalise, drop the password, libpq check). */
 int
 psql_url_clean(const char *url, char **out, bool *had_password, struct err *e)
 {
-	struct buf u = BUF_INIT;
-	const char *sep = strstr(url, "://");
-	size_t scheme_len = sep != NULL ? (size_t)(sep - url) : 0;
-	const char *plus = sep != NULL ? memchr(url, '+', scheme_len) : NULL;
-	char *authority, *at, *colon, *errmsg = NULL;
-	size_t alen;
-	PQconninfoOption *opts;
+	struct dburl u;
 
 	*out = NULL;
 	*had_password = false;
-	/* postgresql+psycopg2:// is SQLAlchemy's spelling: the driver means nothing to libpq. */
-	if (plus != NULL)
-		scheme_len = (size_t)(plus - url);
-	if (sep == NULL || !((scheme_len == 10 && strncmp(url, "postgresql", 10) == 0) ||
-	    (scheme_len == 8 && strncmp(url, "postgres", 8) == 0))) {
-		err_set(e, "the database URL is not a PostgreSQL URL (want postgresql://USER@HOST/DB, "
-		    "got scheme '%.*s')", (int)(sep ? scheme_len : 0), sep ? url : "");
+	if (dburl_parse(url, &u, e) < 0)
 		return -1;
-	}
-	buf_append(&u, url, scheme_len);
-	buf_puts(&u, sep);
-
-	/* A password in user:password@host goes: the pod has it. */
-	authority = u.data + scheme_len + 3;
-	alen = strcspn(authority, "/?#");
-	at = memrchr(authority, '@', alen);
-	if (at != NULL && (colon = memchr(authority, ':', (size_t)(at - authority))) != NULL) {
-		memmove(colon, at, strlen(at) + 1);
-		u.len = strlen(u.data);
-		*had_password = true;
-	}
-	if (drop_password_param(&u))
-		*had_password = true;
-
-	opts = PQconninfoParse(u.data, &errmsg);
-	if (opts == NULL) {
-		size_t n = errmsg ? strlen(errmsg) : 0;
-
-		while (n > 0 && (errmsg[n - 1] == '\n' || errmsg[n - 1] == ' '))
-			n--;
-		err_set(e, "invalid database URL '%s': %.*s", u.data, (int)n,
-		    errmsg ? errmsg : "libpq cannot parse it");
-		PQfreemem(errmsg);
-		buf_free(&u);
-		return -1;
-	}
-	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && *o->val != '\0') {
-			/* Should not happen after the two removals: refuse rather than leak it. */
-			PQconninfoFree(opts);
-			buf_free(&u);
-			return err_set(e, "the database URL still carries a password after cleaning; "
-			    "remove it from the URL");
-		}
-	}
-	PQconninfoFree(opts);
-	*out = buf_detach(&u);
+	*out = xstrdup(u.url);
+	*had_password = u.had_password;
+	dburl_clear(&u);
 	return 0;
 }

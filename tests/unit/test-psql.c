@@ -70,9 +70,9 @@ Test(psql, url_driver_and_password_removed)
 
 Test(psql, url_refused)
 {
-	clean_bad("sqlite:///jupyterhub.sqlite", "not a PostgreSQL URL");
-	clean_bad("mysql+pymysql://u:s3cret@h/db", "not a PostgreSQL URL");
-	clean_bad("nublado@host/db", "not a PostgreSQL URL");
+	clean_bad("sqlite:///jupyterhub.sqlite", "not PostgreSQL");
+	clean_bad("mysql+pymysql://u:s3cret@h/db", "not PostgreSQL");
+	clean_bad("nublado@host/db", "not a database URL");
 	clean_bad("postgresql://user:s3cret@host/db?bogus=1", "invalid database URL");
 	clean_bad("postgresql://user:s3cret@[::1/db", "invalid database URL");
 }
