@@ -30,7 +30,7 @@ B := build
 BS := build/san
 
 .PHONY: all check check-build unit e2e fidelity install uninstall clean deps demo bench dist
-.PHONY: distcheck completion-test man fuzz fuzz-regress
+.PHONY: distcheck completion-test man fuzz fuzz-regress db-test
 all: $(B)/kubectl-nublado
 
 # Two builds of everything: plain, and under ASan+UBSan (the tests run against both).
@@ -68,6 +68,7 @@ deps:
 check: deps
 	$(MAKE) check-build
 	$(MAKE) unit
+	$(MAKE) db-test
 	$(MAKE) fuzz-regress
 	$(MAKE) completion-test
 	$(MAKE) distcheck
@@ -83,6 +84,15 @@ unit: $(B)/unit-tests $(BS)/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 $(BS)/unit-tests --jobs 2 2>$(B)/unit-san.log; \
 		rc=$$?; cat $(B)/unit-san.log >&2; [ $$rc -eq 0 ] || exit $$rc; \
 		! grep -nE 'ERROR: (Leak|Address)Sanitizer|runtime error:' $(B)/unit-san.log
+
+# The database module's SQL against a real PostgreSQL 15, no cluster: the
+# ownership check, the drop, the backup.  db-tool (sanitizer build) hands the
+# test the C code's SQL, parser and backup check.
+$(BS)/db-tool: $(SRC:%.c=$(BS)/obj/%.o) $(BS)/obj/tests/db/db-tool.o
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NUB_LIBS)
+db-test: $(BS)/db-tool
+	DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 \
+		/usr/bin/python3 -W error::ResourceWarning -m unittest tests/db/test_db_sql.py
 
 # Fuzzing with libFuzzer (clang): tests/fuzz/fuzz-TARGET.c linked with the
 # library built with the same instrumentation, in build/fuzz.  `make fuzz'
