@@ -22,6 +22,7 @@
 #include "../util/sig.h"
 #include "../util/xalloc.h"
 #include "exec.h"
+#include "retry.h"
 #include "status.h"
 #include "url.h"
 
@@ -619,6 +620,8 @@ struct conn {
 	const char *protocol;
 	unsigned char *extra;	/* bytes after the 101's headers: the first frames */
 	size_t extra_len;
+	bool retry;		/* the handshake failed in a way worth another try */
+	long retry_after;	/* its Retry-After (seconds), or -1 */
 };
 
 static void
@@ -720,6 +723,7 @@ struct resp {
 	int status;
 	char *accept, *protocol, *upgrade, *connection, *ctype, *te;
 	long long clen;		/* -1 unknown */
+	long retry_after;	/* -1 absent */
 	size_t head_len;	/* bytes of the status line and headers, blank line included */
 };
 
@@ -754,6 +758,7 @@ resp_parse(const char *data, size_t head_len, struct resp *r)
 	bool first = true;
 
 	r->clen = -1;
+	r->retry_after = -1;
 	r->head_len = head_len;
 	while (p < end && (eol = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		size_t n = (size_t)(eol - p);
@@ -785,6 +790,11 @@ resp_parse(const char *data, size_t head_len, struct resp *r)
 				char *v = trimdup(colon + 1, n - kl - 1);
 
 				r->clen = strtoll(v, NULL, 10);
+				free(v);
+			} else if (kl == 11 && strncasecmp(p, "Retry-After", 11) == 0) {
+				char *v = trimdup(colon + 1, n - kl - 1);
+
+				r->retry_after = retry_after_parse(v);
 				free(v);
 			}
 		}
@@ -1043,6 +1053,9 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 	cc = curl_easy_perform(c->h);
 	if (cc != CURLE_OK) {
 		connect_failure(c, k, cc, e);
+		c->retry = cc == CURLE_COULDNT_CONNECT || cc == CURLE_SEND_ERROR ||
+		    cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING ||
+		    cc == CURLE_SSL_CONNECT_ERROR;
 		goto out;
 	}
 	if (curl_easy_getinfo(c->h, CURLINFO_ACTIVESOCKET, &c->sock) != CURLE_OK ||
@@ -1071,13 +1084,17 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 	req = buf_detach(&rq);
 	if (log_level() >= LOG_HEADERS)
 		log_request(req);
-	if (send_all(c, req, strlen(req), deadline, e) < 0)
+	if (send_all(c, req, strlen(req), deadline, e) < 0) {
+		c->retry = e->exit != 130 && e->reason == NULL;
 		goto out;
+	}
 
 	/* The answer's headers; what follows them may already be frames. */
 	while ((hdr_end = in.data ? memmem(in.data, in.len, "\r\n\r\n", 4) : NULL) == NULL) {
 		int got = recv_some(c, &in, HEADER_MAX, deadline, e);
 
+		/* Broken before the answer: no command runs before the upgrade. */
+		c->retry = got == 1 || (got < 0 && e->exit != 130 && e->reason == NULL);
 		if (got < 0)
 			goto out;
 		if (got == 1) {
@@ -1108,6 +1125,11 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 	if (r.status != 101) {
 		read_body(c, &in, &r, &body, deadline);
 		refused(c, o, &r, &body, e);
+		/* Refused before the command started: these may pass on another try. */
+		c->retry = r.status == 429 || r.status == 500 || r.status == 502 ||
+		    r.status == 503 || r.status == 504;
+		c->retry_after = r.retry_after;
+		e->http = r.status;
 		goto out;
 	}
 	if (!has_token(r.upgrade, "websocket") || !has_token(r.connection, "upgrade")) {
@@ -1436,11 +1458,36 @@ kube_exec(struct kube *k, const struct exec_opts *o, struct exec_result *r,
 	if (deadline > 0 && deadline < hs_deadline)
 		hs_deadline = deadline;
 	query = exec_query(o);
-	for (int attempt = 0;; attempt++) {
+	for (int attempt = 0, reauthed = 0;; attempt++) {
+		unsigned int rnd = 0;
+		long delay = 0;
+
 		rc = handshake(k, o, query, hs_deadline, &c, e);
-		if (rc == 1 && attempt == 0 && kube_reauth(k)) {
+		if (rc == 1 && !reauthed && kube_reauth(k)) {
 			log_debug(LOG_STEPS, "exec: 401, trying again with fresh credentials");
+			reauthed = 1;
 			conn_free(&c);
+			err_clear(e);
+			continue;
+		}
+		/*
+		 * The command starts only after the upgrade, so a handshake that
+		 * was throttled, refused with a 5xx or broken may be tried again,
+		 * as the REST client does (Retry-After honoured, jittered backoff).
+		 */
+		(void)RAND_bytes((unsigned char *)&rnd, sizeof rnd);
+		if (rc < 0 && c.retry && retry_decide(&retry_default,
+		    e->http ? RETRY_HTTP : RETRY_BROKEN, e->http, true, attempt + 1,
+		    c.retry_after, (long)(now_ms() - start), rnd / 4294967296.0, &delay) &&
+		    now_ms() + delay < hs_deadline) {
+			log_debug(LOG_STEPS, "retrying exec in %s/%s in %ld ms (attempt %d): %s",
+			    o->ns, o->pod, delay, attempt + 2, e->msg);
+			conn_free(&c);
+			if (!sleep_ms(delay)) {
+				e->exit = 130;
+				err_set(e, "interrupted");
+				break;
+			}
 			err_clear(e);
 			continue;
 		}
