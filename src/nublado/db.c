@@ -334,9 +334,17 @@ db_check_print(const struct db_check *c, FILE *f, const char *indent, bool verbo
 
 	fprintf(f, "%sdatabase '%s' on PostgreSQL %s, as role '%s'", indent, c->database, sv,
 	    c->role);
-	if (c->superuser || c->createrole || c->bypassrls)
-		fprintf(f, " (%s%s%s)", c->superuser ? "SUPERUSER " : "",
-		    c->createrole ? "CREATEROLE " : "", c->bypassrls ? "BYPASSRLS" : "");
+	if (c->superuser || c->createrole || c->bypassrls) {
+		const char *sep = " (";
+
+		if (c->superuser)
+			fprintf(f, "%sSUPERUSER", sep), sep = ", ";
+		if (c->createrole)
+			fprintf(f, "%sCREATEROLE", sep), sep = ", ";
+		if (c->bypassrls)
+			fprintf(f, "%sBYPASSRLS", sep);
+		fputc(')', f);
+	}
 	fputc('\n', f);
 	if (c->n_tables == 0) {
 		fprintf(f, "%sno JupyterHub tables owned by '%s': the drop has nothing of "

@@ -153,7 +153,7 @@ Test(db, print_names_every_object)
 	db_check_print(&c, f, "  ", false);
 	fclose(f);
 	cr_assert_not_null(strstr(text, "  database 'nublado' on PostgreSQL 15.20, as role 'nublado' "
-	    "(SUPERUSER )"), "%s", text);
+	    "(SUPERUSER)\n"), "%s", text);
 	cr_assert_not_null(strstr(text, "the drop is not safe (6 reasons):"), "%s", text);
 	cr_assert_not_null(strstr(text, "    table public.notes: owned by nublado, not one of "
 	    "JupyterHub's tables\n"), "%s", text);
@@ -512,4 +512,27 @@ Test(db, backup_dir_default)
 	cr_assert_eq(st.st_mode & 0777, 0700);
 	free(want);
 	free(dir);
+}
+
+Test(db, print_attributes_and_info)
+{
+	struct db_check c;
+	struct err e;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_eq(parse("server\t90624\tjh\tnub\tnub\t\nrole\tnub\ttrue\ttrue\ttrue\tfalse\n"
+	    "info\tsession\tsession\t4242\tjupyterhub, idle: disconnected by the drop\t10.0.0.9\n"
+	    "end\t3\t\t\t\t\n", &c, &e), 0, "%s", e.msg);
+	f = open_memstream(&text, &len);
+	db_check_print(&c, f, "", true);
+	fclose(f);
+	cr_assert_not_null(strstr(text, "database 'jh' on PostgreSQL 9.6.24, as role 'nub' "
+	    "(SUPERUSER, CREATEROLE, BYPASSRLS)\n"), "%s", text);
+	cr_assert_not_null(strstr(text, "no JupyterHub tables owned by 'nub'"), "%s", text);
+	cr_assert_not_null(strstr(text, "the drop also:\n  session 4242: jupyterhub, idle: "
+	    "disconnected by the drop (10.0.0.9)\n"), "%s", text);
+	free(text);
+	db_check_clear(&c);
 }
