@@ -30,7 +30,7 @@ B := build
 BS := build/san
 
 .PHONY: all check check-build unit e2e fidelity install uninstall clean deps demo bench dist
-.PHONY: distcheck completion-test man fuzz fuzz-regress db-test
+.PHONY: distcheck completion-test man fuzz fuzz-regress db-test faults faults-quick
 all: $(B)/kubectl-nublado
 
 # Two builds of everything: plain, and under ASan+UBSan (the tests run against both).
@@ -74,6 +74,7 @@ check: deps
 	$(MAKE) distcheck
 	$(MAKE) fidelity
 	$(MAKE) e2e
+	$(MAKE) faults-quick
 
 check-build: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/unit-tests $(BS)/unit-tests $(B)/e2e-tests
 
@@ -130,6 +131,18 @@ fidelity:
 # End-to-end: the test cluster up, the e2e suite against the plain and the sanitizer binary.
 e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests
 	tests/e2e/run $(B)/e2e-tests $(B)/kubectl-nublado $(BS)/kubectl-nublado
+
+# The fault campaign (tests/faults/campaign.py, README "Reliability"): commands
+# under seeded faults, invariants checked, a plain re-run after each.  faults:
+# FAULT_RUNS random runs (1 in 5 with a real JupyterHub); faults-quick: one
+# fixed scenario per fault kind, in check.  Exit 1 on any invariant violation.
+FAULT_RUNS ?= 100
+FAULT_SEED ?= 1
+faults: $(B)/kubectl-nublado
+	/usr/bin/python3 tests/faults/campaign.py --runs $(FAULT_RUNS) --seed $(FAULT_SEED) \
+		--jobs 2 --bin $(B)/kubectl-nublado
+faults-quick: $(B)/kubectl-nublado
+	/usr/bin/python3 tests/faults/campaign.py --quick --jobs 2 --bin $(B)/kubectl-nublado
 
 # The man page is made from the binary's help, so the installed one always
 # matches it; `make man' refreshes the copy in the tree.
