@@ -10,7 +10,6 @@
 
 #define CMD_HIDDEN		0x1	/* not listed in help (__complete) */
 #define CMD_DESTRUCTIVE		0x2	/* changes the cluster: no prefix abbreviation */
-#define CMD_UNIMPLEMENTED	0x4	/* listed honestly as not there yet */
 
 struct cmd_ctx;
 

@@ -131,8 +131,6 @@ cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *c, FILE *f)
 		fprintf(f, "Usage: %s %s%s%s\n\n%s", ctx->prog, c->name,
 		    c->usage && *c->usage ? " " : "", c->usage ? c->usage : "",
 		    c->summary);
-		if (c->flags & CMD_UNIMPLEMENTED)
-			fputs(" (not implemented yet)", f);
 		fputs("\n", f);
 		if (c->help != NULL)
 			fprintf(f, "\n%s\n", c->help);
@@ -155,8 +153,7 @@ cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *c, FILE *f)
 
 		if (e->flags & CMD_HIDDEN)
 			continue;
-		fprintf(f, "  %-13s %s%s\n", e->name, e->summary,
-		    (e->flags & CMD_UNIMPLEMENTED) ? " (not implemented yet)" : "");
+		fprintf(f, "  %-13s %s\n", e->name, e->summary);
 	}
 	fputs("\nGlobal options:\n", f);
 	print_opts(f, cmd_global_opts);
@@ -305,11 +302,6 @@ main(int argc, char **argv)
 		return close_stdout(rc);
 	}
 	ctx.entry = c;
-	if (c->flags & CMD_UNIMPLEMENTED) {
-		log_error("'%s' is not implemented yet", c->name);
-		args_free(&args);
-		return EXIT_ERROR;
-	}
 	rc = c->exec(&ctx);
 	args_free(&args);
 	return close_stdout(rc);

@@ -211,6 +211,28 @@ ky_load(const char *path, bool must_exist, struct ky_file **out, struct err *e)
 	return 1;
 }
 
+int
+ky_parse(const char *name, char *text, size_t len, struct ky_file **out, struct err *e)
+{
+	struct ky_file *f = xcalloc(1, sizeof *f);
+
+	*out = NULL;
+	f->path = xstrdup(name);
+	f->text = text;
+	f->len = len;
+	if (memchr(text, '\0', len) != NULL) {
+		err_set(e, "%s: invalid YAML: it contains NUL bytes", name);
+		ky_free(f);
+		return -1;
+	}
+	if (parse(f, e) < 0) {
+		ky_free(f);
+		return -1;
+	}
+	*out = f;
+	return 0;
+}
+
 void
 ky_free(struct ky_file *f)
 {

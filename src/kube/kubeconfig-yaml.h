@@ -34,6 +34,12 @@ int ky_read_file(const char *path, size_t cap, char **data, size_t *len);
  * as path:line:column with libfyaml's own message).
  */
 int ky_load(const char *path, bool must_exist, struct ky_file **out, struct err *e);
+/*
+ * Parse YAML text (taken over; NUL-terminated) named `name' in messages, as
+ * ky_load does a file: located errors, aliases left unresolved, a mapping or
+ * nothing at the top.  For other YAML documents (Phalanx values files).
+ */
+int ky_parse(const char *name, char *text, size_t len, struct ky_file **out, struct err *e);
 void ky_free(struct ky_file *f);
 
 /* A path made absolute against `dir' (returned as a new string); NULL in, NULL out. */

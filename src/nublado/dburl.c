@@ -515,103 +515,6 @@ fail:
 
 /* ------------------------------------------------------------ values YAML */
 
-static void
-diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
-{
-	/* Errors are collected and reported with the file name; nothing goes to stderr. */
-	(void)diag;
-	(void)user;
-	(void)buf;
-	(void)len;
-}
-
-/* Only blank lines, comments and document markers: an empty values file. */
-static bool
-yaml_blank(const char *s)
-{
-	while (*s != '\0') {
-		while (*s == ' ' || *s == '\t' || *s == '\r')
-			s++;
-		if (*s == '#' || strncmp(s, "---", 3) == 0 || strncmp(s, "...", 3) == 0)
-			s += strcspn(s, "\n");
-		else if (*s != '\n' && *s != '\0')
-			return false;
-		if (*s == '\n')
-			s++;
-	}
-	return true;
-}
-
-/*
- * Parse text (taken over) as a values document named `name' in messages.
- * Aliases stay unresolved: an alias bomb costs nothing, the one value we
- * want is followed by hand.
- */
-static int
-values_parse(const char *name, char *text, size_t len, struct ky_file **out,
-    struct err *e)
-{
-	struct ky_file *f = xcalloc(1, sizeof *f);
-	struct fy_diag_cfg dc;
-	struct fy_diag *diag;
-	struct fy_diag_error *de, *first = NULL;
-	struct fy_parse_cfg pc;
-	void *it = NULL;
-	int rc = 0;
-
-	*out = NULL;
-	f->path = xstrdup(name);
-	f->text = text;
-	f->len = len;
-	if (memchr(text, '\0', len) != NULL) {
-		err_set(e, "%s: invalid YAML: it contains NUL bytes", name);
-		goto fail;
-	}
-	fy_diag_cfg_default(&dc);
-	dc.fp = NULL;
-	dc.output_fn = diag_discard;
-	dc.colorize = false;
-	diag = fy_diag_create(&dc);
-	if (diag == NULL) {
-		err_set(e, "%s: cannot set up the YAML parser", name);
-		goto fail;
-	}
-	fy_diag_set_collect_errors(diag, true);
-	memset(&pc, 0, sizeof pc);
-	pc.flags = FYPCF_QUIET | FYPCF_JSON_NONE;
-	pc.diag = diag;
-	f->doc = fy_document_build_from_string(&pc, f->text, f->len);
-	while ((de = fy_diag_errors_iterate(diag, &it)) != NULL) {
-		if (de->type >= FYET_ERROR) {
-			first = de;
-			break;
-		}
-	}
-	if (first != NULL && first->line > 0)
-		rc = err_set(e, "%s:%d:%d: invalid YAML: %s", name, first->line,
-		    first->column, first->msg);
-	else if (first != NULL)
-		rc = err_set(e, "%s: invalid YAML: %s", name, first->msg);
-	else if (f->doc == NULL && !yaml_blank(text))
-		rc = err_set(e, "%s: invalid YAML", name);
-	fy_diag_destroy(diag);
-	if (rc < 0)
-		goto fail;
-	f->root = f->doc != NULL ? ky_deref(fy_document_root(f->doc)) : NULL;
-	if (f->root != NULL && ky_is_null(f->root))
-		f->root = NULL;
-	if (f->root != NULL && fy_node_get_type(f->root) != FYNT_MAPPING) {
-		ky_err(e, f, fy_document_root(f->doc),
-		    "expected a mapping at the top level, found %s", ky_kind(f->root));
-		goto fail;
-	}
-	*out = f;
-	return 0;
-fail:
-	ky_free(f);
-	return -1;
-}
-
 static int
 values_load(const char *path, struct ky_file **out, struct err *e)
 {
@@ -625,7 +528,7 @@ values_load(const char *path, struct ky_file **out, struct err *e)
 			    path, DBURL_MAX_FILE >> 20);
 		return err_set(e, "cannot read '%s': %s", path, strerror(errno));
 	}
-	return values_parse(path, text, len, out, e);
+	return ky_parse(path, text, len, out, e);
 }
 
 /* Outcome of looking the URL up in one values document. */
@@ -955,7 +858,7 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 		    DBURL_SECRET_KEY);
 		goto out;
 	}
-	if (values_parse(source, text, len, &f, e) < 0)	/* takes text */
+	if (ky_parse(source, text, len, &f, e) < 0)	/* takes text */
 		goto out;
 	if (values_find(f, DBURL_SECRET_PATH, &found, &val, &line, &col, e) < 0)
 		goto out;
