@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "../util/buf.h"
+#include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/xalloc.h"
 #include "auth.h"
@@ -307,17 +308,6 @@ parse_rfc3339(const char *s, time_t *out)
 	return 0;
 }
 
-static const char *
-json_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Check and keep a plugin's ExecCredential. */
 static int
 exec_parse(struct auth *a, const char *out, struct err *e)
@@ -335,8 +325,8 @@ exec_parse(struct auth *a, const char *out, struct err *e)
 		    x->command, root == NULL ? "invalid JSON" : "JSON that is not an object");
 		goto out;
 	}
-	kind = json_str(root, "kind");
-	apiv = json_str(root, "apiVersion");
+	kind = jstr(root, "kind", NULL);
+	apiv = jstr(root, "apiVersion", NULL);
 	if (kind == NULL || strcmp(kind, "ExecCredential") != 0) {
 		err_set(e, "exec plugin '%s' returned kind '%s', expected 'ExecCredential'",
 		    x->command, kind != NULL ? kind : "");
@@ -353,10 +343,10 @@ exec_parse(struct auth *a, const char *out, struct err *e)
 		err_set(e, "exec plugin '%s' returned no status", x->command);
 		goto out;
 	}
-	token = json_str(status, "token");
-	cert = json_str(status, "clientCertificateData");
-	key = json_str(status, "clientKeyData");
-	exp = json_str(status, "expirationTimestamp");
+	token = jstr(status, "token", NULL);
+	cert = jstr(status, "clientCertificateData", NULL);
+	key = jstr(status, "clientKeyData", NULL);
+	exp = jstr(status, "expirationTimestamp", NULL);
 	if (token != NULL && token[0] == '\0')
 		token = NULL;
 	if (cert != NULL && cert[0] == '\0')

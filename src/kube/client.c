@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
 #include "../util/xalloc.h"
@@ -874,18 +875,6 @@ kube_server_version(struct kube *k, char **git_version, struct err *e)
 
 /* ---- lists ---- */
 
-static const char *
-obj_str(json_object *o, const char *a, const char *b)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, a, &v))
-		return NULL;
-	if (b != NULL && !json_object_object_get_ex(v, b, &v))
-		return NULL;
-	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
 int
 kube_list(struct kube *k, const char *path, const char *query, long limit,
     kube_item_fn each, kube_reset_fn reset, void *arg, char **rv_out,
@@ -934,7 +923,7 @@ kube_list(struct kube *k, const char *path, const char *query, long limit,
 			return -1;
 		}
 		if (rv_out != NULL && *rv_out == NULL)
-			*rv_out = xstrdup(obj_str(page, "metadata", "resourceVersion"));
+			*rv_out = xstrdup(jstr(page, "metadata", "resourceVersion", NULL));
 		if (json_object_object_get_ex(page, "items", &items) &&
 		    json_object_is_type(items, json_type_array)) {
 			size_t n = json_object_array_length(items);
@@ -947,7 +936,7 @@ kube_list(struct kube *k, const char *path, const char *query, long limit,
 				}
 			}
 		}
-		next = obj_str(page, "metadata", "continue");
+		next = jstr(page, "metadata", "continue", NULL);
 		free(cont);
 		cont = next != NULL && *next != '\0' ? xstrdup(next) : NULL;
 		json_object_put(page);
@@ -973,7 +962,7 @@ static void
 watch_event(struct watch *w, const char *s)
 {
 	json_object *ev = json_tokener_parse(s), *obj;
-	const char *type = obj_str(ev, "type", NULL);
+	const char *type = jstr(ev, "type", NULL);
 	const char *rv;
 
 	if (ev == NULL || type == NULL ||
@@ -983,7 +972,7 @@ watch_event(struct watch *w, const char *s)
 		err_set(w->e, "watch: the server sent an event that is not JSON");
 		return;
 	}
-	rv = obj_str(obj, "metadata", "resourceVersion");
+	rv = jstr(obj, "metadata", "resourceVersion", NULL);
 	if (strcmp(type, "ERROR") == 0) {
 		json_object *code;
 		long http = json_object_object_get_ex(obj, "code", &code) ?

@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <wslay/wslay.h>
 
+#include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
 #include "../util/xalloc.h"
@@ -104,17 +105,6 @@ exec_ws_accept(const char *key, char *out)
 	free(cat);
 }
 
-static const char *
-jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* The ExitCode cause of a NonZeroExitCode Status, or -1. */
 static int
 status_exit_code(json_object *j)
@@ -127,7 +117,7 @@ status_exit_code(json_object *j)
 		return -1;
 	for (size_t i = 0; i < json_object_array_length(causes); i++) {
 		json_object *c = json_object_array_get_idx(causes, i);
-		const char *reason = jstr(c, "reason"), *msg = jstr(c, "message");
+		const char *reason = jstr(c, "reason", NULL), *msg = jstr(c, "message", NULL);
 		char *end;
 		long v;
 
@@ -162,9 +152,9 @@ exec_status_parse(const char *json, size_t len, int *exit_code, struct err *e)
 		    (int)(len < 200 ? len : 200), json);
 		goto out;
 	}
-	status = jstr(j, "status");
-	reason = jstr(j, "reason");
-	message = jstr(j, "message");
+	status = jstr(j, "status", NULL);
+	reason = jstr(j, "reason", NULL);
+	message = jstr(j, "message", NULL);
 	if (status != NULL && strcmp(status, "Success") == 0) {
 		*exit_code = 0;
 		rc = 0;
@@ -881,7 +871,7 @@ refused(struct conn *c, const struct exec_opts *o, struct resp *r, struct buf *b
 		e->http = 403;
 		e->reason = "Forbidden";
 	} else if (r->status == 403) {
-		const char *msg = jstr(j, "message");
+		const char *msg = jstr(j, "message", NULL);
 
 		err_set(e, "not allowed to exec into pod \"%s\" in namespace \"%s\": %s", o->pod,
 		    o->ns, msg != NULL ? msg : body->data);

@@ -1,6 +1,7 @@
 /* status.c: turn what the API server says about a failure into one clear line */
 #include <string.h>
 
+#include "../util/jsonout.h"
 #include "status.h"
 
 static const char *const reasons[] = {
@@ -48,21 +49,10 @@ kube_http_phrase(long http)
 	}
 }
 
-static const char *
-get_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static int
 is_status(json_object *json)
 {
-	const char *kind = get_str(json, "kind");
+	const char *kind = jstr(json, "kind", NULL);
 
 	return kind != NULL && strcmp(kind, "Status") == 0;
 }
@@ -78,8 +68,8 @@ kube_status_err(long http, json_object *json, const char *body, size_t len,
 	e->http = (int)http;
 	e->reason = NULL;
 	if (json != NULL && is_status(json)) {
-		message = get_str(json, "message");
-		reason = get_str(json, "reason");
+		message = jstr(json, "message", NULL);
+		reason = jstr(json, "reason", NULL);
 		e->reason = kube_status_reason(json);
 		if (message != NULL && reason != NULL && *reason != '\0')
 			err_set(e, "%s (%s)", message, reason);
