@@ -71,7 +71,12 @@ kube_status_err(long http, json_object *json, const char *body, size_t len,
 		message = jstr(json, "message", NULL);
 		reason = jstr(json, "reason", NULL);
 		e->reason = kube_status_reason(json);
-		if (message != NULL && reason != NULL && *reason != '\0')
+		/* An empty message or reason says nothing: fall back to the status line. */
+		if (message != NULL && *message == '\0')
+			message = NULL;
+		if (reason != NULL && *reason == '\0')
+			reason = NULL;
+		if (message != NULL && reason != NULL)
 			err_set(e, "%s (%s)", message, reason);
 		else if (message != NULL)
 			err_set(e, "%s", message);
