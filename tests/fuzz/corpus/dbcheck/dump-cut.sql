@@ -1,0 +1,5 @@
+--
+-- PostgreSQL database dump
+--
+COPY public.users (id) FROM stdin;
+1
