@@ -30,7 +30,7 @@ B := build
 BS := build/san
 
 .PHONY: all check check-build unit e2e fidelity install uninstall clean deps demo bench dist
-.PHONY: distcheck completion-test man fuzz fuzz-regress db-test faults faults-quick
+.PHONY: distcheck completion-test man fuzz fuzz-regress db-test faults faults-quick valgrind
 all: $(B)/kubectl-nublado
 
 # Two builds of everything: plain, and under ASan+UBSan (the tests run against both).
@@ -56,7 +56,7 @@ $(B)/e2e-tests: $(SRC:%.c=$(B)/obj/%.o) $(E2E_SRC:%.c=$(B)/obj/%.o)
 DEPS := gcc make pkg-config libcurl4-openssl-dev libfyaml-dev libjson-c-dev libpq-dev \
 	libcriterion-dev libwslay-dev libssl-dev openssl postgresql-15 postgresql-client-15 \
 	jupyterhub python3-psycopg2 util-linux tmux bash-completion zsh fish debootstrap \
-	patchelf python3-yaml groff-base man-db clang libclang-rt-14-dev
+	patchelf python3-yaml groff-base man-db clang libclang-rt-14-dev valgrind
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'ok installed' || echo $$p; done); \
@@ -74,6 +74,7 @@ check: deps
 	$(MAKE) distcheck
 	$(MAKE) fidelity
 	$(MAKE) e2e
+	$(MAKE) valgrind
 	$(MAKE) faults-quick
 
 check-build: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/unit-tests $(BS)/unit-tests $(B)/e2e-tests
@@ -184,6 +185,10 @@ dist: $(B)/kubectl-nublado $(B)/kubectl-nublado.1
 distcheck: $(B)/kubectl-nublado $(B)/kubectl-nublado.1
 	tools/mkdist $(B)/kubectl-nublado $(B)/kubectl-nublado.1 $(VERSION) $(B)/distcheck krew-manifest.yaml
 	tests/dist/run $(B)/distcheck $(VERSION) $(B)/kubectl-nublado
+
+# The end-to-end wipe under valgrind memcheck: zero errors, zero leaks.
+valgrind: $(B)/kubectl-nublado
+	tests/valgrind/run $(B)/kubectl-nublado
 
 # README's first command: the runbook on the built-in test cluster, in about a minute.
 demo: deps
