@@ -904,10 +904,16 @@ kube_list(struct kube *k, const char *path, const char *query, long limit,
 		rc = kube_get(k, path, q.data, &page, e);
 		buf_free(&q);
 		if (rc < 0 && e->http == 410 && cont != NULL && restarts < 5) {
-			/* The continue token expired: start over from a fresh snapshot. */
-			log_debug(LOG_STEPS, "list %s: continue token expired, listing again", path);
+			/*
+			 * The continue token expired: start over from a fresh
+			 * snapshot, in one page (as client-go's pager falls back
+			 * to a full list), so it cannot expire again.
+			 */
+			log_debug(LOG_STEPS, "list %s: continue token expired, listing again in "
+			    "one page", path);
 			free(cont);
 			cont = NULL;
+			limit = 0;
 			restarts++;
 			if (rv_out != NULL) {
 				free(*rv_out);
