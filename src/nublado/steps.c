@@ -638,6 +638,9 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 			err_prefix(e, "%s", steps[i]->name);
 			if (c->preflight_refuses && e->exit != 130)
 				e->exit = 3;
+			if (e->hint[0] == '\0')
+				err_hint(e, "nothing was changed; fix the cause, then run the same "
+				    "command again");
 			goto out;
 		}
 	}
@@ -646,6 +649,9 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 			err_prefix(e, "%s", steps[i]->name);
 			if (c->preflight_refuses && e->exit != 130)
 				e->exit = 3;
+			if (e->hint[0] == '\0')
+				err_hint(e, "nothing was changed; fix the cause, then run the same "
+				    "command again");
 			goto out;
 		}
 		all_empty = all_empty && empty[i];
@@ -682,6 +688,9 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 			    steps[i]->plan(c, state[i], &again, &empty[i], e) < 0) {
 				buf_free(&again);
 				err_prefix(e, "%s", steps[i]->name);
+				if (e->hint[0] == '\0')
+					err_hint(e, "fix the cause, then run the same command again: "
+					    "it picks up where this one stopped");
 				goto out;
 			}
 			buf_free(&again);
