@@ -1,14 +1,19 @@
 /* argocd.c: sync the nublado Application through the Kubernetes API alone */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../kube/url.h"
 #include "../kube/wait.h"
 #include "../util/exitcode.h"
 #include "../util/jsonout.h"
+#include "../util/log.h"
 #include "../util/progress.h"
+#include "../util/sig.h"
 #include "../util/xalloc.h"
 #include "argocd.h"
+
+#define SYNC_USER "kubectl-nublado"
 
 static char *
 app_path(void)
@@ -53,11 +58,31 @@ argocd_running(json_object *app)
 	return NULL;
 }
 
+#define SYNC_TRIES 5
+
+/* Has a sync that we initiated started since `since' (and perhaps finished)? */
+static bool
+started_by_us(json_object *app, time_t since)
+{
+	const char *who = jstr(app, "status", "operationState", "operation", "initiatedBy",
+	    "username", NULL);
+	const char *at = jstr(app, "status", "operationState", "startedAt", NULL);
+	struct tm tm;
+
+	if (who == NULL || strcmp(who, SYNC_USER) != 0 || at == NULL)
+		return false;
+	memset(&tm, 0, sizeof tm);
+	if (strptime(at, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+		return false;
+	/* The server's clock and ours: a second of slack. */
+	return timegm(&tm) >= since - 1;
+}
+
 int
 argocd_sync(struct nub *n, bool dry_run, struct err *e)
 {
 	static const char patch[] =
-	    "{\"operation\":{\"initiatedBy\":{\"username\":\"kubectl-nublado\"},"
+	    "{\"operation\":{\"initiatedBy\":{\"username\":\"" SYNC_USER "\"},"
 	    "\"sync\":{\"syncStrategy\":{\"hook\":{}}}}}";
 	json_object *app = NULL;
 	const char *running;
@@ -79,13 +104,38 @@ argocd_sync(struct nub *n, bool dry_run, struct err *e)
 	path = app_path();
 	/*
 	 * Not idempotent: a retried PATCH after a lost answer would start a
-	 * second sync, or be refused as one in progress.
+	 * second sync, or be refused as one in progress.  So the client does
+	 * not retry it; after a 5xx or a broken connection we look whether it
+	 * took (a sync running, or one we started), and only if not send it
+	 * again.
 	 */
 	struct kube_req r = { .method = "PATCH", .path = path,
 	    .content_type = "application/merge-patch+json", .body = patch,
 	    .body_len = sizeof patch - 1, .dry_run = dry_run, .idempotent = false };
-	rc = kube_do(n->kube, &r, &resp, e);
-	kube_resp_free(&resp);
+	time_t sent = time(NULL);
+
+	for (int attempt = 1;; attempt++) {
+		struct err ge;
+
+		rc = kube_do(n->kube, &r, &resp, e);
+		kube_resp_free(&resp);
+		if (rc == 0 || dry_run || attempt >= SYNC_TRIES || e->exit == 130 ||
+		    (e->http != 0 && e->http < 500))
+			break;
+		if (!sleep_ms(500L * attempt))
+			break;
+		err_clear(&ge);
+		if (argocd_get(n, &app, &ge) < 0)
+			break;
+		if (argocd_running(app) != NULL || started_by_us(app, sent)) {
+			json_object_put(app);
+			err_clear(e);
+			rc = 0;
+			break;
+		}
+		json_object_put(app);
+		log_debug(LOG_STEPS, "the Argo CD sync did not start (%s); sending it again", e->msg);
+	}
 	free(path);
 	if (rc < 0)
 		return err_prefix(e, "starting the Argo CD sync");
