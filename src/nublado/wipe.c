@@ -17,6 +17,9 @@
 #include "rollout.h"
 #include "wipe.h"
 
+/* pg_dump tries before wipe-db gives up (nothing dropped). */
+#define BACKUP_TRIES 3
+
 /* A wipe finished this recently is not repeated without --again. */
 #define RECENT_SECONDS (6 * 3600)
 
@@ -260,8 +263,25 @@ backup_apply(struct step_ctx *c, void *state, struct err *e)
 	if (c->dry_run)
 		return 0;
 	counts = xcalloc(w->check.n_tables + 1, sizeof *counts);
-	if (db_backup(c->n, w->pod, w->url, &w->check, w->backup_dir, c->n->cfg->context,
-	    &path, counts, e) < 0) {
+	/*
+	 * pg_dump only reads: a dump cut short (a dropped exec connection, a
+	 * flaky VPN) is worth another go.  Each failed try leaves no file.
+	 */
+	for (int attempt = 1;; attempt++) {
+		if (db_backup(c->n, w->pod, w->url, &w->check, w->backup_dir,
+		    c->n->cfg->context, &path, counts, e) == 0)
+			break;
+		if (attempt >= BACKUP_TRIES || e->exit == 130 || sig_interrupted())
+			break;
+		log_warn("%s; trying again (%d of %d)", e->msg, attempt + 1, BACKUP_TRIES);
+		err_clear(e);
+		if (!sleep_ms(1000L * attempt)) {
+			e->exit = 130;
+			err_set(e, "interrupted before the backup was taken");
+			break;
+		}
+	}
+	if (path == NULL) {
 		free(counts);
 		err_hint(e, "nothing was dropped; fix the cause and run wipe-db again "
 		    "(access stays blocked until then; `unblock` lets users back in)");
