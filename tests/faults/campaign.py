@@ -78,12 +78,14 @@ class Scenario:
         self.labs = 5
         self.timeout = 60           # the command's --timeout, seconds
         self.base = {}              # faults from `up'
-        self.events = []            # (trigger, changes): changes set keys, None removes
+        # chains of (trigger, changes), each chain in order, chains side by side;
+        # changes set fault keys, None removes one
+        self.events = []
         self.notes = []
 
     def faults_text(self):
         parts = ["%s=%s" % (k, v) for k, v in sorted(self.base.items())]
-        for trig, ch in self.events:
+        for trig, ch in (ev for chain in self.events for ev in chain):
             what = ",".join("%s=%s" % (k, "off" if v is None else v) for k, v in ch.items())
             parts.append("@%s:%s" % (trig_text(trig), what))
         return " ".join(parts)
@@ -109,8 +111,8 @@ def add_kind(sc, kind, rng):
         if rng.random() < 0.5:
             # a burst: everything fails for a while, then the server recovers
             at = round(rng.uniform(0.2, 2.5), 1)
-            sc.events.append((("after", at), {code: round(rng.uniform(0.7, 1.0), 2)}))
-            sc.events.append((("after", round(at + rng.uniform(0.5, 3.0), 1)), {code: None}))
+            sc.events.append([(("after", at), {code: round(rng.uniform(0.7, 1.0), 2)}),
+                              (("after-prev", round(rng.uniform(0.5, 3.0), 1)), {code: None})])
         else:
             b[code] = round(rng.uniform(0.05, 0.2), 2)
         if code == "503" and rng.random() < 0.5:
@@ -130,20 +132,22 @@ def add_kind(sc, kind, rng):
             b["exec-drop"] = rng.randint(6000, 25000)
         else:
             b["latency"] = max(b.get("latency", 0), 100)
-            sc.events.append((("backup-file", ""), {"exec-drop": rng.randint(1, 25000)}))
-            sc.events.append((("journal", "backedUp"), {"exec-drop": None}))
+            # a dump cut short once or twice, then the connection holds
+            sc.events.append([(("backup-file", ""), {"exec-drop": rng.randint(1, 25000)}),
+                              (("after-prev", round(rng.uniform(0.3, 1.5), 1)),
+                               {"exec-drop": None})])
     elif kind == "exec-drop-drop":
         # Latency gives the window to switch exec-drop on between the backup
         # and the drop; it goes off again a little later (or at once when the
         # journal says dropped), so the checks after may or may not see it.
         b["latency"] = max(b.get("latency", 0), 120)
-        sc.events.append((("journal", "backedUp"), {"exec-drop": 1}))
-        sc.events.append((("after-prev", round(rng.uniform(0.2, 2.0), 1)), {"exec-drop": None}))
+        sc.events.append([(("journal", "backedUp"), {"exec-drop": 1}),
+                          (("after-prev", round(rng.uniform(0.2, 2.0), 1)), {"exec-drop": None})])
     elif kind == "stuck-ns":
         names = ["nublado-user%03d" % rng.randint(1, sc.labs) for _ in range(rng.randint(1, 2))]
         b["stuck-ns"] = "|".join(sorted(set(names)))
         if rng.random() < 0.5:
-            sc.events.append((("after", round(rng.uniform(1.0, 4.0), 1)), {"stuck-ns": None}))
+            sc.events.append([(("after", round(rng.uniform(1.0, 4.0), 1)), {"stuck-ns": None})])
             sc.timeout = 60
         else:
             sc.timeout = rng.randint(3, 6)  # gives up, names the namespace
@@ -156,16 +160,24 @@ def add_kind(sc, kind, rng):
             sc.context = rng.choice(["sim-token", "sim-tokenfile", "sim-exec-beta"])
         b["revoke-after"] = rng.randint(2, 45)
     elif kind == "hub-unready":
-        b["hub-unready"] = rng.randint(2, 10)
+        secs = rng.randint(2, 10)
+        if sc.command == "wipe-db" and rng.random() < 0.6:
+            # the new hub is slow to be Ready (before the backup: the old one is not
+            # Ready either, and preflight refuses)
+            sc.events.append([(("journal", "backedUp"), {"hub-unready": secs})])
+        else:
+            b["hub-unready"] = secs
         sc.timeout = rng.choice([60, 60, 5])
 
 
-def draw(run_seed, real_hub_share, force_real_hub, primary=None):
+def draw(run_seed, real_hub_share, force_real_hub):
+    """The scenario of a run seed.  Consecutive seeds take turns at the fault kinds."""
     rng = random.Random(run_seed)
+    primary = KINDS[run_seed % len(KINDS)]
     cmd = rng.choices(["wipe-db", "kill-labs", "unblock", "restart-hub"], [60, 15, 10, 15])[0]
+    if primary not in APPLIES[cmd]:
+        cmd = "wipe-db"
     kinds = APPLIES[cmd]
-    if primary is None or primary not in kinds:
-        primary = rng.choice(kinds)
     chosen = [primary]
     for _ in range(rng.choice([0, 0, 1, 1, 2])):
         k = rng.choice(kinds)
@@ -199,13 +211,13 @@ def quick_scenarios():
 
     sc(9001, "wipe-db", ["429"], {"429": 0.3, "retry-after": 1, "paths": "^/api"})
     sc(9002, "wipe-db", ["5xx"], {"500": 0.1, "retry-after": 1},
-       [(("after", 0.5), {"503": 1.0}), (("after", 2.5), {"503": None})])
+       [[(("after", 0.5), {"503": 1.0}), (("after", 2.5), {"503": None})]])
     sc(9003, "wipe-db", ["reset"], {"reset": 0.15}, ctx="sim-token")
     sc(9004, "kill-labs", ["continue-expire", "watch-cut"],
        {"continue-expire": 0.7, "watch-cut": 0.2, "ns-delete-delay": 1.0}, labs=510)
     sc(9005, "wipe-db", ["exec-drop-backup"], {"exec-drop": 12000})
     sc(9006, "wipe-db", ["exec-drop-drop"], {"latency": 120},
-       [(("journal", "backedUp"), {"exec-drop": 1}), (("after-prev", 1.0), {"exec-drop": None})])
+       [[(("journal", "backedUp"), {"exec-drop": 1}), (("after-prev", 1.0), {"exec-drop": None})]])
     sc(9007, "wipe-db", ["stuck-ns"], {"stuck-ns": "nublado-user002"}, timeout=4)
     sc(9008, "restart-hub", ["hub-unready", "token-expire"],
        {"hub-unready": 6, "latency": 100}, ctx="sim-exec-beta")
@@ -387,6 +399,7 @@ class Run:
         self.injected = {}
         self.seconds = 0.0
         self.log = []
+        self.error = None
 
     def v(self, msg):
         self.violations.append(msg)
@@ -432,43 +445,49 @@ class Run:
 
     # ---- faults while the command runs
     def driver(self, stop, state_dir, t0):
+        """Apply the scenario's fault changes as their triggers fire (chains side by side)."""
         cur = dict(self.sc.base)
-        events = list(self.sc.events)
-        prev_at = t0
-        for trig, changes in events:
-            kind, arg = trig
-            while not stop.is_set():
-                now = time.time()
-                if kind == "after" and now - t0 >= arg:
-                    break
-                if kind == "after-prev" and now - prev_at >= arg:
-                    break
-                if kind == "backup-file" and glob.glob(os.path.join(state_dir, "*", "backups", "*.sql")):
-                    break
-                if kind == "journal":
-                    try:
-                        for jf in glob.glob(os.path.join(state_dir, "*", "wipe.json")):
-                            with open(jf) as f:
-                                if arg in json.load(f):
-                                    raise StopIteration
-                    except StopIteration:
-                        break
-                    except (OSError, ValueError):
-                        pass
-                stop.wait(0.005)
-            if stop.is_set():
-                return
-            for k, v in changes.items():
-                if v is None:
-                    cur.pop(k, None)
-                else:
-                    cur[k] = v
-            prev_at = time.time()
-            try:
-                self.cl.set_faults(spec_of(cur))
-                self.note("%.2fs faults -> %s" % (prev_at - t0, spec_of(cur)))
-            except OSError as e:
-                self.note("cannot change faults: %s" % e)
+        chains = [list(c) for c in self.sc.events]
+        prev_at = [t0] * len(chains)
+        while not stop.is_set() and any(chains):
+            now = time.time()
+            for i, chain in enumerate(chains):
+                if not chain:
+                    continue
+                (kind, arg), changes = chain[0]
+                if not self.fired(kind, arg, now, t0, prev_at[i], state_dir):
+                    continue
+                chain.pop(0)
+                for k, v in changes.items():
+                    if v is None:
+                        cur.pop(k, None)
+                    else:
+                        cur[k] = v
+                prev_at[i] = time.time()
+                try:
+                    self.cl.set_faults(spec_of(cur))
+                    self.note("%.2fs faults -> %s" % (prev_at[i] - t0, spec_of(cur)))
+                except OSError as e:
+                    self.note("cannot change faults: %s" % e)
+            stop.wait(0.005)
+
+    @staticmethod
+    def fired(kind, arg, now, t0, prev_at, state_dir):
+        if kind == "after":
+            return now - t0 >= arg
+        if kind == "after-prev":
+            return now - prev_at >= arg
+        if kind == "backup-file":
+            return bool(glob.glob(os.path.join(state_dir, "*", "backups", "*.sql")))
+        if kind == "journal":
+            for jf in glob.glob(os.path.join(state_dir, "*", "wipe.json")):
+                try:
+                    with open(jf) as f:
+                        if arg in json.load(f):
+                            return True
+                except (OSError, ValueError):
+                    pass
+        return False
 
     def count_injected(self, lines):
         """Fault answers in the API server's log (the command's part of it)."""
@@ -558,13 +577,17 @@ class Run:
             self.outcome = "completed"
         else:
             self.outcome = "failed(%d)" % rc
+            self.error = last_error(err)
+            m = re.search(r"^error: ([a-z-]+): ", err, re.M)
+            if m and m.group(1) in STEPS:
+                self.outcome += "@" + m.group(1)
             self.check_message(rc, err)
 
         self.check_kept(s0, s1, db0, db1, labs0, ing0, after_rerun=False)
         dropped1 = self.check_drop(db0, db1, jh0, s1, r0, seen_first, state_dir, rc, err)
         if rc == 0:
             self.check_done(cmd, s0, s1, db0, db1, jh0, labs0, ing0, r0, state_dir)
-        if dropped1 and rc != 0:
+        if dropped1 and rc != 0 and not self.outcome.startswith("dropped"):
             self.outcome += "+dropped"
 
         # ---- the plain re-run, faults off
@@ -798,16 +821,14 @@ def main():
     elif o.replay is not None:
         scenarios = [draw(o.replay, o.real_hub_share, o.real_hub)]
     else:
-        master = random.Random(o.seed)
-        scenarios = []
-        for i in range(o.runs):
-            s = master.randrange(1, 2 ** 31)
-            scenarios.append(draw(s, o.real_hub_share, o.real_hub, KINDS[i % len(KINDS)]))
+        # run seeds SEED*100000+1, +2, ...: each names its run (--replay)
+        scenarios = [draw(o.seed * 100000 + i + 1, o.real_hub_share, o.real_hub)
+                     for i in range(o.runs)]
     workdir = o.workdir or tempfile.mkdtemp(prefix="nub-faults.", dir="/tmp")
     os.makedirs(workdir, exist_ok=True)
     print("campaign: %d runs, %d at a time, in %s (binary %s)" % (
         len(scenarios), o.jobs, workdir, o.bin), flush=True)
-    hdr = "%-4s %-10s %-11s %-13s %-4s %-34s %-22s %-6s %-5s %s" % (
+    hdr = "%-4s %-10s %-11s %-13s %-4s %-34s %-28s %-6s %-5s %s" % (
         "run", "seed", "command", "context", "hub", "faults", "outcome", "re-run", "viol", "secs")
     print(hdr)
     print("-" * len(hdr), flush=True)
@@ -818,9 +839,9 @@ def main():
     def one(r):
         r.execute()
         with lock:
-            print("%-4d %-10d %-11s %-13s %-4s %-34s %-22s %-6s %-5d %.0f" % (
+            print("%-4d %-10d %-11s %-13s %-4s %-34s %-28s %-6s %-5d %.0f" % (
                 r.idx, r.sc.seed, r.sc.command, r.sc.context, "real" if r.sc.real_hub else "sim",
-                ",".join(r.sc.kinds)[:34], r.outcome[:22], r.rerun, len(r.violations),
+                ",".join(r.sc.kinds)[:34], r.outcome[:28], r.rerun, len(r.violations),
                 r.seconds), flush=True)
             for m in r.violations:
                 print("     VIOLATION: %s" % m, flush=True)
@@ -849,7 +870,7 @@ def main():
     for r in done:
         for k, n in r.injected.items():
             inj[k] = inj.get(k, 0) + n
-    events = sum(len(r.sc.events) for r in done)
+    events = sum(len(c) for r in done for c in r.sc.events)
     outcomes = {}
     for r in done:
         key = re.sub(r"\(\d+\)", "", r.outcome)
@@ -864,6 +885,11 @@ def main():
     print("faults injected: %s HTTP fault answers (%s), %d mid-run fault changes%s" % (
         sum(inj.values()), ", ".join("%s: %d" % kv for kv in sorted(inj.items())), events,
         "; plus resets, watch cuts and exec drops (not counted)"))
+    failed = [r for r in done if r.error]
+    if failed:
+        print("failures (each named its step and gave a hint; the plain re-run then completed):")
+        for r in failed:
+            print("  %4d %s" % (r.idx, re.sub(r"\s+", " ", r.error)[:160]))
     print("re-runs ok: %d of %d" % (sum(1 for r in done if r.rerun == "ok"), len(done)))
     print("invariant violations: %d" % viol)
     if viol == 0 and not interrupted and not o.keep:
