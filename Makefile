@@ -53,7 +53,7 @@ $(B)/e2e-tests: $(SRC:%.c=$(B)/obj/%.o) $(E2E_SRC:%.c=$(B)/obj/%.o)
 	$(CC) $(CFLAGS) -o $@ $^ $(NUB_LIBS) $(CRIT_LIBS)
 
 # The packages the build, the tests and the test cluster need (Debian 12).
-DEPS := gcc make pkg-config libcurl4-openssl-dev libfyaml-dev libjson-c-dev libpq-dev \
+DEPS := gcc make pkg-config time libcurl4-openssl-dev libfyaml-dev libjson-c-dev libpq-dev \
 	libcriterion-dev libwslay-dev libssl-dev openssl postgresql-15 postgresql-client-15 \
 	jupyterhub python3-psycopg2 util-linux tmux bash-completion zsh fish debootstrap \
 	patchelf python3-yaml groff-base man-db clang libclang-rt-14-dev valgrind
@@ -200,6 +200,7 @@ bench: deps
 	$(MAKE) $(B)/kubectl-nublado
 	tests/bench/kill-labs.py --labs 1000 --latency-ms 20
 	tests/bench/wipe.py
+	tests/bench/exec.sh $(B)/kubectl-nublado
 
 clean:
 	rm -rf $(B) dist
