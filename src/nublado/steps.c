@@ -375,7 +375,8 @@ restart_wait(struct step_ctx *c, void *state, struct err *e)
 		if (hub_find_pod(c->n, &s->new_pod, &pe) == 0 &&
 		    (s->old_pod == NULL || strcmp(s->new_pod, s->old_pod) != 0))
 			break;
-		if (now_ms() >= deadline) {
+		/* Refused credentials do not come back by waiting. */
+		if (now_ms() >= deadline || pe.http == 401 || pe.http == 403) {
 			*e = pe;
 			if (e->msg[0] == '\0')
 				err_set(e, "the hub pod was not replaced");

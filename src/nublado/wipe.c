@@ -449,13 +449,16 @@ drop_wait(struct step_ctx *c, void *state, struct err *e)
 		    (w->old_pod == NULL || strcmp(pod, w->old_pod) != 0) &&
 		    db_schema_present(c->n, pod, w->url, &present, NULL, &pe) == 0 && present)
 			break;
-		if (now_ms() >= deadline) {
+		/* Refused credentials do not come back by waiting. */
+		if (now_ms() >= deadline || pe.http == 401 || pe.http == 403) {
 			free(pod);
 			*e = pe;
 			if (e->msg[0] == '\0')
 				err_set(e, "the restarted hub has not recreated its schema");
 			err_prefix(e, "waiting for the new hub");
-			err_hint(e, "look at the hub's log: kubectl -n %s logs deployment/hub", c->n->ns);
+			if (e->hint[0] == '\0')
+				err_hint(e, "look at the hub's log: kubectl -n %s logs deployment/hub",
+				    c->n->ns);
 			return -1;
 		}
 		if (!sleep_ms(500)) {
