@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <curl/curl.h>
+
 #include "../util/buf.h"
 #include "../util/log.h"
 #include "../util/xalloc.h"
@@ -427,6 +429,17 @@ resolve_cluster(const struct named *n, struct kcfg *c, struct err *e)
 	len = strlen(c->server);
 	while (len > 0 && c->server[len - 1] == '/')
 		c->server[--len] = '\0';
+	{
+		/* Here, with the line, not at the first request (a bad port, a space, "[::1"). */
+		CURLU *u = curl_url();
+		CURLUcode uc = u != NULL ? curl_url_set(u, CURLUPART_URL, c->server, 0) :
+		    CURLUE_OUT_OF_MEMORY;
+
+		curl_url_cleanup(u);
+		if (uc != CURLUE_OK)
+			return ky_err(e, f, k, "%s.server: '%s' is not a valid URL: %s", where,
+			    c->server, curl_url_strerror(uc));
+	}
 
 	if (ky_bool(f, body, where, "insecure-skip-tls-verify", &c->insecure,
 	    &insecurekey, e) < 0 ||
