@@ -496,6 +496,23 @@ dburl_parse(const char *raw, struct dburl *u, struct err *e)
 			secret_left = true;
 	}
 	PQconninfoFree(opts);
+	/* libpq takes any port text here and complains only when psql connects. */
+	for (const char *pt = u->port; pt != NULL && *pt != '\0';) {
+		size_t n = strcspn(pt, ",");
+		long v = 0;
+		bool ok = n <= 5;
+
+		for (size_t i = 0; ok && i < n; i++) {
+			ok = pt[i] >= '0' && pt[i] <= '9';
+			v = v * 10 + (pt[i] - '0');
+		}
+		if (!ok || (n > 0 && (v < 1 || v > 65535))) {
+			err_set(e, "invalid database URL '%s': port '%.*s' is not a number from 1 "
+			    "to 65535", redacted, (int)n, pt);
+			goto fail;
+		}
+		pt += n + (pt[n] == ',');
+	}
 	if (secret_left) {
 		/* Spelled some way we did not strip: refuse, and quote nothing. */
 		err_set(e, "cannot remove the password from the database URL");
