@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/exitcode.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/prompt.h"
@@ -637,7 +638,7 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 	for (i = 0; i < n; i++) {
 		if (steps[i]->inspect(c, &state[i], e) < 0) {
 			err_prefix(e, "%s", steps[i]->name);
-			if (c->preflight_refuses && e->exit != 130)
+			if (c->preflight_refuses && e->exit != 130 && e->exit != EXIT_USAGE)
 				e->exit = 3;
 			if (e->hint[0] == '\0')
 				err_hint(e, "nothing was changed; fix the cause, then run the same "

@@ -131,8 +131,10 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 	if (w->db_url != NULL) {
 		struct dburl parsed;
 
-		if (dburl_parse(w->db_url, &parsed, e) < 0)
+		if (dburl_parse(w->db_url, &parsed, e) < 0) {
+			e->exit = EXIT_USAGE;	/* a bad option, not a safety refusal */
 			return err_prefix(e, "--db-url");
+		}
 		w->url = xstrdup(parsed.url);
 		w->url_source = xstrdup("--db-url");
 		if (parsed.had_password)
