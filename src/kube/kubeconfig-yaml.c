@@ -121,6 +121,45 @@ yaml_blank(const char *s)
 	return true;
 }
 
+/*
+ * Where well-formed UTF-8 ends (Unicode's table 3-7: no overlong forms, no
+ * surrogates, nothing above U+10FFFF): len when it all is.
+ */
+static size_t
+utf8_len(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len) {
+		unsigned char c = s[i], lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			lo = c == 0xe0 ? 0xa0 : 0x80;
+			hi = c == 0xed ? 0x9f : 0xbf;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			lo = c == 0xf0 ? 0x90 : 0x80;
+			hi = c == 0xf4 ? 0x8f : 0xbf;
+		} else {
+			return i;
+		}
+		if (len - i - 1 < n || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (size_t k = 2; k <= n; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+		i += n + 1;
+	}
+	return len;
+}
+
 static int
 parse(struct ky_file *f, struct err *e)
 {
@@ -129,7 +168,25 @@ parse(struct ky_file *f, struct err *e)
 	struct fy_diag_error *de, *first = NULL;
 	struct fy_parse_cfg pc;
 	void *it = NULL;
+	size_t bad;
 	int rc = 0;
+
+	/*
+	 * YAML is Unicode text, and client-go refuses anything else.  libfyaml
+	 * 0.7 (Debian 12) can also spin forever on some ill-formed UTF-8 in a
+	 * directive ("%\xff"), so it never sees any.
+	 */
+	bad = utf8_len((const unsigned char *)f->text, f->len);
+	if (bad < f->len) {
+		const char *nl = memrchr(f->text, '\n', bad);
+		int line = 1;
+
+		for (const char *p = f->text; p < f->text + bad; p++)
+			line += *p == '\n';
+		return err_set(e, "%s:%d:%d: invalid YAML: not UTF-8 text (byte 0x%02x)",
+		    f->path, line, (int)(bad - (nl != NULL ? (size_t)(nl - f->text) + 1 : 0)) + 1,
+		    (unsigned char)f->text[bad]);
+	}
 
 	fy_diag_cfg_default(&dc);
 	dc.fp = NULL;
