@@ -4,6 +4,7 @@
 
 #include <libfyaml.h>
 
+#include "../kube/kubeconfig-yaml.h"
 #include "../kube/url.h"
 #include "../util/buf.h"
 #include "../util/jsonout.h"
@@ -22,7 +23,7 @@ labs_prefix(struct nub *n, char **prefix, struct err *e)
 	    CONTROLLER_CONFIGMAP);
 	json_object *cm = NULL;
 	const char *yaml;
-	struct fy_document *fyd;
+	struct ky_file *f = NULL;
 	struct err ge;
 
 	*prefix = NULL;
@@ -41,9 +42,10 @@ labs_prefix(struct nub *n, char **prefix, struct err *e)
 	}
 	free(path);
 	yaml = jstr(cm, "data", "config.yaml", NULL);
-	if (yaml != NULL && (fyd = fy_document_build_from_string(NULL, yaml,
-	    strlen(yaml))) != NULL) {
-		struct fy_node *v = fy_node_by_path(fy_document_root(fyd),
+	/* ky_parse: quiet, and never hands libfyaml text that is not UTF-8 (it can hang on it). */
+	if (yaml != NULL && ky_parse("config.yaml", xstrdup(yaml), strlen(yaml), &f, &ge) == 0 &&
+	    f->doc != NULL) {
+		struct fy_node *v = fy_node_by_path(fy_document_root(f->doc),
 		    "/lab/namespacePrefix", FY_NT, FYNWF_DONT_FOLLOW);
 		const char *s;
 		size_t len;
@@ -51,8 +53,8 @@ labs_prefix(struct nub *n, char **prefix, struct err *e)
 		if (v != NULL && fy_node_is_scalar(v) &&
 		    (s = fy_node_get_scalar(v, &len)) != NULL && len > 0)
 			*prefix = xstrndup(s, len);
-		fy_document_destroy(fyd);
 	}
+	ky_free(f);
 	json_object_put(cm);
 	if (*prefix == NULL)
 		*prefix = xstrdup("nublado");
