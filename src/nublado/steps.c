@@ -212,13 +212,9 @@ labs_inspect(struct step_ctx *c, void **state, struct err *e)
 	*state = s;
 	if (labs_select(c->n, c->user, &s->set, e) < 0)
 		return -1;
-	if (c->user != NULL && s->set.n == 0 && s->set.nskipped == 0) {
-		struct err ne;
-
-		/* Not an error for a re-run: the lab may be gone already. */
-		err_clear(&ne);
+	/* No lab for --user is not an error: a re-run finds it gone already. */
+	if (c->user != NULL && s->set.n == 0 && s->set.nskipped == 0)
 		log_debug(LOG_STEPS, "no lab for user '%s'", c->user);
-	}
 	return 0;
 }
 
@@ -239,8 +235,7 @@ labs_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct 
 			buf_printf(out, "  no lab namespaces (%s-* labelled %s=lab)\n",
 			    s->set.prefix, LAB_CATEGORY_LABEL);
 	} else {
-		buf_printf(out, "  delete %zu lab namespace(s)%s:", s->set.n,
-		    terminating ? "" : "");
+		buf_printf(out, "  delete %zu lab namespace(s):", s->set.n);
 		for (size_t i = 0; i < s->set.n; i++) {
 			if (i == 20 && s->set.n > 25) {
 				buf_printf(out, " ... and %zu more", s->set.n - 20);
