@@ -363,9 +363,24 @@ not_a_url(const char *raw, const char *redacted, struct err *e)
 
 	o = PQconninfoParse(raw, &pqmsg);
 	if (o == NULL) {
-		m = libpq_message(pqmsg, raw);
-		err_set(e, "'%s' is not a database URL: %s", redacted, m);
-		free(m);
+		struct spans s;
+
+		/*
+		 * libpq quotes pieces of what it read, such as a password cut
+		 * at an '=' ("user:pa=ss@h"): no scrubbing finds those, so with
+		 * anything secret in it, nothing of libpq's reading is shown.
+		 */
+		secret_spans(raw, &s);
+		free(s.v);
+		if (s.n > 0) {
+			if (pqmsg != NULL)
+				PQfreemem(pqmsg);
+			err_set(e, "'%s' is not a database URL", redacted);
+		} else {
+			m = libpq_message(pqmsg, raw);
+			err_set(e, "'%s' is not a database URL: %s", redacted, m);
+			free(m);
+		}
 	} else {
 		PQconninfoFree(o);
 		if (pqmsg != NULL)
