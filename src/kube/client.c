@@ -231,6 +231,9 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		if (line > 0) {
 			if (line > 14 && strncasecmp(data, "Authorization:", 14) == 0)
 				log_debug(LOG_HEADERS, "%sAuthorization: <redacted>", dir);
+			/* proxy-url's user:password, sent on the proxy's CONNECT */
+			else if (line > 20 && strncasecmp(data, "Proxy-Authorization:", 20) == 0)
+				log_debug(LOG_HEADERS, "%sProxy-Authorization: <redacted>", dir);
 			else
 				log_debug(LOG_HEADERS, "%s%.*s", dir, (int)line, data);
 		}
