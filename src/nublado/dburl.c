@@ -188,7 +188,15 @@ secret_spans(const char *raw, struct spans *s)
 			if (colon != NULL)
 				span_add(s, (size_t)(colon + 1 - raw), (size_t)(at - colon - 1));
 		} else if ((at = strrchr(rest, '@')) != NULL) {
-			/* In doubt: everything between "://" and the '@'. */
+			/*
+			 * In doubt: everything between "://" and the '@'; all
+			 * after "://" when a password parameter is anywhere (its
+			 * value may hold that '@', or come after it).
+			 */
+			if (password_key(rest, strlen(rest))) {
+				span_add(s, (size_t)(rest - raw), strlen(rest));
+				return;
+			}
 			span_add(s, (size_t)(rest - raw), (size_t)(at - rest));
 		}
 		q = strchr(at != NULL ? at : rest, '?');
@@ -197,6 +205,10 @@ secret_spans(const char *raw, struct spans *s)
 	} else {
 		/* Not a URL: "user:pw@host" or a key=value string. */
 		at = strrchr(raw, '@');
+		if (at != NULL && password_key(raw, strlen(raw))) {
+			span_add(s, 0, strlen(raw));	/* as above: the '@' may be in it */
+			return;
+		}
 		if (at != NULL)
 			span_add(s, 0, (size_t)(at - raw));
 		password_params(raw, at != NULL ? (size_t)(at - raw) : 0, s);
