@@ -11,7 +11,9 @@
  * is differential: the same URL with the letters and digits of those
  * passwords changed (each within its class, so percent-escapes and port
  * numbers stay what they were) must give exactly the same results.  Any
- * difference is the password showing through.
+ * difference is the password showing through.  Except where the changed
+ * password is also ordinary text of the first results (a password "c" is
+ * scrubbed out of libpq's "connection" too): no telling there.
  */
 #include <stdint.h>
 
@@ -193,9 +195,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r1 = results(raw);
 	raw2 = changed(raw, &s);
 	if (raw2 != NULL) {
+		bool clash = false;
+
 		r2 = results(raw2);
-		FUZZ_CHECK(strcmp(r1, r2) == 0, "a password shows through:\n  '%s' gives\n%s"
-		    "  '%s' gives\n%s", raw, r1, raw2, r2);
+		for (int i = 0; i < s.n; i++) {
+			char *p1 = strndup(raw + s.v[i].off, s.v[i].len);
+			char *p2 = strndup(raw2 + s.v[i].off, s.v[i].len);
+
+			if (p1 == NULL || p2 == NULL)
+				abort();
+			clash = clash || strstr(r1, p2) != NULL || strstr(r2, p1) != NULL;
+			free(p1);
+			free(p2);
+		}
+		FUZZ_CHECK(clash || strcmp(r1, r2) == 0, "a password shows through:\n"
+		    "  '%s' gives\n%s  '%s' gives\n%s", raw, r1, raw2, r2);
 		free(r2);
 		free(raw2);
 	}
