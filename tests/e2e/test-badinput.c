@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -397,6 +398,8 @@ html_start(int status, int *port)
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
+		/* A failed assertion ends the test's process: this one goes with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execl("/usr/bin/python3", "python3", "-c", html_server, cert, key, code, (char *)NULL);
 		_exit(127);
 	}

@@ -4,12 +4,15 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -154,7 +157,7 @@ leaks(const struct secrets *s, const char *text)
 	return n;
 }
 
-static char basic_pw[64], url_pw[64];
+static char basic_pw[64], url_pw[64], proxy_pw[64];
 
 /* A variable of DIR/env, or NULL (--no-runtime clusters have no database). */
 static const char *
@@ -208,6 +211,17 @@ collect(const struct sim *sm, struct secrets *s)
 	random_secret(url_pw, sizeof url_pw, "url-pw-");
 	secret_add_str(s, "the basic-auth password", basic_pw);
 	secret_add_str(s, "the --db-url password", url_pw);
+	random_secret(proxy_pw, sizeof proxy_pw, "proxy-pw-");
+	secret_add_str(s, "the proxy-url password", proxy_pw);
+	{
+		/* As curl sends it: Proxy-Authorization: Basic base64(user:password). */
+		char plain[128], b64[256];
+
+		snprintf(plain, sizeof plain, "puser:%s", proxy_pw);
+		EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)plain,
+		    (int)strlen(plain));
+		secret_add_str(s, "the proxy-url credentials in base64", b64);
+	}
 	/* The matcher works: the kubeconfig holds the key, the tokens and their pieces. */
 	{
 		char *kc = slurp(sm->kubeconfig, NULL);
@@ -639,5 +653,66 @@ Test(secrets, no_bearer_token_over_plain_http, .timeout = 120)
 	cr_assert(conn < 0 && (errno == EAGAIN || errno == EWOULDBLOCK),
 	    "the plugin connected to the plain-http server");
 	close(fd);
+	sim_stop(&sm);
+}
+
+/* A proxy that wants credentials and refuses them: what it was sent must stay unsaid. */
+static const char proxy_407[] =
+	"import socket, sys\n"
+	"s = socket.socket()\n"
+	"s.bind(('127.0.0.1', 0))\n"
+	"s.listen(16)\n"
+	"print(s.getsockname()[1], flush=True)\n"
+	"while True:\n"
+	"    c, _ = s.accept()\n"
+	"    c.recv(65536)\n"
+	"    c.sendall(b'HTTP/1.1 407 Proxy Authentication Required\\r\\n'\n"
+	"              b'Proxy-Authenticate: Basic realm=\"p\"\\r\\nContent-Length: 0\\r\\n\\r\\n')\n"
+	"    c.close()\n";
+
+Test(secrets, proxy_credentials, .timeout = 180)
+{
+	struct sim sm;
+	struct secrets s;
+	struct run r;
+	char kc[700], cluster[2048], user[1024], line[32];
+	int p[2], port;
+	pid_t pid;
+	FILE *f;
+
+	sim_start(&sm, "--no-runtime");
+	collect(&sm, &s);
+	cr_assert_eq(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		/* A failed assertion ends the test's process: this one goes with it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl("/usr/bin/python3", "python3", "-c", proxy_407, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	f = fdopen(p[0], "r");
+	cr_assert_not_null(fgets(line, sizeof line, f));
+	fclose(f);
+	port = atoi(line);
+	snprintf(kc, sizeof kc, "%s/kc-proxy", sm.dir);
+	snprintf(cluster, sizeof cluster, "    server: %s\n    certificate-authority: %s\n"
+	    "    proxy-url: http://puser:%s@127.0.0.1:%d\n", sim_get(&sm, "SIM_SERVER"),
+	    sim_get(&sm, "SIM_CA"), proxy_pw, port);
+	snprintf(user, sizeof user, "    token: %s\n", sim_get(&sm, "SIM_TOKEN"));
+	write_kubeconfig(kc, cluster, user);
+	audit(&sm, &s, &r, kc, NULL, 1, "-vvv", "version", NULL);
+	cr_assert(strstr(r.err, "Proxy-Authorization: <redacted>") != NULL,
+	    "the CONNECT's headers are not shown, so this proves nothing:\n%s", r.err);
+	run_free(&r);
+	audit(&sm, &s, &r, kc, NULL, 1, "-vvv", "psql", "--pod", "hub-x", "-c", "select 1", NULL);
+	run_free(&r);
+	audit(&sm, &s, &r, kc, NULL, ANY_FAILURE, "-vvv", "wipe-db", "-y", NULL);
+	run_free(&r);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 	sim_stop(&sm);
 }
