@@ -54,6 +54,8 @@ all_digits(const char *p, const char *end)
  * ("user:pw@host:5432/db?x=a@b").  Anything else is NULL: the caller decides
  * (refuse to parse, redact everything up to the '@').
  */
+static bool password_key(const char *k, size_t n);
+
 static const char *
 userinfo_end(const char *rest)
 {
@@ -67,8 +69,10 @@ userinfo_end(const char *rest)
 	if (rest + stop > at)
 		return at;
 	colon = memchr(rest, ':', stop);
+	/* Nor when a password parameter comes first: that '@' may be in its value. */
 	if (colon != NULL && memchr(rest, '[', stop) == NULL &&
-	    memchr(rest, '@', stop) == NULL && !all_digits(colon + 1, rest + stop))
+	    memchr(rest, '@', stop) == NULL && !all_digits(colon + 1, rest + stop) &&
+	    !password_key(rest, (size_t)(at - rest)))
 		return at;
 	return NULL;
 }
