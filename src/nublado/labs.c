@@ -191,7 +191,7 @@ labs_select(struct nub *n, const char *user, struct labset *set, struct err *e)
 	 * only by name must be reported as skipped, not silently ignored.
 	 */
 	if (kube_list(n->kube, "/api/v1/namespaces", NULL, 500, select_one,
-	    select_reset, &c, NULL, e) < 0)
+	    select_reset, &c, &set->rv, e) < 0)
 		return err_prefix(e, "listing namespaces");
 	if (set->n > 1)
 		qsort(set->labs, set->n, sizeof *set->labs, cmp_lab);
@@ -203,6 +203,7 @@ labset_free(struct labset *set)
 {
 	set_clear_items(set);
 	free(set->prefix);
+	free(set->rv);
 	memset(set, 0, sizeof *set);
 }
 
@@ -403,19 +404,27 @@ labs_wait_gone(struct nub *n, const struct labset *set, long timeout_ms, bool tt
 	for (size_t i = 0; i < set->n; i++)
 		w.names[i] = xstrdup(set->labs[i].name);	/* labs are sorted */
 	w.p = progress_start("waiting for labs to go", set->n, "gone", tty);
-	while (rc == 0) {
+	for (bool first = true; rc == 0; first = false) {
 		struct buf q = BUF_INIT;
 		char *rv = NULL;
 		long left;
 
-		/* List (what is left, and where to watch from), then watch from there. */
-		mark_all_gone(&w);
 		kube_query_add(&q, "labelSelector", LAB_CATEGORY_LABEL "=lab");
-		if (kube_list(n->kube, "/api/v1/namespaces", q.data, 500, still_there, NULL,
-		    &w, &rv, e) < 0) {
-			buf_free(&q);
-			rc = -1;
-			break;
+		if (first && set->rv != NULL) {
+			/*
+			 * Watch from the selection's own list: every delete since
+			 * then arrives as an event, no second list needed.
+			 */
+			rv = xstrdup(set->rv);
+		} else {
+			/* List (what is left, and where to watch from), then watch from there. */
+			mark_all_gone(&w);
+			if (kube_list(n->kube, "/api/v1/namespaces", q.data, 500, still_there,
+			    NULL, &w, &rv, e) < 0) {
+				buf_free(&q);
+				rc = -1;
+				break;
+			}
 		}
 		w.left = 0;
 		for (size_t i = 0; i < w.n; i++)

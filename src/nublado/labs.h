@@ -29,6 +29,7 @@ struct labset {
 	size_t n;
 	struct lab_skip *skipped;
 	size_t nskipped;
+	char *rv;		/* the list's resourceVersion: the wait watches from it */
 };
 
 /* lab.namespacePrefix from ConfigMap nublado-controller-config (default "nublado"). */
