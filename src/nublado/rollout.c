@@ -40,9 +40,21 @@ rollout_restart(struct nub *n, const char *name, bool dry_run, char *stamp,
 		err_hint(e, "resume it first (kubectl rollout resume deployment/%s -n %s)", name, n->ns);
 		return -1;
 	}
+	for (;;) {
+		const char *cur = jstr(d, "spec", "template", "metadata", "annotations",
+		    "kubectl.kubernetes.io/restartedAt", NULL);
+
+		gmtime_r(&t, &tm);
+		strftime(stamp, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		/*
+		 * A restart in the same second as the last would change nothing,
+		 * and nothing would roll out: the next second does.
+		 */
+		if (cur == NULL || strcmp(cur, stamp) != 0)
+			break;
+		t++;
+	}
 	json_object_put(d);
-	gmtime_r(&t, &tm);
-	strftime(stamp, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	patch = xasprintf("{\"spec\":{\"template\":{\"metadata\":{\"annotations\":"
 	    "{\"kubectl.kubernetes.io/restartedAt\":\"%s\"}}}}}", stamp);
 	struct kube_req r = { .method = "PATCH", .path = path,
