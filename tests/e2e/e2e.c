@@ -45,12 +45,12 @@ append(char **buf, size_t *len, const char *p, size_t n)
 }
 
 static void run_argv_sig(struct run *r, char *const argv[], const char *input,
-    int timeout_s, int after_ms, int sig);
+    int timeout_s, int after_ms, int sig, const char *when_seen);
 
 void
 run_argv(struct run *r, char *const argv[], const char *input, int timeout_s)
 {
-	run_argv_sig(r, argv, input, timeout_s, 0, 0);
+	run_argv_sig(r, argv, input, timeout_s, 0, 0, NULL);
 }
 
 static long long
@@ -62,9 +62,13 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * With sig: send it after_ms milliseconds in, or (when_seen != NULL) as soon
+ * as the child's stderr shows that text.
+ */
 static void
 run_argv_sig(struct run *r, char *const argv[], const char *input, int timeout_s,
-    int after_ms, int sig)
+    int after_ms, int sig, const char *when_seen)
 {
 	long long sig_at = after_ms > 0 ? mono_ms() + after_ms : 0;
 	int in[2], out[2], err[2];
@@ -113,6 +117,10 @@ run_argv_sig(struct run *r, char *const argv[], const char *input, int timeout_s
 		if (sig_at != 0 && mono_ms() >= sig_at) {
 			kill(pid, sig);
 			sig_at = 0;
+		}
+		if (when_seen != NULL && strstr(r->err, when_seen) != NULL) {
+			kill(pid, sig);
+			when_seen = NULL;
 		}
 		if (poll(p, in[1] >= 0 ? 3 : 2, sig_at ? 20 : 500) < 0 && errno != EINTR)
 			cr_assert_fail("poll: %s", strerror(errno));
@@ -359,7 +367,28 @@ sim_nub_signal(const struct sim *s, struct run *r, int after_ms, int sig, const 
 		argv[n++] = (char *)a;
 	va_end(ap);
 	argv[n] = NULL;
-	run_argv_sig(r, argv, NULL, 300, after_ms, sig);
+	run_argv_sig(r, argv, NULL, 300, after_ms, sig, NULL);
+}
+
+void
+sim_nub_signal_on(const struct sim *s, struct run *r, const char *seen, int sig,
+    const char *arg, ...)
+{
+	char *argv[64], state[600];
+	int n = 0;
+	va_list ap;
+
+	snprintf(state, sizeof state, "%s/state", s->dir);
+	setenv("XDG_STATE_HOME", state, 1);
+	argv[n++] = (char *)need_env("NUB_BIN");
+	argv[n++] = "--kubeconfig";
+	argv[n++] = (char *)s->kubeconfig;
+	va_start(ap, arg);
+	for (const char *a = arg; a != NULL && n < 63; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	run_argv_sig(r, argv, NULL, 300, 0, sig, seen);
 }
 
 char *

@@ -74,6 +74,9 @@ void sim_nub_signal(const struct sim *s, struct run *r, int after_ms, int sig,
     const char *arg, ...) __attribute__((sentinel));
 /* Change the faults of a private cluster. */
 void sim_faults_of(const struct sim *s, const char *spec);
+/* Run $NUB_BIN against s, sending `sig' once its stderr shows `seen'. */
+void sim_nub_signal_on(const struct sim *s, struct run *r, const char *seen, int sig,
+    const char *arg, ...) __attribute__((sentinel));
 /* One value from psql -At against a database URL (caller frees). */
 char *sql_value(const char *url, const char *sql);
 #endif

@@ -258,7 +258,8 @@ Test(wipe, interrupted_during_kill_labs_then_rerun_completes, .timeout = 240)
 
 	/* Slow enough to be caught in the middle: 60 ms per request, two at a time. */
 	sim_start(&s, "--latency-ms 60");
-	sim_nub_signal(&s, &r, 1500, SIGINT, "wipe-db", "-y", "--parallel", "1", NULL);
+	sim_nub_signal_on(&s, &r, "deleting labs: 1/5", SIGINT, "wipe-db", "-y", "--parallel",
+	    "1", NULL);
 	cr_assert_eq(r.status, 130, "want 130, got %d:\n%s\n%s", r.status, r.out, r.err);
 	cr_assert(strstr(r.err, "interrupted") != NULL, "%s", r.err);
 	run_free(&r);
