@@ -214,7 +214,7 @@ def quick_scenarios():
        [[(("after", 0.5), {"503": 1.0}), (("after", 2.5), {"503": None})]])
     sc(9003, "wipe-db", ["reset"], {"reset": 0.15}, ctx="sim-token")
     sc(9004, "kill-labs", ["continue-expire", "watch-cut"],
-       {"continue-expire": 0.7, "watch-cut": 0.2, "ns-delete-delay": 1.0}, labs=510)
+       {"continue-expire": 1.0, "watch-cut": 0.2, "ns-delete-delay": 1.0}, labs=510)
     sc(9005, "wipe-db", ["exec-drop-backup"], {"exec-drop": 12000})
     sc(9006, "wipe-db", ["exec-drop-drop"], {"latency": 120},
        [[(("journal", "backedUp"), {"exec-drop": 1}), (("after-prev", 1.0), {"exec-drop": None})]])
