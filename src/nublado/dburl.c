@@ -132,9 +132,11 @@ pct_decode(const char *s, size_t n)
 	char *out = xmalloc(n + 1), *o = out;
 	size_t i;
 
+	/* %00 stays as written: a NUL would end the result early (libpq refuses it anyway). */
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n &&
-		    isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+		    isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2]) &&
+		    !(s[i + 1] == '0' && s[i + 2] == '0')) {
 			char hex[3] = { s[i + 1], s[i + 2], '\0' };
 
 			*o++ = (char)strtol(hex, NULL, 16);
