@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,22 +21,43 @@
 	}								\
 } while (0)
 
+static char fuzz_dir_path[128];
+
+static inline int
+fuzz_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* At exit: the scratch directory goes (a crash leaves it, with the input's files). */
+static inline void
+fuzz_dir_remove(void)
+{
+	if (fuzz_dir_path[0] != '\0')
+		nftw(fuzz_dir_path, fuzz_rm, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 /* This process's scratch directory (/dev/shm when there is one), made once. */
 static inline const char *
 fuzz_dir(void)
 {
-	static char dir[128];
 	const char *base;
 
-	if (dir[0] != '\0')
-		return dir;
+	if (fuzz_dir_path[0] != '\0')
+		return fuzz_dir_path;
 	base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(dir, sizeof dir, "%s/nublado-fuzz-%ld", base, (long)getpid());
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		perror(dir);
+	snprintf(fuzz_dir_path, sizeof fuzz_dir_path, "%s/nublado-fuzz-%ld", base,
+	    (long)getpid());
+	if (mkdir(fuzz_dir_path, 0700) < 0 && errno != EEXIST) {
+		perror(fuzz_dir_path);
 		abort();
 	}
-	return dir;
+	atexit(fuzz_dir_remove);
+	return fuzz_dir_path;
 }
 
 /* Write n bytes to path (replacing it); aborts on failure: the harness is broken, not the code. */
