@@ -20,6 +20,7 @@ cmd_status_exec(struct cmd_ctx *ctx)
 	struct nub *n = NULL;
 	json_object *st;
 	struct err e;
+	int rc = EXIT_OK;
 
 	err_clear(&e);
 	if (nub_open(&ctx->opts, &n, &e) < 0) {
@@ -29,11 +30,17 @@ cmd_status_exec(struct cmd_ctx *ctx)
 	st = status_collect(n, !args_has(ctx->args, "no-db"));
 	if (args_get(ctx->args, "output") != NULL)
 		json_print(st);
-	else
+	else if (jstr(st, "serverError", NULL) == NULL)
 		status_print(st, stdout, ctx->opts.color_out);
+	if (jstr(st, "serverError", NULL) != NULL) {
+		/* Nothing else can be known: an error, not a screen of question marks. */
+		log_error("cannot reach the API server of context '%s': %s", n->cfg->context,
+		    jstr(st, "serverError", NULL));
+		rc = EXIT_ERROR;
+	}
 	json_object_put(st);
 	nub_close(n);
-	return EXIT_OK;
+	return rc;
 }
 
 const struct cmd_entry cmd_status_entry = {

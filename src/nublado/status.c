@@ -237,10 +237,12 @@ status_collect(struct nub *n, bool with_db)
 	add_str(st, "context", n->cfg->context);
 	add_str(st, "server", n->cfg->server);
 	add_str(st, "namespace", n->ns);
-	if (kube_server_version(n->kube, &version, &e) == 0)
-		add_str(st, "serverVersion", version);
-	else
+	if (kube_server_version(n->kube, &version, &e) < 0) {
+		/* Every other part would fail the same way, each after its retries. */
 		add_str(st, "serverError", e.msg);
+		return st;
+	}
+	add_str(st, "serverVersion", version);
 	free(version);
 	json_object_object_add(st, "access", access_part(n));
 	json_object_object_add(st, "labs", labs_part(n));

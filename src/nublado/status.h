@@ -15,7 +15,8 @@
  *  labs{prefix, active, terminating, names[]}, hub{pod, ready, restarts,
  *  age, phase}, database{url, source, reachable, tables{}, users, error},
  *  argocd{sync, health, operation, selfHeal}}.
- * `with_db' runs a read-only psql in the hub pod.
+ * `with_db' runs a read-only psql in the hub pod.  When the API server
+ * cannot be asked for its version, only {context, server, serverError}.
  */
 json_object *status_collect(struct nub *n, bool with_db);
 
