@@ -396,6 +396,7 @@ drop_apply(struct step_ctx *c, void *state, struct err *e)
 				log_warn("cannot tell whether the drop committed (%s); restarting "
 				    "the hub to be safe", ce.msg);
 				committed = true;
+				w->drop_unverified = true;
 			}
 			if (!committed) {
 				sig_defer(false);
@@ -433,7 +434,8 @@ drop_wait(struct step_ctx *c, void *state, struct err *e)
 {
 	struct wipe *w = state;
 	long long deadline = now_ms() + c->timeout_ms;
-	bool present = false;
+	bool present = false, have_after = false;
+	struct db_check after;
 	char *pod = NULL;
 
 	if (c->dry_run)
@@ -449,8 +451,13 @@ drop_wait(struct step_ctx *c, void *state, struct err *e)
 		pod = NULL;
 		if (hub_find_pod(c->n, &pod, &pe) == 0 &&
 		    (w->old_pod == NULL || strcmp(pod, w->old_pod) != 0) &&
-		    db_schema_present(c->n, pod, w->url, &present, NULL, &pe) == 0 && present)
-			break;
+		    db_schema_present(c->n, pod, w->url, &present, &after, &pe) == 0) {
+			if (present) {
+				have_after = true;
+				break;
+			}
+			db_check_clear(&after);
+		}
 		/* Refused credentials do not come back by waiting. */
 		if (now_ms() >= deadline || pe.http == 401 || pe.http == 403) {
 			free(pod);
@@ -472,6 +479,27 @@ drop_wait(struct step_ctx *c, void *state, struct err *e)
 	free(w->pod);
 	w->pod = pod;
 	w->t_ready = now_ms();
+	if (w->drop_unverified && have_after && w->checked &&
+	    db_check_total_rows(&w->check) > 0 &&
+	    db_check_total_rows(&after) == db_check_total_rows(&w->check) &&
+	    db_check_rows(&after, "users") == db_check_rows(&w->check, "users")) {
+		/*
+		 * We restarted without knowing whether the drop committed, and
+		 * the tables hold exactly the rows they held: it most likely
+		 * rolled back.  Say so rather than report a wipe.
+		 */
+		db_check_clear(&after);
+		w->dropped = 0;
+		w->restart_issued = 0;
+		(void)wipe_journal_save(w, e);
+		err_set(e, "the drop's outcome was unknown and the tables still hold the same "
+		    "%lld rows: the drop most likely did not happen (the hub was restarted)",
+		    db_check_total_rows(&w->check));
+		err_hint(e, "check with `kubectl nublado status`, then run wipe-db again");
+		return -1;
+	}
+	if (have_after)
+		db_check_clear(&after);
 	return 0;
 }
 

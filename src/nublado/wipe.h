@@ -23,6 +23,7 @@ struct wipe {
 	char *url_source;
 	struct db_check check;
 	bool checked;
+	bool drop_unverified;		/* restarted without knowing whether the drop committed */
 
 	/* the journal: what an interrupted run already did */
 	char *journal;			/* path of wipe.json in the state dir */
