@@ -246,26 +246,31 @@ static char *
 scrub(const char *msg, const char *raw)
 {
 	struct spans s;
-	char *out = xstrdup(msg), *hit;
 	struct buf b = BUF_INIT;
+	const char *p = msg;
 
+	/*
+	 * One pass over msg, the longest secret first at each place: a "***"
+	 * put in is never searched again (with passwords "*", each pass over
+	 * the whole message tripled it).
+	 */
 	secret_spans(raw, &s);
-	for (int i = 0; i < s.n; i++) {
-		char *secret = xstrndup(raw + s.v[i].off, s.v[i].len);
-		const char *p = out;
+	while (*p != '\0') {
+		size_t best = 0;
 
-		while ((hit = strstr(p, secret)) != NULL) {
-			buf_append(&b, p, (size_t)(hit - p));
+		for (int i = 0; i < s.n; i++)
+			if (s.v[i].len > best && strncmp(p, raw + s.v[i].off, s.v[i].len) == 0)
+				best = s.v[i].len;
+		if (best > 0) {
 			buf_puts(&b, "***");
-			p = hit + s.v[i].len;
+			p += best;
+		} else {
+			buf_append(&b, p, 1);
+			p++;
 		}
-		buf_puts(&b, p);
-		free(out);
-		out = buf_detach(&b);
-		free(secret);
 	}
 	free(s.v);
-	return out;
+	return buf_detach(&b);
 }
 
 /* libpq's message, one line, without its trailing newline, secrets scrubbed. */
