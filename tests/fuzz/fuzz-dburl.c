@@ -121,7 +121,7 @@ other(char c)
 	return c;
 }
 
-/* p[0:n] with %XX escapes decoded (as the code under test reads parameter names). */
+/* p[0:n] with %XX escapes but %00 decoded (as the code under test reads parameter names). */
 static char *
 pct(const char *p, size_t n)
 {
@@ -131,7 +131,7 @@ pct(const char *p, size_t n)
 		abort();
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '%' && i + 2 < n && isxdigit((unsigned char)p[i + 1]) &&
-		    isxdigit((unsigned char)p[i + 2])) {
+		    isxdigit((unsigned char)p[i + 2]) && !(p[i + 1] == '0' && p[i + 2] == '0')) {
 			char hex[3] = { p[i + 1], p[i + 2], '\0' };
 
 			*o++ = (char)strtol(hex, NULL, 16);
