@@ -12,8 +12,9 @@
  * passwords changed (each within its class, so percent-escapes and port
  * numbers stay what they were) must give exactly the same results.  Any
  * difference is the password showing through.  Except where the changed
- * password is also ordinary text of the first results (a password "c" is
- * scrubbed out of libpq's "connection" too): no telling there.
+ * password is also ordinary text of the first results (a password "conn" is
+ * scrubbed out of libpq's "connection" too): no telling there; passwords
+ * shorter than 4 bytes are not judged for the same reason.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -36,7 +37,8 @@ struct spans {
 static void
 add(struct spans *s, const char *raw, const char *p, size_t len)
 {
-	if (len == 0 || s->n == MAX_SPANS)
+	/* Shorter ones are ordinary text too (a password ":" is scrubbed out of every message). */
+	if (len < 4 || s->n == MAX_SPANS)
 		return;
 	s->v[s->n].off = (size_t)(p - raw);
 	s->v[s->n].len = len;
