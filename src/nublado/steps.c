@@ -535,15 +535,15 @@ unblock_apply(struct step_ctx *c, void *state, struct err *e)
 	struct unblock_state *s = state;
 
 	if (c->from_backup) {
-		json_object **todo = xcalloc(s->nsaved + 1, sizeof *todo);
+		json_object **absent = xcalloc(s->nsaved + 1, sizeof *absent);
 		size_t n = 0;
 		int rc;
 
 		for (size_t i = 0; i < s->nsaved; i++)
 			if (!present(&s->now, jstr(s->saved[i], "metadata", "name", NULL)))
-				todo[n++] = s->saved[i];
-		rc = ingress_restore(c->n, todo, n, c->dry_run, &s->created, e);
-		free(todo);
+				absent[n++] = s->saved[i];
+		rc = ingress_restore(c->n, absent, n, c->dry_run, &s->created, e);
+		free(absent);
 		return rc;
 	}
 	return argocd_sync(c->n, c->dry_run, e);

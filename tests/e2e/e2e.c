@@ -313,10 +313,11 @@ sim_kubectl(const struct sim *s, struct run *r, const char *args)
 	run_sh(r, cmd);
 }
 
+/* argv for $NUB_BIN against s, XDG_STATE_HOME set to its state dir. */
 static void
-vsim_nub(const struct sim *s, struct run *r, const char *input, const char *arg, va_list ap)
+sim_argv(const struct sim *s, char **argv, const char *arg, va_list ap)
 {
-	char *argv[64], state[600];
+	char state[600];
 	int n = 0;
 
 	snprintf(state, sizeof state, "%s/state", s->dir);
@@ -327,6 +328,14 @@ vsim_nub(const struct sim *s, struct run *r, const char *input, const char *arg,
 	for (const char *a = arg; a != NULL && n < 63; a = va_arg(ap, const char *))
 		argv[n++] = (char *)a;
 	argv[n] = NULL;
+}
+
+static void
+vsim_nub(const struct sim *s, struct run *r, const char *input, const char *arg, va_list ap)
+{
+	char *argv[64];
+
+	sim_argv(s, argv, arg, ap);
 	run_argv(r, argv, input, 300);
 }
 
@@ -353,20 +362,12 @@ sim_nub_input(const struct sim *s, struct run *r, const char *input, const char 
 void
 sim_nub_signal(const struct sim *s, struct run *r, int after_ms, int sig, const char *arg, ...)
 {
-	char *argv[64], state[600];
-	int n = 0;
+	char *argv[64];
 	va_list ap;
 
-	snprintf(state, sizeof state, "%s/state", s->dir);
-	setenv("XDG_STATE_HOME", state, 1);
-	argv[n++] = (char *)need_env("NUB_BIN");
-	argv[n++] = "--kubeconfig";
-	argv[n++] = (char *)s->kubeconfig;
 	va_start(ap, arg);
-	for (const char *a = arg; a != NULL && n < 63; a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
+	sim_argv(s, argv, arg, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	run_argv_sig(r, argv, NULL, 300, after_ms, sig, NULL);
 }
 
@@ -374,20 +375,12 @@ void
 sim_nub_signal_on(const struct sim *s, struct run *r, const char *seen, int sig,
     const char *arg, ...)
 {
-	char *argv[64], state[600];
-	int n = 0;
+	char *argv[64];
 	va_list ap;
 
-	snprintf(state, sizeof state, "%s/state", s->dir);
-	setenv("XDG_STATE_HOME", state, 1);
-	argv[n++] = (char *)need_env("NUB_BIN");
-	argv[n++] = "--kubeconfig";
-	argv[n++] = (char *)s->kubeconfig;
 	va_start(ap, arg);
-	for (const char *a = arg; a != NULL && n < 63; a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
+	sim_argv(s, argv, arg, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	run_argv_sig(r, argv, NULL, 300, 0, sig, seen);
 }
 
