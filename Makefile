@@ -111,7 +111,8 @@ FUZZ_BINS := $(FUZZ_TARGETS:%=$(BF)/fuzz-%)
 
 $(BF)/obj/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(NUB_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(NUB_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	    -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -c -o $@ $<
 $(BF)/fuzz-%: $(BF)/obj/tests/fuzz/fuzz-%.o $(SRC:%.c=$(BF)/obj/%.o)
 	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(NUB_LIBS)
 
