@@ -58,7 +58,7 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 	c.preflight_refuses = true;
 	c.tty = ctx->opts.err_tty;
 	if (nub_open(&ctx->opts, &n, &e) < 0 || step_ctx_init(&c, n, &e) < 0 ||
-	    wipe_journal_load(&w, c.state_dir, &e) < 0)
+	    wipe_journal_load(&w, c.state_dir, nub_identity(n, &e), &e) < 0)
 		goto fail;
 	if (w.completed != 0) {
 		char when[64];

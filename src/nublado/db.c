@@ -703,9 +703,9 @@ db_preflight(struct nub *n, const char *pod, const char *url, struct db_check *o
 /* ---- backup ---- */
 
 int
-db_backup_dir(const char *context, char **dir, struct err *e)
+db_backup_dir(struct nub *n, char **dir, struct err *e)
 {
-	return statedir(context, "backups", dir, e);
+	return nub_state_dir(n, "backups", dir, e);
 }
 
 char *
@@ -890,7 +890,7 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 		return err_set(e, "no JupyterHub tables to back up in database '%s'",
 		    c->database ? c->database : "?");
 	if (dir == NULL) {
-		if (db_backup_dir(context, &own_dir, e) < 0)
+		if (db_backup_dir(n, &own_dir, e) < 0)
 			return -1;
 		dir = own_dir;
 	} else if (mkdir_p(dir, e) < 0) {

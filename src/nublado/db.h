@@ -116,10 +116,10 @@ int db_check_run(struct nub *n, const char *pod, const char *url, struct db_chec
     struct err *e);
 
 /*
- * The default backup directory: $XDG_STATE_HOME/kubectl-nublado/<context>/backups
- * (created 0700).  Caller frees.
+ * The default backup directory: the cluster's state directory's backups/
+ * (nub_state_dir, created 0700).  Caller frees.
  */
-int db_backup_dir(const char *context, char **dir, struct err *e);
+int db_backup_dir(struct nub *n, char **dir, struct err *e);
 
 /*
  * The backup file for `context' at time t in dir: "DIR/nublado-db-CONTEXT-

@@ -42,7 +42,7 @@ step_ctx_init(struct step_ctx *c, struct nub *n, struct err *e)
 		c->timeout_ms = DEFAULT_WAIT_MS;
 	if (c->parallel <= 0)
 		c->parallel = 32;
-	return statedir(n->cfg->context, NULL, &c->state_dir, e);
+	return nub_state_dir(n, NULL, &c->state_dir, e);
 }
 
 void

@@ -11,6 +11,7 @@
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
+#include "../util/statedir.h"
 #include "../util/xalloc.h"
 #include "dburl.h"
 #include "hub.h"
@@ -48,10 +49,14 @@ jtime(json_object *o, const char *k)
 }
 
 int
-wipe_journal_load(struct wipe *w, const char *state_dir, struct err *e)
+wipe_journal_load(struct wipe *w, const char *state_dir, const char *identity,
+    struct err *e)
 {
+	const char *cluster;
 	json_object *j;
+	struct stat sb;
 
+	w->identity = identity;
 	w->journal = xasprintf("%s/wipe.json", state_dir);
 	if (access(w->journal, F_OK) != 0)
 		return 0;
@@ -59,6 +64,16 @@ wipe_journal_load(struct wipe *w, const char *state_dir, struct err *e)
 	if (j == NULL)
 		return err_set(e, "cannot read the journal of an earlier wipe '%s': %s",
 		    w->journal, json_util_get_last_err());
+	cluster = jstr(j, "cluster", NULL);
+	if (cluster == NULL || strcmp(cluster, identity) != 0) {
+		err_set(e, "the journal '%s' is of another cluster (%s), not this one (%s)",
+		    w->journal, cluster ? cluster : "none recorded", identity);
+		err_hint(e, "its backup is not of this database: move the file away, then "
+		    "run wipe-db again");
+		e->exit = EXIT_REFUSED;
+		json_object_put(j);
+		return -1;
+	}
 	w->started = jtime(j, "started");
 	w->blocked_at = jtime(j, "blocked");
 	w->backed_up = jtime(j, "backedUp");
@@ -68,6 +83,15 @@ wipe_journal_load(struct wipe *w, const char *state_dir, struct err *e)
 	if (jstr(j, "backup", NULL) != NULL)
 		w->backup = xstrdup(jstr(j, "backup", NULL));
 	json_object_put(j);
+	/* A backup deleted since is no backup: take another before any drop. */
+	if (w->backed_up != 0 && w->dropped == 0 &&
+	    (w->backup == NULL || stat(w->backup, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+		log_warn("the backup taken earlier (%s) is gone: taking a new one",
+		    w->backup ? w->backup : "no file recorded");
+		free(w->backup);
+		w->backup = NULL;
+		w->backed_up = 0;
+	}
 	/* A finished wipe long ago is history: a new run starts afresh. */
 	if (w->completed != 0 && (w->again || time(NULL) - w->completed > RECENT_SECONDS)) {
 		free(w->backup);
@@ -82,9 +106,8 @@ int
 wipe_journal_save(const struct wipe *w, struct err *e)
 {
 	json_object *j = json_object_new_object();
-	char *tmp = xasprintf("%s.tmp", w->journal);
 	const char *text;
-	int fd, ok;
+	int rc;
 
 #define PUT(k, v) if (v) json_object_object_add(j, k, json_object_new_int64((int64_t)(v)))
 	PUT("started", w->started);
@@ -96,19 +119,13 @@ wipe_journal_save(const struct wipe *w, struct err *e)
 #undef PUT
 	if (w->backup != NULL)
 		json_object_object_add(j, "backup", json_object_new_string(w->backup));
+	json_object_object_add(j, "cluster", json_object_new_string(w->identity));
 	text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) && fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, w->journal) != 0) {
-		err_set(e, "cannot write the wipe journal '%s': %s", w->journal, strerror(errno));
-		unlink(tmp);
-		ok = 0;
-	}
-	free(tmp);
+	rc = file_write_atomic(w->journal, text, strlen(text), e);
+	if (rc < 0)
+		err_prefix(e, "cannot write the wipe journal");
 	json_object_put(j);
-	return ok ? 0 : -1;
+	return rc;
 }
 
 /* ---- preflight: who, where, and is the drop safe ---- */

@@ -164,7 +164,7 @@ Test(steps, block_then_unblock_by_argocd_and_from_backup)
 	    *n != NULL; n++) {
 		cr_assert_not(has(st, "GafaelfawrIngress", "nublado", *n), "%s still there", *n);
 		cr_assert_not(has(st, "Ingress", "nublado", *n), "generated %s still there", *n);
-		snprintf(path, sizeof path, "%s/state/kubectl-nublado/sim/ingresses/%s.json", s.dir, *n);
+		snprintf(path, sizeof path, "%s/ingresses/%s.json", sim_state_dir(&s, "sim"), *n);
 		cr_assert_eq(stat(path, &sb), 0, "%s not saved", path);
 		cr_assert_eq(sb.st_mode & 0777, 0600, "%s mode %o", path, sb.st_mode & 0777);
 	}

@@ -122,7 +122,7 @@ Test(wipe, full_run_with_real_hub, .timeout = 240)
 
 	/* The backup restores into a fresh database with the original row counts. */
 	snprintf(cmd, sizeof cmd,
-	    "set -e; f=$(ls %s/state/kubectl-nublado/sim/backups/*.sql); "
+	    "set -e; f=$(ls %s/state/kubectl-nublado/sim.*/backups/*.sql); "
 	    "test \"$(stat -c %%a \"$f\")\" = 600; "
 	    "psql -X -q \"%s\" -c 'create database restored owner nublado'; "
 	    "psql -X -q -v ON_ERROR_STOP=1 \"$(echo '%s' | sed 's|/postgres$|/restored|')\" -f \"$f\" >/dev/null",
@@ -307,4 +307,131 @@ Test(wipe, failure_before_the_drop_then_rerun_completes, .timeout = 240)
 	cr_assert_str_eq(users, "0");
 	free(users);
 	sim_stop(&s);
+}
+
+/* Run $NUB_BIN against s with XDG_STATE_HOME = state (shared between clusters). */
+static void
+nub_with_state(const struct sim *s, const char *state, struct run *r, const char *const *args)
+{
+	char *argv[32];
+	int n = 0;
+
+	argv[n++] = (char *)need_env("NUB_BIN");
+	argv[n++] = "--kubeconfig";
+	argv[n++] = (char *)s->kubeconfig;
+	for (; *args != NULL && n < 31; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	setenv("XDG_STATE_HOME", state, 1);
+	run_argv(r, argv, NULL, 240);
+}
+
+/* "name size mtime" of every file under dir, sorted. */
+static char *
+listing(const char *dir)
+{
+	struct run r;
+	char cmd[1200], *out;
+
+	snprintf(cmd, sizeof cmd, "cd '%s' && find . -type f -printf '%%p %%s %%T@\\n' | sort", dir);
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	out = r.out;
+	r.out = NULL;
+	run_free(&r);
+	return out;
+}
+
+/*
+ * Two clusters behind the same context name on the same server address (a
+ * re-created cluster; kubeadm's kubernetes-admin@kubernetes everywhere):
+ * the second never takes the first's journal, backup or saved manifests for
+ * its own, and a journal moved across is refused before anything changes.
+ */
+Test(wipe, state_of_another_cluster_with_the_same_names_is_never_used, .timeout = 300)
+{
+	static const char *const block[] = { "block", "-y", NULL };
+	static const char *const wipe[] = { "wipe-db", "-y", NULL };
+	char state[] = "/tmp/nub-shared-state-XXXXXX", port[16], args[64], dir_a[1024];
+	char *list_a, *after, *users, *before, *db_before, path[1200], cmd[4096];
+	const char *server;
+	struct sim a, b;
+	struct run r;
+
+	cr_assert_not_null(mkdtemp(state));
+	sim_start(&a, NULL);
+	nub_with_state(&a, state, &r, block);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	nub_with_state(&a, state, &r, wipe);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	server = sim_get(&a, "SIM_SERVER");
+	snprintf(port, sizeof port, "%s", strrchr(server, ':') + 1);
+	snprintf(cmd, sizeof cmd, "ls -d %s/kubectl-nublado/sim.*", state);
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(dir_a, sizeof dir_a, "%.*s", (int)strcspn(r.out, "\n"), r.out);
+	run_free(&r);
+	list_a = listing(dir_a);
+	cr_assert(strstr(list_a, "./wipe.json") && strstr(list_a, "./backups/") &&
+	    strstr(list_a, "./ingresses/proxy.json"), "%s", list_a);
+	sim_stop(&a);
+
+	/* The same context name, the same https://127.0.0.1:PORT: another cluster. */
+	snprintf(args, sizeof args, "--port %s", port);
+	sim_start(&b, args);
+	cr_assert_str_eq(sim_get(&b, "SIM_SERVER"), server);
+	nub_with_state(&b, state, &r, wipe);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert_null(strstr(r.out, "already wiped"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "backup already taken"), "%s", r.out);
+	run_free(&r);
+	users = sql_value(sim_get(&b, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(users, "0", "cluster b's database was not wiped");
+	free(users);
+	after = listing(dir_a);
+	cr_assert_str_eq(after, list_a, "cluster b's run touched cluster a's state");
+	free(after);
+	snprintf(cmd, sizeof cmd, "ls %s/kubectl-nublado/ | wc -l; ls %s/kubectl-nublado/sim.*/backups/*.sql "
+	    "| wc -l", state, state);
+	run_sh(&r, cmd);
+	cr_assert_str_eq(r.out, "2\n2\n", "one directory and one backup per cluster: %s", r.out);
+	run_free(&r);
+
+	/* Cluster a's journal (as if interrupted after its backup) moved into b's place. */
+	snprintf(cmd, sizeof cmd, "for d in %s/kubectl-nublado/sim.*; do [ \"$d\" = '%s' ] || echo \"$d\"; done",
+	    state, dir_a);
+	run_sh(&r, cmd);
+	snprintf(path, sizeof path, "%.*s/wipe.json", (int)strcspn(r.out, "\n"), r.out);
+	run_free(&r);
+	snprintf(cmd, sizeof cmd, "python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); "
+	    "[j.pop(k,None) for k in (\"dropped\",\"restartIssued\",\"completed\")]; "
+	    "json.dump(j,open(sys.argv[2],\"w\"))' '%s/wipe.json' '%s'", dir_a, path);
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	/* Give b something to lose. */
+	free(sql_value(sim_get(&b, "SIM_DB_URL"),
+	    "insert into users (name, admin, created, last_activity, cookie_id) "
+	    "values ('after', false, now(), now(), 'cookie-after')"));
+	before = sim_state_of(&b);
+	db_before = sql_value(sim_get(&b, "SIM_DB_URL"), "select count(*) from users");
+	nub_with_state(&b, state, &r, wipe);
+	cr_assert_eq(r.status, 3, "want exit 3, got %d:\n%s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "of another cluster") != NULL, "%s", r.err);
+	run_free(&r);
+	after = sim_state_of(&b);
+	cr_assert_str_eq(before, after, "the cluster changed");
+	free(after);
+	after = sql_value(sim_get(&b, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(after, db_before, "the database changed");
+	free(after);
+	free(before);
+	free(db_before);
+	free(list_a);
+	sim_stop(&b);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", state);
+	run_sh(&r, cmd);
+	run_free(&r);
 }

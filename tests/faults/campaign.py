@@ -679,7 +679,7 @@ class Run:
         else:
             t_drop = seen[0]
         # I2: a complete backup, written before the drop
-        ctxdir = os.path.join(state_dir, self.sc.context.replace("/", "_"))
+        ctxdir = context_dir(state_dir, self.sc.context)
         good = []
         for f in sorted(glob.glob(os.path.join(ctxdir, "backups", "*.sql"))):
             why = backup_problem(f, jh0, db0["users"])
@@ -745,7 +745,7 @@ class Run:
                 self.v("exit 0 but the hub has not recreated its schema")
             elif db1["users"] not in (0, None):
                 self.v("exit 0 but users has %s rows" % db1["users"])
-            j = load_journal(os.path.join(state_dir, self.sc.context.replace("/", "_")))
+            j = load_journal(context_dir(state_dir, self.sc.context))
             if j is None or not j.get("completed"):
                 self.v("exit 0 but the journal does not say completed")
 
@@ -760,6 +760,15 @@ def settled(cl):
             return s
         time.sleep(0.25)
     return s
+
+
+def context_dir(state_dir, context):
+    """The context's state directory: its name percent-encoded, '.', a digest of the
+    cluster's identity (src/util/statedir.h); one cluster per run, so one match."""
+    enc = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "%%%02X" % ord(c)
+                  for c in context)
+    found = glob.glob(os.path.join(state_dir, glob.escape(enc) + ".*"))
+    return found[0] if len(found) == 1 else os.path.join(state_dir, enc + ".none")
 
 
 def load_journal(ctxdir):
