@@ -317,6 +317,13 @@ setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
 		struct curl_blob ca = { cfg->ca_pem, cfg->ca_len, CURL_BLOB_COPY };
 
 		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+		/*
+		 * The kubeconfig's CA replaces the system store, as in client-go:
+		 * libcurl would otherwise trust /etc/ssl/certs as well, and a
+		 * TLS-inspecting proxy signed by a system CA would get the token.
+		 */
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 	}
 	if (cfg->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -339,29 +346,56 @@ setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 }
 
+/*
+ * Header values come from kubeconfigs, token files and exec plugins: a CR or
+ * LF would start a header of its own (an Impersonate-Group: system:masters
+ * hidden in a token), so any control byte but tab refuses the request, as Go's
+ * net/http does.  The error names the header, never the value.
+ */
+static int
+header_add(struct buf *out, const char *name, const char *value, struct err *e)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return err_set(e, "invalid %s header value: it holds a control character "
+			    "(CR, LF or another); check the kubeconfig's user entry, its token "
+			    "file or exec plugin", name);
+	buf_printf(out, "%s: %s\r\n", name, value);
+	return 0;
+}
+
 /* The header lines that carry who we are (secrets: wipe after use). */
-static void
-auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out)
+static int
+auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out, struct err *e)
 {
 	const struct kcfg *cfg = k->cfg;
+	int rc = 0;
 
 	if (cr->token != NULL) {
-		buf_printf(out, "Authorization: Bearer %s\r\n", cr->token);
+		char *v = xasprintf("Bearer %s", cr->token);
+
+		rc = header_add(out, "Authorization", v, e);
+		explicit_bzero(v, strlen(v));
+		free(v);
 	} else if (cr->username != NULL) {
 		char *plain = xasprintf("%s:%s", cr->username, cr->password ? cr->password : "");
 		char *b64 = kube_base64(plain, strlen(plain));
+		char *v = xasprintf("Basic %s", b64);
 
-		buf_printf(out, "Authorization: Basic %s\r\n", b64);
+		rc = header_add(out, "Authorization", v, e);
 		explicit_bzero(plain, strlen(plain));
 		explicit_bzero(b64, strlen(b64));
+		explicit_bzero(v, strlen(v));
 		free(plain);
 		free(b64);
+		free(v);
 	}
-	if (cfg->impersonate != NULL) {
-		buf_printf(out, "Impersonate-User: %s\r\n", cfg->impersonate);
-		for (char **g = cfg->impersonate_groups; g != NULL && *g != NULL; g++)
-			buf_printf(out, "Impersonate-Group: %s\r\n", *g);
+	if (rc == 0 && cfg->impersonate != NULL) {
+		rc = header_add(out, "Impersonate-User", cfg->impersonate, e);
+		for (char **g = cfg->impersonate_groups; rc == 0 && g != NULL && *g != NULL; g++)
+			rc = header_add(out, "Impersonate-Group", *g, e);
 	}
+	return rc;
 }
 
 static void
@@ -390,9 +424,10 @@ kube_raw_setup(struct kube *k, void *h, struct buf *lines, struct err *e)
 
 	if (get_creds(k, &cr, e) < 0)
 		return -1;
+	if (auth_lines(k, &cr, lines, e) < 0)
+		return -1;
 	setup_tls(k, h, &cr);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, k->user_agent);
-	auth_lines(k, &cr, lines);
 	buf_printf(lines, "User-Agent: %s\r\n", k->user_agent);
 	return 0;
 }
@@ -462,7 +497,10 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 		x->headers = curl_slist_append(x->headers, ct);
 		free(ct);
 	}
-	auth_lines(k, &cr, &lines);
+	if (auth_lines(k, &cr, &lines, e) < 0) {
+		wipe_buf(&lines);
+		return -1;
+	}
 	for (char *line = lines.data, *end; line != NULL && *line != '\0'; line = end + 2) {
 		end = strstr(line, "\r\n");
 		*end = '\0';

@@ -522,6 +522,10 @@ ky_str(const struct ky_file *f, struct fy_node *map, const char *where,
 		return ky_err(e, f, k, "%s%s%s: expected a string, found %s",
 		    FIELD(where, key), ky_kind(v));
 	s = fy_node_get_scalar(v, &len);
+	/* A C string would end at the NUL: "tok\0en" must not quietly become "tok". */
+	if (s != NULL && memchr(s, '\0', len) != NULL)
+		return ky_err(e, f, k, "%s%s%s: the string holds a NUL character",
+		    FIELD(where, key));
 	/* client-go treats an empty string as "not set" everywhere it matters here. */
 	if (s != NULL && len > 0)
 		*out = xstrndup(s, len);
@@ -597,6 +601,11 @@ ky_strv(const struct ky_file *f, struct fy_node *map, const char *where,
 			    FIELD(where, key), i, ky_kind(item));
 		}
 		s = fy_node_get_scalar(item, &len);
+		if (s != NULL && memchr(s, '\0', len) != NULL) {
+			strv_free(strv);
+			return ky_err(e, f, raw, "%s%s%s[%d]: the string holds a NUL character",
+			    FIELD(where, key), i);
+		}
 		copy = xstrndup(s != NULL ? s : "", s != NULL ? len : 0);
 		strv = strv_push(strv, copy);
 		free(copy);
