@@ -160,6 +160,38 @@ password_key(const char *k, size_t n)
 	return yes;
 }
 
+/*
+ * The first query parameter that moves the connection somewhere the URL's
+ * host and port do not say (q after the '?'), or NULL.  psql in the hub pod
+ * sends the pod's password to wherever it connects: ?host=, ?hostaddr=,
+ * ?port= and ?service= (a pg_service.conf entry) would take it elsewhere
+ * while the host shown looks right.
+ */
+static const char *
+redirecting_key(const char *q)
+{
+	static const char *const keys[] = { "host", "hostaddr", "port", "service", NULL };
+	const char *p = q, *amp, *eq, *found = NULL;
+	size_t len;
+
+	while (found == NULL) {
+		char *k;
+
+		amp = strchr(p, '&');
+		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', len);
+		k = pct_decode(p, eq != NULL ? (size_t)(eq - p) : len);
+		for (int i = 0; keys[i] != NULL && found == NULL; i++)
+			if (strcmp(k, keys[i]) == 0)
+				found = keys[i];
+		free(k);
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+	return found;
+}
+
 /* The values of password parameters in a URL query (q after the '?'). */
 static void
 query_spans(const char *raw, const char *q, struct spans *s)
@@ -498,6 +530,15 @@ dburl_parse(const char *raw, struct dburl *u, struct err *e)
 		tail = at + 1;
 	}
 	q = strchr(tail, '?');
+	if (q != NULL && redirecting_key(q + 1) != NULL) {
+		const char *k = redirecting_key(q + 1);
+
+		err_set(e, "the database URL '%s' sets %s in its query: psql would connect "
+		    "where that says, not where the URL's host and port point", redacted, k);
+		err_hint(e, "write the host and port before the path "
+		    "(postgresql://USER@HOST:PORT/DB) and leave %s out of the query", k);
+		goto fail;
+	}
 	if (q != NULL) {
 		buf_append(&url, tail, (size_t)(q - tail));
 		query_without_passwords(&url, q + 1, &u->had_password);
