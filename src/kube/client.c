@@ -48,6 +48,7 @@ struct xfer {
 	long long not_before;
 	long long started;
 	bool reauthed;
+	bool too_big;		/* the body passed KUBE_BODY_MAX: transfer stopped */
 	kube_done_fn done;
 	void *arg;
 	/* A watch streams: bytes go here instead of into resp.body. */
@@ -189,8 +190,21 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		if (http < 300)
 			return x->stream(p, size * n, x->stream_arg);
 	}
+	/* A hostile or broken server (or a gzip bomb, counted decoded) stops here. */
+	if (x->resp.body.len + size * n > KUBE_BODY_MAX) {
+		x->too_big = true;
+		return 0;
+	}
 	buf_append(&x->resp.body, p, size * n);
 	return size * n;
+}
+
+static void
+too_big_err(const struct xfer *x, struct err *e)
+{
+	err_set(e, "%s %s: the server's answer is larger than %d MiB: not an API response",
+	    x->method, x->path, KUBE_BODY_MAX >> 20);
+	err_hint(e, "check that the kubeconfig's server is a Kubernetes API server");
 }
 
 static size_t
@@ -462,6 +476,7 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	curl_slist_free_all(x->headers);
 	x->headers = NULL;
 	buf_reset(&x->resp.body);
+	x->too_big = false;
 	x->retry_after = -1;
 	free(x->url);
 	x->url = make_url(k, x->path, x->query, x->req.dry_run);
@@ -592,6 +607,10 @@ xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
 	x->resp.status = http;
+	if (x->too_big) {
+		too_big_err(x, &x->err);
+		return 0;
+	}
 	if (cc != CURLE_OK)
 		log_debug(LOG_REQUESTS, "%s %s -> %s (%lld ms)", x->method, x->url,
 		    curl_easy_strerror(cc), t - x->started);
@@ -1052,6 +1071,12 @@ watch_bytes(const char *p, size_t n, void *arg)
 
 	for (size_t i = 0; i < n && w->result == 0; i++) {
 		if (p[i] != '\n') {
+			if (w->line.len >= KUBE_WATCH_LINE_MAX) {
+				w->result = -1;
+				err_set(w->e, "watch: the server sent an event larger than %d MiB",
+				    KUBE_WATCH_LINE_MAX >> 20);
+				break;
+			}
 			buf_append(&w->line, p + i, 1);
 			continue;
 		}
@@ -1135,6 +1160,12 @@ kube_watch(struct kube *k, const char *path, const char *query, const char *rv,
 		    now_ms() - x->started);
 		if (w.result != 0) {
 			xfer_free(x);
+			break;
+		}
+		if (x->too_big) {
+			too_big_err(x, e);
+			xfer_free(x);
+			w.result = -1;
 			break;
 		}
 		if (cc == CURLE_ABORTED_BY_CALLBACK) {

@@ -13,6 +13,14 @@
 
 struct kube;
 
+/*
+ * Hard limits on what a server may send: a response body (decoded, so a
+ * gzip bomb stops too) and one watch event.  A list page of 500 namespaces
+ * is well under 2 MiB.
+ */
+#define KUBE_BODY_MAX		(64 * 1024 * 1024)
+#define KUBE_WATCH_LINE_MAX	(16 * 1024 * 1024)
+
 struct kube_opts {
 	long request_timeout_ms;	/* per request; 0 = none */
 	int parallel;			/* bound for batches; 0 = default (32) */

@@ -23,7 +23,7 @@ struct decoy {
 };
 
 static void
-decoy_start(struct decoy *d)
+decoy_start_mode(struct decoy *d, const char *mode)
 {
 	char cmd[4096], path[400];
 	struct run r;
@@ -39,10 +39,10 @@ decoy_start(struct decoy *d)
 	    "2>/dev/null; printf 'subjectAltName=IP:127.0.0.1\\n' >ext; "
 	    "openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt "
 	    "-days 2 -extfile ext 2>/dev/null; : >requests.log; "
-	    "python3 %s/tests/e2e/logging-server.py srv.crt srv.key requests.log port "
+	    "python3 %s/tests/e2e/logging-server.py srv.crt srv.key requests.log port %s "
 	    "</dev/null >server.out 2>&1 & echo $! >pid; "
-	    "for i in $(seq 100); do [ -s port ] && exit 0; sleep 0.05; done; exit 1",
-	    d->dir, getenv("NUB_TOP") ? getenv("NUB_TOP") : ".");
+	    "for i in $(seq 400); do [ -s port ] && exit 0; sleep 0.05; done; exit 1",
+	    d->dir, getenv("NUB_TOP") ? getenv("NUB_TOP") : ".", mode);
 	run_sh(&r, cmd);
 	cr_assert_eq(r.status, 0, "decoy server: %s", r.err);
 	run_free(&r);
@@ -51,6 +51,12 @@ decoy_start(struct decoy *d)
 	cr_assert_not_null(f);
 	cr_assert_eq(fscanf(f, "%d", &d->port), 1);
 	fclose(f);
+}
+
+static void
+decoy_start(struct decoy *d)
+{
+	decoy_start_mode(d, "");
 }
 
 static void
@@ -256,5 +262,30 @@ Test(tls, header_values_with_control_bytes_are_refused, .timeout = 120)
 	log = decoy_log(&d);
 	cr_assert_str_eq(log, "", "requests reached the server: %s", log);
 	free(log);
+	decoy_stop(&d);
+}
+
+/* A 1 GiB gzip body (1 MB sent): stopped at the body limit, in bounded memory. */
+Test(tls, gzip_bomb_stops_at_the_body_limit, .timeout = 120)
+{
+	struct decoy d;
+	struct run r;
+	const char *kc;
+	char cmd[1600];
+	long kb = 0;
+
+	decoy_start_mode(&d, "bomb");
+	kc = write_kubeconfig(&d, "bomb.yaml", "    insecure-skip-tls-verify: true\n",
+	    "    token: t\n");
+	snprintf(cmd, sizeof cmd, "/usr/bin/time -f 'maxrss %%M' -o %s/rss %s --kubeconfig %s "
+	    "version; echo \"rc $?\"; cat %s/rss", d.dir, need_env("NUB_BIN"), kc, d.dir);
+	run_sh(&r, cmd);
+	cr_assert(strstr(r.out, "rc 1") != NULL, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.err, "larger than 64 MiB") != NULL, "%s", r.err);
+	cr_assert(strstr(r.out, "maxrss ") != NULL, "%s", r.out);
+	kb = atol(strstr(r.out, "maxrss ") + 7);
+	/* 64 MiB of body at most, plus the client (ASan builds double it). */
+	cr_assert_lt(kb, 512 * 1024, "peak RSS %ld KiB", kb);
+	run_free(&r);
 	decoy_stop(&d);
 }
