@@ -7,6 +7,7 @@
 #include "../src/util/exitcode.h"
 #include "../src/util/log.h"
 #include "../src/util/sig.h"
+#include "../src/util/termsafe.h"
 #include "../src/nublado/steps.h"
 #include "cmd.h"
 
@@ -265,6 +266,8 @@ main(int argc, char **argv)
 	bool amb;
 	int rc;
 
+	/* Server and database text reaches the terminal with no escape but ours. */
+	termsafe_install();
 	/* Completion parses partial command lines itself. */
 	if ((rc = cmd_complete_main(argc, argv)) >= 0)
 		return rc;

@@ -203,6 +203,28 @@ Test(wipe, refuses_a_foreign_table_owned_by_the_role, .timeout = 120)
 	sim_stop(&s);
 }
 
+/* A table named to wipe the refusal off the screen: shown, its escapes made harmless. */
+Test(wipe, names_from_the_database_reach_the_terminal_without_escapes, .timeout = 120)
+{
+	struct sim s;
+	struct run r;
+
+	sim_start(&s, NULL);
+	free(sql_value(sim_get(&s, "SIM_DB_URL"), "create table public.\"evil\033[2K\033[1A"
+	    "\033]0;t\007\" (id int); select 1"));
+	sim_nub(&s, &r, "--color", "always", "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 3, "%d: %s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "evil?[2K?[1A?]0;t?") != NULL ||
+	    strstr(r.err, "evil?[2K?[1A?]0;t?") != NULL, "%s%s", r.out, r.err);
+	cr_assert_null(strstr(r.out, "\033[2K"), "%s", r.out);
+	cr_assert_null(strstr(r.err, "\033[2K"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "\033]"), "%s", r.err);
+	cr_assert_null(strchr(r.out, '\007'));
+	cr_assert_null(strchr(r.err, '\007'));
+	run_free(&r);
+	sim_stop(&s);
+}
+
 Test(wipe, refuses_another_roles_view_on_a_jupyterhub_table, .timeout = 120)
 {
 	struct sim s;
