@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <openssl/evp.h>
 
 #include "../util/jsonout.h"
@@ -195,7 +196,10 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		x->too_big = true;
 		return 0;
 	}
-	buf_append(&x->resp.body, p, size * n);
+	if (x->req.secret)
+		buf_append_wiping(&x->resp.body, p, size * n);
+	else
+		buf_append(&x->resp.body, p, size * n);
 	return size * n;
 }
 
@@ -267,6 +271,8 @@ xfer_free(struct xfer *x)
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
+	if (x->req.secret)
+		buf_wipe(&x->resp.body);
 	kube_resp_free(&x->resp);
 	free(x->path);
 	free(x->query);
@@ -320,6 +326,14 @@ make_url(struct kube *k, const char *path, const char *query, bool dry_run)
 	return buf_detach(&b);
 }
 
+/* OpenSSL 3 zeroes its plaintext buffers when done with them (Secrets pass there). */
+static CURLcode
+cleanse_plaintext(CURL *h, void *ssl_ctx, void *arg)
+{
+	SSL_CTX_set_options((SSL_CTX *)ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+	return CURLE_OK;
+}
+
 /* TLS and proxy settings from the kubeconfig, and the client certificate. */
 static void
 setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
@@ -339,6 +353,7 @@ setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
 		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
 		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 	}
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, cleanse_plaintext);
 	if (cfg->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -492,7 +507,8 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 	if (k->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, k->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	/* A Secret is read uncompressed: no inflate buffers holding it, unwiped. */
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, x->req.secret ? NULL : "");
 	if (log_level() >= LOG_HEADERS) {
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
@@ -593,6 +609,14 @@ curl_failure(struct kube *k, struct xfer *x, CURLcode cc, struct err *e)
 	}
 }
 
+static json_object *
+parse_body(const struct xfer *x)
+{
+	if (x->req.secret)
+		return json_parse_secret(x->resp.body.data, x->resp.body.len);
+	return json_tokener_parse(x->resp.body.data);
+}
+
 /* What happened to a finished transfer: 0 done (ok or final error), 1 queued again. */
 static int
 xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
@@ -626,7 +650,7 @@ xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
 	}
 	if (cc == CURLE_OK && http < 400) {
 		if (x->resp.body.len > 0)
-			x->resp.json = json_tokener_parse(x->resp.body.data);
+			x->resp.json = parse_body(x);
 		return 0;
 	}
 	if (cc != CURLE_OK)
@@ -646,7 +670,7 @@ xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
 		curl_failure(k, x, cc, &x->err);
 	} else {
 		if (x->resp.body.len > 0)
-			x->resp.json = json_tokener_parse(x->resp.body.data);
+			x->resp.json = parse_body(x);
 		kube_status_err(http, x->resp.json, x->resp.body.data, x->resp.body.len,
 		    x->method, x->path, &x->err);
 	}
@@ -853,6 +877,8 @@ do_json(struct kube *k, const struct kube_req *r, json_object **out, struct err 
 	if (out != NULL)
 		*out = NULL;
 	if (kube_do(k, r, &resp, e) < 0) {
+		if (r->secret)
+			buf_wipe(&resp.body);
 		kube_resp_free(&resp);
 		return -1;
 	}
@@ -860,6 +886,8 @@ do_json(struct kube *k, const struct kube_req *r, json_object **out, struct err 
 		*out = resp.json;
 		resp.json = NULL;
 	}
+	if (r->secret)
+		buf_wipe(&resp.body);
 	kube_resp_free(&resp);
 	return 0;
 }
@@ -870,6 +898,15 @@ kube_get(struct kube *k, const char *path, const char *query, json_object **out,
 {
 	struct kube_req r = { .method = "GET", .path = path, .query = query,
 	    .idempotent = true };
+
+	return do_json(k, &r, out, e);
+}
+
+int
+kube_get_secret(struct kube *k, const char *path, json_object **out, struct err *e)
+{
+	struct kube_req r = { .method = "GET", .path = path, .idempotent = true,
+	    .secret = true };
 
 	return do_json(k, &r, out, e);
 }

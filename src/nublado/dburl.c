@@ -16,6 +16,7 @@
 #include "../kube/url.h"
 #include "../util/buf.h"
 #include "../util/exitcode.h"
+#include "../util/jsonout.h"
 #include "../util/xalloc.h"
 #include "dburl.h"
 
@@ -925,7 +926,7 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 	int line, col, rc = -1;
 
 	*out = NULL;
-	if (kube_get(n->kube, path, NULL, &obj, e) < 0) {
+	if (kube_get_secret(n->kube, path, &obj, e) < 0) {
 		if (e->http == 404) {
 			snprintf(why, whylen, "no Secret %s/%s", n->ns, name);
 			err_clear(e);
@@ -970,6 +971,8 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 		(*out)->secret = xasprintf("%s/%s", n->ns, name);
 out:
 	ky_free(f);
+	/* The cookie secret, crypto key, proxy token and password came along: zero them. */
+	json_wipe_strings(obj);
 	json_object_put(obj);
 	free(val);
 	free(source);

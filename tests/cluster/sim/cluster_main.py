@@ -255,7 +255,8 @@ class Sim:
 
     def write_env(self):
         try:
-            setup.write_env(self.dir, self.port, self.db, self.hub_port)
+            setup.write_env(self.dir, self.port, self.db, self.hub_port,
+                            getattr(self, "hub_keys", None))
         except Exception:
             traceback.print_exc()
 
@@ -278,7 +279,10 @@ class Sim:
     def seed_objects(self):
         values = setup.hub_secret_values(self.db["url_nopw"] if self.db else
                                          "postgresql://nublado@127.0.0.1/nublado")
-        for o in seedmod.initial(self.args.labs, values, self.db["password"] if self.db else "x"):
+        self.hub_keys = seedmod.hub_secret_keys()
+        self.write_env()
+        for o in seedmod.initial(self.args.labs, values, self.db["password"] if self.db else "x",
+                                 self.hub_keys):
             res = k8s.res_for(o["apiVersion"], o["kind"])
             ns = o["metadata"].get("namespace", "")
             status = o.pop("status", None)

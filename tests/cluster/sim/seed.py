@@ -230,7 +230,17 @@ def controller_configmap():
             "data": {"config.yaml": cfg}}
 
 
-def secrets(values_yaml, db_password):
+def hub_secret_keys():
+    """The hub's own secrets in nublado-secret, random per cluster (the secrets audit and
+    the memory test look for them): key -> value."""
+    import secrets as rnd
+    return {"hub.config.JupyterHub.cookie_secret": rnd.token_hex(32),
+            "crypto_key": rnd.token_urlsafe(32),
+            "proxy_token": rnd.token_hex(32)}
+
+
+def secrets(values_yaml, db_password, hub_keys=None):
+    hub_keys = hub_keys or hub_secret_keys()
     return [
         {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
          "metadata": {"name": "nublado-secret", "namespace": "nublado",
@@ -238,9 +248,7 @@ def secrets(values_yaml, db_password):
                       },
          "data": {"values.yaml": b64(values_yaml),
                   "hub.db.password": b64(db_password),
-                  "hub.config.JupyterHub.cookie_secret": b64("c" * 64),
-                  "crypto_key": b64("k" * 64),
-                  "proxy_token": b64("p" * 64)}},
+                  **{k: b64(v) for k, v in hub_keys.items()}}},
         {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
          "metadata": {"name": "hub", "namespace": "nublado",
                       "labels": {"app": "jupyterhub", "component": "hub", "release": "nublado",
@@ -299,7 +307,7 @@ def other_application(name, ns_name):
     return a
 
 
-def initial(n_labs, values_yaml, db_password):
+def initial(n_labs, values_yaml, db_password, hub_keys=None):
     """Return a list of objects in creation order (namespaces first)."""
     objs = []
     base_ns = [
@@ -321,7 +329,7 @@ def initial(n_labs, values_yaml, db_password):
             "nublado.lsst.io/category": "lab", "nublado.lsst.io/user": u,
             "argocd.argoproj.io/instance": "nublado-users"}))
     objs.append(controller_configmap())
-    objs.extend(secrets(values_yaml, db_password))
+    objs.extend(secrets(values_yaml, db_password, hub_keys))
     objs.extend(services())
     objs.append(hub_deployment())
     objs.append(controller_deployment())
