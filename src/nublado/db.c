@@ -508,8 +508,8 @@ capture_output(enum exec_channel ch, const void *p, size_t n, void *arg, struct 
 }
 
 static int
-pod_run(struct nub *n, const char *pod, char **argv, struct capture *cap, long timeout_ms,
-    int *code, struct err *e)
+pod_run_input(struct nub *n, const char *pod, char **argv, const char *input, size_t len,
+    struct capture *cap, long timeout_ms, int *code, struct err *e)
 {
 	struct exec_opts o = EXEC_OPTS_INIT;
 	struct exec_result r;
@@ -518,6 +518,8 @@ pod_run(struct nub *n, const char *pod, char **argv, struct capture *cap, long t
 	o.pod = pod;
 	o.container = HUB_CONTAINER;
 	o.argv = argv;
+	o.stdin_buf = input;
+	o.stdin_len = len;
 	o.output = capture_output;
 	o.output_arg = cap;
 	o.timeout_ms = timeout_ms;
@@ -529,6 +531,13 @@ pod_run(struct nub *n, const char *pod, char **argv, struct capture *cap, long t
 		return -1;
 	*code = r.exit_code;
 	return 0;
+}
+
+static int
+pod_run(struct nub *n, const char *pod, char **argv, struct capture *cap, long timeout_ms,
+    int *code, struct err *e)
+{
+	return pod_run_input(n, pod, argv, NULL, 0, cap, timeout_ms, code, e);
 }
 
 static void
@@ -559,20 +568,25 @@ psql_message(const char *err)
 	return line;
 }
 
-/* psql in the pod: quiet, unaligned, tuples only, never prompting for a password. */
+/*
+ * psql in the pod: quiet, unaligned, tuples only, never prompting for a
+ * password; the SQL (tens of KB) on stdin, out of the request's URL.
+ */
 static int
 psql_run(struct nub *n, const char *pod, const char *url, const char *sql,
     struct capture *cap, long timeout_ms, int *code, struct err *e)
 {
-	char *cmds[] = { (char *)sql, NULL };
 	char *extra[] = { "-q", "-A", "-t", "-w", NULL };
-	struct psql_cmd pc = { .url = url, .commands = cmds, .extra = extra };
+	struct psql_cmd pc = { .url = url, .stdin_sql = sql, .extra = extra };
 	char **argv = NULL;
+	const char *in;
+	size_t len;
 	int rc;
 
 	if (psql_argv(&pc, &argv, e) < 0)
 		return -1;
-	rc = pod_run(n, pod, argv, cap, timeout_ms, code, e);
+	in = psql_stdin(&pc, &len);
+	rc = pod_run_input(n, pod, argv, in, len, cap, timeout_ms, code, e);
 	strv_free(argv);
 	return rc;
 }
