@@ -12,6 +12,7 @@
 #include "../util/log.h"
 #include "../util/statedir.h"
 #include "../util/xalloc.h"
+#include "backup-sql.h"
 #include "db.h"
 #include "hub.h"
 #include "psql.h"
@@ -257,6 +258,16 @@ db_check_refuse(struct db_check *c, const char *code, const char *type, const ch
 		(char *)detail, "" };
 
 	reason_add(&c->refusals, &c->n_refusals, f);
+}
+
+void
+db_check_notice(struct db_check *c, const char *code, const char *type, const char *name,
+    const char *detail)
+{
+	char *f[DB_FIELDS] = { "warn", (char *)code, (char *)type, (char *)name,
+		(char *)detail, "" };
+
+	reason_add(&c->warnings, &c->n_warnings, f);
 }
 
 long long
@@ -664,9 +675,6 @@ tools_check(struct nub *n, const char *pod, struct db_check *c, struct err *e)
 	capture_free(&cap);
 	if (c->psql_version == NULL)
 		db_check_refuse(c, "tool", "program", "psql", "not found in the hub pod");
-	if (c->pg_dump_version == NULL)
-		db_check_refuse(c, "tool", "program", "pg_dump",
-		    "not found in the hub pod: no backup possible");
 	return 0;
 }
 
@@ -699,22 +707,37 @@ db_preflight(struct nub *n, const char *pod, const char *url, struct db_check *o
 	}
 	db_check_clear(&tools);
 
-	/* pg_dump refuses a server newer than itself: find out now, not after the block. */
-	if (out->pg_dump_version != NULL && out->server_version >= 100000) {
-		int major = db_tool_major(out->pg_dump_version);
+	/* pg_dump refuses a server newer than itself: psql takes the backup then. */
+	if (db_backup_kind(out) == DB_BACKUP_PSQL) {
+		char *why = out->pg_dump_version == NULL ?
+		    xstrdup("not in the hub pod: the backup is taken with psql (COPY)") :
+		    xasprintf("version %d cannot dump a PostgreSQL %d server: the backup is "
+		    "taken with psql (COPY)", db_tool_major(out->pg_dump_version),
+		    out->server_version / 10000);
 
-		if (major >= 0 && major < out->server_version / 10000) {
-			char *why = xasprintf("version %d cannot dump a PostgreSQL %d server",
-			    major, out->server_version / 10000);
-
-			db_check_refuse(out, "tool", "program", "pg_dump", why);
-			free(why);
-		}
+		db_check_notice(out, "backup", "program", "pg_dump", why);
+		free(why);
 	}
 	return 0;
 }
 
 /* ---- backup ---- */
+
+enum db_backup_kind
+db_backup_kind(const struct db_check *c)
+{
+	int major = c->pg_dump_version ? db_tool_major(c->pg_dump_version) : -1;
+
+	if (major < 0 || (c->server_version >= 100000 && major < c->server_version / 10000))
+		return DB_BACKUP_PSQL;
+	return DB_BACKUP_PG_DUMP;
+}
+
+const char *
+db_backup_kind_name(enum db_backup_kind k)
+{
+	return k == DB_BACKUP_PSQL ? "psql" : "pg_dump";
+}
 
 int
 db_backup_dir(struct nub *n, char **dir, struct err *e)
@@ -783,6 +806,7 @@ db_backup_verify(const char *path, char *const *tables, long long *counts, struc
 {
 	size_t len, ntables = strv_len(tables);
 	char *data = read_file(path, &len, e), *p;
+	const char *trailer = "-- PostgreSQL database dump complete";
 	bool complete = false, *found;
 	int rc = -1;
 
@@ -793,7 +817,9 @@ db_backup_verify(const char *path, char *const *tables, long long *counts, struc
 		err_set(e, "backup '%s' holds a NUL byte: not a plain pg_dump file", path);
 		goto out;
 	}
-	if (strncmp(data, "--\n-- PostgreSQL database dump\n", 31) != 0) {
+	if (strncmp(data, BACKUP_PSQL_HEADER, strlen(BACKUP_PSQL_HEADER)) == 0) {
+		trailer = BACKUP_PSQL_TRAILER;
+	} else if (strncmp(data, "--\n-- PostgreSQL database dump\n", 31) != 0) {
 		err_set(e, "backup '%s' does not start like a pg_dump file", path);
 		goto out;
 	}
@@ -808,11 +834,14 @@ db_backup_verify(const char *path, char *const *tables, long long *counts, struc
 				    path);
 				goto out;
 			}
-		} else if (n == 36 && strncmp(p, "-- PostgreSQL database dump complete", 36) == 0) {
+		} else if (n == strlen(trailer) && strncmp(p, trailer, n) == 0) {
 			complete = true;
-		} else if (n > 12 && strncmp(p, "COPY public.", 12) == 0) {
-			const char *name = p + 12;
-			size_t nlen = strcspn(name, " \n");
+		} else if ((n > 12 && strncmp(p, "COPY public.", 12) == 0) ||
+		    (n > 14 && strncmp(p, "COPY \"public\".", 14) == 0)) {
+			/* pg_dump writes public.users, the psql backup "public"."users". */
+			bool quoted = p[5] == '"';
+			const char *name = p + (quoted ? 15 : 12);
+			size_t nlen = quoted ? strcspn(name, "\"\n") : strcspn(name, " \n");
 			long long rows = 0;
 			size_t i;
 
@@ -897,7 +926,10 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 {
 	struct capture cap = { .out_fd = -1 };
 	char **args = NULL, **argv = NULL, **tables = NULL, *own_dir = NULL, *path = NULL;
-	int code, rc = -1;
+	char *script = NULL;
+	enum db_backup_kind kind = db_backup_kind(c);
+	const char *tool = kind == DB_BACKUP_PSQL ? "psql" : "pg_dump";
+	int code = 0, rc = -1;
 
 	*path_out = NULL;
 	if (c->n_tables == 0)
@@ -911,11 +943,40 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 		return -1;
 	}
 	path = db_backup_path(dir, context, time(NULL));
-
-	args = db_dump_args(c, url);
 	for (size_t i = 0; i < c->n_tables; i++)
 		tables = strv_push(tables, c->tables[i].name);
-	argv = pg_tool_argv("pg_dump", args);
+	if (kind == DB_BACKUP_PSQL) {
+		/* Rows load parents first: the foreign keys between the tables say how. */
+		struct capture fk = { .out_fd = -1 };
+		char *sql = backup_fk_sql("public");
+		char **ordered = NULL;
+		bool alembic = db_check_rows(c, "alembic_version") >= 0;
+
+		if (psql_run(n, pod, url, sql, &fk, CHECK_TIMEOUT_MS, &code, e) < 0 || code != 0) {
+			if (code != 0)
+				err_set(e, "reading the tables' foreign keys failed (psql exit %d): %s",
+				    code, psql_message(fk.err.data));
+			err_prefix(e, "backup failed");
+			free(sql);
+			capture_free(&fk);
+			goto out;
+		}
+		ordered = backup_order(tables, fk.out.data);
+		script = backup_psql_script("public", ordered, alembic);
+		strv_free(ordered);
+		capture_free(&fk);
+		free(sql);
+		{
+			char *extra[] = { "-q", "-A", "-t", "-w", NULL };
+			struct psql_cmd pc = { .url = url, .script = script, .extra = extra };
+
+			if (psql_argv(&pc, &argv, e) < 0)
+				goto out;
+		}
+	} else {
+		args = db_dump_args(c, url);
+		argv = pg_tool_argv("pg_dump", args);
+	}
 
 	cap.out_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	cap.out_path = path;
@@ -923,13 +984,14 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 		err_set(e, "cannot create backup file '%s': %s", path, strerror(errno));
 		goto out;
 	}
-	log_debug(LOG_STEPS, "pg_dump in pod %s to %s", pod, path);
-	if (pod_run(n, pod, argv, &cap, DUMP_TIMEOUT_MS, &code, e) < 0) {
+	log_debug(LOG_STEPS, "%s in pod %s to %s", tool, pod, path);
+	if (pod_run_input(n, pod, argv, script, script ? strlen(script) : 0, &cap,
+	    DUMP_TIMEOUT_MS, &code, e) < 0) {
 		err_prefix(e, "backup failed");
 		goto fail;
 	}
 	if (code != 0) {
-		err_set(e, "backup failed: pg_dump exited with %d: %s", code,
+		err_set(e, "backup failed: %s exited with %d: %s", tool, code,
 		    psql_message(cap.err.data));
 		goto fail;
 	}
@@ -958,6 +1020,7 @@ out:
 	strv_free(args);
 	strv_free(argv);
 	strv_free(tables);
+	free(script);
 	free(path);
 	free(own_dir);
 	return rc;

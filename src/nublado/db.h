@@ -69,6 +69,9 @@ bool db_check_ok(const struct db_check *c);
 /* Add a reason to refuse found outside the SQL (the pod's tools). */
 void db_check_refuse(struct db_check *c, const char *code, const char *type,
     const char *name, const char *detail);
+/* Add a notice: worth saying, no reason to refuse. */
+void db_check_notice(struct db_check *c, const char *code, const char *type,
+    const char *name, const char *detail);
 /* The rows of table `name', or -1 when the role owns no such table. */
 long long db_check_rows(const struct db_check *c, const char *name);
 /* The sum over the JupyterHub tables. */
@@ -140,6 +143,15 @@ char *db_backup_path(const char *dir, const char *context, time_t t);
 int db_backup(struct nub *n, const char *pod, const char *url, const struct db_check *c,
     const char *dir, const char *context, char **path_out, long long *counts,
     struct err *e);
+
+/*
+ * How the backup is taken: with the pod's pg_dump when it can dump this
+ * server (it refuses newer majors: Debian 12's 15 against Cloud SQL's 16),
+ * else with psql alone (backup-sql.h).
+ */
+enum db_backup_kind { DB_BACKUP_PG_DUMP, DB_BACKUP_PSQL };
+enum db_backup_kind db_backup_kind(const struct db_check *c);
+const char *db_backup_kind_name(enum db_backup_kind k);
 
 /* pg_dump's arguments for that backup (after the program name); strv_free. */
 char **db_dump_args(const struct db_check *c, const char *url);

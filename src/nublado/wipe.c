@@ -262,8 +262,10 @@ backup_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struc
 		buf_printf(out, "  backup already taken: %s\n", w->backup ? w->backup : "?");
 		return 0;
 	}
-	buf_printf(out, "  back up %zu JupyterHub tables (%lld rows) with pg_dump in the pod to %s/\n",
+	buf_printf(out, "  back up %zu JupyterHub tables (%lld rows) with %s in the pod to %s/\n",
 	    w->check.n_tables, db_check_total_rows(&w->check),
+	    db_backup_kind(&w->check) == DB_BACKUP_PSQL ?
+	    "psql (COPY in one snapshot; the pod's pg_dump cannot dump this server)" : "pg_dump",
 	    w->backup_dir ? w->backup_dir : "the state directory's backups");
 	for (size_t i = 0; i < w->check.n_tables; i++)
 		buf_printf(out, "%s%s (%lld)", i % 6 == 0 ? (i ? "\n      " : "      ") : ", ",
@@ -314,6 +316,8 @@ backup_apply(struct step_ctx *c, void *state, struct err *e)
 	w->backup = path;
 	w->backed_up = time(NULL);
 	json_object_object_add(c->report, "backup", json_object_new_string(path));
+	json_object_object_add(c->report, "backupKind",
+	    json_object_new_string(db_backup_kind_name(db_backup_kind(&w->check))));
 	return wipe_journal_save(w, e);
 }
 
@@ -324,7 +328,8 @@ backup_result(struct step_ctx *c, void *state, struct buf *out)
 	struct stat sb;
 
 	if (w->backup != NULL && stat(w->backup, &sb) == 0)
-		buf_printf(out, "backed up: %s (%lld bytes, %lld rows, verified)", w->backup,
+		buf_printf(out, "backed up with %s: %s (%lld bytes, %lld rows, verified)",
+		    db_backup_kind_name(db_backup_kind(&w->check)), w->backup,
 		    (long long)sb.st_size, w->backup_rows);
 	else
 		buf_printf(out, "backed up");
