@@ -17,6 +17,7 @@
 #include "../util/buf.h"
 #include "../util/exitcode.h"
 #include "../util/jsonout.h"
+#include "../util/log.h"
 #include "../util/xalloc.h"
 #include "dburl.h"
 
@@ -997,4 +998,33 @@ dburl_from_cluster(struct nub *n, struct dburl **out, struct err *e)
 	err_set(e, "no database URL in the cluster: %s; %s", why1, why2);
 	err_hint(e, "read it from Phalanx instead: --phalanx DIR --env ENV");
 	return -1;
+}
+
+int
+dburl_resolve(struct nub *n, const char *flag, char **url, char **source, struct err *e)
+{
+	struct dburl *u = NULL;
+
+	*url = *source = NULL;
+	if (flag != NULL) {
+		struct dburl parsed;
+
+		if (dburl_parse(flag, &parsed, e) < 0) {
+			e->exit = EXIT_USAGE;	/* a bad option, not a safety refusal */
+			return err_prefix(e, "--db-url");
+		}
+		*url = xstrdup(parsed.url);
+		*source = xstrdup("--db-url");
+		if (parsed.had_password)
+			log_warn("the --db-url carried a password; it was removed (the hub pod "
+			    "reads its own password file)");
+		dburl_clear(&parsed);
+		return 0;
+	}
+	if (dburl_from_cluster(n, &u, e) < 0)
+		return err_prefix(e, "finding the database URL");
+	*url = xstrdup(u->url);
+	*source = xstrdup(u->source ? u->source : "the cluster");
+	dburl_free(u);
+	return 0;
 }

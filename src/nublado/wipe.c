@@ -134,7 +134,6 @@ static int
 preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 {
 	struct wipe *w = c->wipe;
-	struct dburl *u = NULL;
 
 	*state = w;
 	if (w->completed != 0 && !w->again)
@@ -145,26 +144,8 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 			return -1;
 		err_clear(e);
 	}
-	if (w->db_url != NULL) {
-		struct dburl parsed;
-
-		if (dburl_parse(w->db_url, &parsed, e) < 0) {
-			e->exit = EXIT_USAGE;	/* a bad option, not a safety refusal */
-			return err_prefix(e, "--db-url");
-		}
-		w->url = xstrdup(parsed.url);
-		w->url_source = xstrdup("--db-url");
-		if (parsed.had_password)
-			log_warn("the --db-url carried a password; it was removed (the hub pod "
-			    "reads its own password file)");
-		dburl_clear(&parsed);
-	} else {
-		if (dburl_from_cluster(c->n, &u, e) < 0)
-			return err_prefix(e, "finding the database URL");
-		w->url = xstrdup(u->url);
-		w->url_source = xstrdup(u->source ? u->source : "the cluster");
-		dburl_free(u);
-	}
+	if (dburl_resolve(c->n, w->db_url, &w->url, &w->url_source, e) < 0)
+		return -1;
 	if (w->dropped != 0) {
 		/* An earlier run dropped already: what is there now is the new schema. */
 		return 0;
