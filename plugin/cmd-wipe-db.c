@@ -55,6 +55,7 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 	w.again = args_has(ctx->args, "again");
 	w.t_start = now_ms();
 	c.wipe = &w;
+	c.after_block = true;
 	c.preflight_refuses = true;
 	c.tty = ctx->opts.err_tty;
 	if (nub_open(&ctx->opts, &n, &e) < 0 || step_ctx_init(&c, n, &e) < 0 ||

@@ -17,6 +17,7 @@ extern const struct cmd_entry cmd_kill_labs_entry;
 extern const struct cmd_entry cmd_db_url_entry;
 extern const struct cmd_entry cmd_psql_entry;
 extern const struct cmd_entry cmd_wipe_db_entry;
+extern const struct cmd_entry cmd_restore_db_entry;
 extern const struct cmd_entry cmd_restart_hub_entry;
 extern const struct cmd_entry cmd_unblock_entry;
 extern const struct cmd_entry cmd_version_entry;
@@ -33,6 +34,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_psql_entry,
 	&cmd_wipe_db_entry,
 	&cmd_restart_hub_entry,
+	&cmd_restore_db_entry,
 	&cmd_unblock_entry,
 	&cmd_version_entry,
 	&cmd_complete_entry,

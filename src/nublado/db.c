@@ -605,6 +605,46 @@ psql_run(struct nub *n, const char *pod, const char *url, const char *sql,
 #define CHECK_TIMEOUT_MS (120 * 1000L)
 
 int
+db_psql_script(struct nub *n, const char *pod, const char *url, const char *script,
+    bool single, long timeout_ms, char **out, struct err *e)
+{
+	char *extra1[] = { "-q", "-A", "-t", "-w", "-1", NULL };
+	struct psql_cmd pc = { .url = url, .script = script, .extra = extra1 };
+	struct capture cap = { .out_fd = -1 };
+	char **argv = NULL;
+	const char *in;
+	size_t len;
+	int code = 0, rc = -1;
+
+	if (out != NULL)
+		*out = NULL;
+	if (!single)
+		extra1[4] = NULL;
+	if (psql_argv(&pc, &argv, e) < 0)
+		return -1;
+	in = psql_stdin(&pc, &len);
+	if (pod_run_input(n, pod, argv, in, len, &cap, timeout_ms, &code, e) < 0) {
+		/* The session ended early: psql may or may not have finished. */
+		if (e->reason == NULL)
+			e->reason = "Unknown";
+		goto out;
+	}
+	if (code != 0) {
+		err_set(e, "psql exited with %d: %s", code, psql_message(cap.err.data));
+		goto out;
+	}
+	if (out != NULL) {
+		*out = cap.out.data;
+		cap.out.data = NULL;
+	}
+	rc = 0;
+out:
+	strv_free(argv);
+	capture_free(&cap);
+	return rc;
+}
+
+int
 db_check_run(struct nub *n, const char *pod, const char *url, struct db_check *out,
     struct err *e)
 {
@@ -762,39 +802,6 @@ db_backup_path(const char *dir, const char *context, time_t t)
 	return p;
 }
 
-static char *
-read_file(const char *path, size_t *len, struct err *e)
-{
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		err_set(e, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof chunk);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_set(e, "cannot read '%s': %s", path, strerror(errno));
-			close(fd);
-			buf_free(&b);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		buf_append(&b, chunk, (size_t)r);
-	}
-	close(fd);
-	if (b.data == NULL)
-		buf_puts(&b, "");
-	*len = b.len;
-	return buf_detach(&b);
-}
-
 /*
  * A plain dump ends with "-- PostgreSQL database dump complete", then
  * "--", blank lines and, from pg_dump 17.6/16.10/15.14 on, "\unrestrict KEY".
@@ -805,7 +812,7 @@ int
 db_backup_verify(const char *path, char *const *tables, long long *counts, struct err *e)
 {
 	size_t len, ntables = strv_len(tables);
-	char *data = read_file(path, &len, e), *p;
+	char *data = file_read(path, &len, e), *p;
 	const char *trailer = "-- PostgreSQL database dump complete";
 	bool complete = false, *found;
 	int rc = -1;

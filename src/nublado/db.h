@@ -113,6 +113,16 @@ int db_preflight(struct nub *n, const char *pod, const char *url, struct db_chec
     struct err *e);
 
 /*
+ * psql in the pod on `script' (sent on stdin, psql -f -, -q -A -t), in one
+ * transaction of its own when `single' (psql -1).  0 when psql exited 0,
+ * with its output in *out (caller frees; may be NULL to discard); else -1
+ * with psql's message (e->reason "Unknown" when the exec connection ended
+ * before psql did: whether it committed is then unknown).
+ */
+int db_psql_script(struct nub *n, const char *pod, const char *url, const char *script,
+    bool single, long timeout_ms, char **out, struct err *e);
+
+/*
  * Run the ownership check alone (no tool check): 0 with *out filled, or -1.
  */
 int db_check_run(struct nub *n, const char *pod, const char *url, struct db_check *out,

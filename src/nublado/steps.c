@@ -491,8 +491,8 @@ unblock_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, stru
 	 * missing; with nothing saved, any hub ingress means open.
 	 */
 	*empty = s->now.n > 0 && s->missing == NULL;
-	if (*empty && c->wipe != NULL) {
-		/* In wipe-db, block runs first: by then there will be something to undo. */
+	if (*empty && c->after_block) {
+		/* In wipe-db and restore-db, block runs first: then there is something to undo. */
 		*empty = false;
 		buf_printf(out, "  let users back in: sync Argo CD Application %s/%s\n",
 		    ARGOCD_NAMESPACE, ARGOCD_APP);

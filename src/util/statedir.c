@@ -121,3 +121,36 @@ file_write_atomic(const char *path, const char *data, size_t len, struct err *e)
 	free(tmp);
 	return ok ? 0 : -1;
 }
+
+char *
+file_read(const char *path, size_t *len, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		err_set(e, "cannot open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		ssize_t r = read(fd, chunk, sizeof chunk);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_set(e, "cannot read '%s': %s", path, strerror(errno));
+			close(fd);
+			buf_free(&b);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		buf_append(&b, chunk, (size_t)r);
+	}
+	close(fd);
+	if (b.data == NULL)
+		buf_puts(&b, "");
+	*len = b.len;
+	return buf_detach(&b);
+}

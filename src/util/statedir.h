@@ -27,6 +27,8 @@ int statedir(const char *name, const char *sub, char **out, struct err *e);
  * renamed over PATH.  A crash leaves the old file, never half a new one.
  */
 int file_write_atomic(const char *path, const char *data, size_t len, struct err *e);
+/* A whole file, NUL-terminated (*len excludes it); NULL with e set.  Caller frees. */
+char *file_read(const char *path, size_t *len, struct err *e);
 /* mkdir -p with mode 0700 for what it creates. */
 int mkdir_p(const char *path, struct err *e);
 
