@@ -128,4 +128,5 @@ const struct cmd_entry cmd_restore_db_entry = {
 	.opts = restore_db_opts,
 	.exec = cmd_restore_db_exec,
 	.flags = CMD_DESTRUCTIVE,
+	.args = COMPLETE_BACKUP,
 };

@@ -37,6 +37,7 @@ struct cmd_entry {
 	const struct opt *opts;		/* the command's own options */
 	int (*exec)(struct cmd_ctx *ctx);
 	unsigned flags;
+	enum opt_complete args;		/* what its first argument completes to */
 };
 
 struct cmd_ctx {

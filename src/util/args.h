@@ -23,6 +23,7 @@ enum opt_complete {
 	COMPLETE_NAMESPACE,
 	COMPLETE_LAB_USER,
 	COMPLETE_PHALANX_ENV,
+	COMPLETE_BACKUP,	/* wipe-db's saved backups of the context, else *.sql files */
 };
 
 #define OPT_DESTRUCTIVE	0x1	/* never offered by completion (--yes) */

@@ -39,11 +39,10 @@ mkdir_p(const char *path, struct err *e)
 #define NAME_MAX_CONTEXT 64
 
 char *
-statedir_name(const char *context, const char *identity)
+statedir_context_prefix(const char *context)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
 	const char *ctx = context && *context ? context : "in-cluster";
-	struct buf b = { 0 }, in = { 0 };
+	struct buf b = { 0 };
 
 	for (const unsigned char *s = (const unsigned char *)ctx; *s != '\0' &&
 	    b.len < NAME_MAX_CONTEXT; s++) {
@@ -53,11 +52,24 @@ statedir_name(const char *context, const char *identity)
 		else
 			buf_printf(&b, "%%%02X", *s);
 	}
+	buf_puts(&b, ".");
+	return buf_detach(&b);
+}
+
+char *
+statedir_name(const char *context, const char *identity)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	const char *ctx = context && *context ? context : "in-cluster";
+	struct buf b = { 0 }, in = { 0 };
+	char *prefix = statedir_context_prefix(context);
+
+	buf_puts(&b, prefix);
+	free(prefix);
 	/* The digest covers the whole name: cutting it cannot merge two. */
 	buf_append(&in, ctx, strlen(ctx) + 1);
 	buf_append(&in, identity ? identity : "", identity ? strlen(identity) : 0);
 	SHA256((const unsigned char *)in.data, in.len, md);
-	buf_puts(&b, ".");
 	for (int i = 0; i < 8; i++)
 		buf_printf(&b, "%02x", md[i]);
 	buf_free(&in);

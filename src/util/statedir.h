@@ -15,6 +15,8 @@
  * clusters behind contexts of the same name never share state.  Caller frees.
  */
 char *statedir_name(const char *context, const char *identity);
+/* The part of every such name that the context alone makes ("sim."). */
+char *statedir_context_prefix(const char *context);
 /*
  * $XDG_STATE_HOME/kubectl-nublado/<name>[/<sub>] (default ~/.local/state),
  * created 0700 on the way.  `name' comes from statedir_name().  Caller
