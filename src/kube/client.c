@@ -30,6 +30,7 @@ struct kube {
 	char *user_agent;
 	char *base;		/* server URL; the TLS name when tls-server-name is set */
 	struct curl_slist *connect_to;
+	char *host;		/* with tls-server-name: the Host header (the server's own name) */
 	unsigned int rnd;
 };
 
@@ -118,6 +119,11 @@ kube_open(const struct kcfg *cfg, const struct kube_opts *o, struct kube **out,
 		free(ct);
 		k->base = xasprintf("https://%s:%s%s", cfg->tls_server_name,
 		    port ? port : "443", path && strcmp(path, "/") != 0 ? path : "");
+		/* tls-server-name is for SNI and verification only: Host stays the server's (Go). */
+		curl_free(port);
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+			port = NULL;
+		k->host = port != NULL ? xasprintf("%s:%s", host, port) : xstrdup(host);
 		curl_free(host);
 		curl_free(port);
 		curl_free(path);
@@ -138,6 +144,7 @@ kube_close(struct kube *k)
 		curl_multi_cleanup(k->multi);
 	auth_free(k->auth);
 	curl_slist_free_all(k->connect_to);
+	free(k->host);
 	free(k->user_agent);
 	free(k->base);
 	free(k);
@@ -333,8 +340,16 @@ setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
 	}
 	if (k->connect_to != NULL)
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, k->connect_to);
-	if (cfg->proxy_url != NULL)
-		curl_easy_setopt(h, CURLOPT_PROXY, cfg->proxy_url);
+	{
+		/* Go's choice of proxy, never libcurl's own (ALL_PROXY, NO_PROXY on proxy-url). */
+		char *proxy, *noproxy;
+
+		kcfg_proxy(cfg, &proxy, &noproxy);
+		curl_easy_setopt(h, CURLOPT_PROXY, proxy);
+		curl_easy_setopt(h, CURLOPT_NOPROXY, noproxy);
+		free(proxy);
+		free(noproxy);
+	}
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 }
@@ -359,9 +374,44 @@ auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out)
 	}
 	if (cfg->impersonate != NULL) {
 		buf_printf(out, "Impersonate-User: %s\r\n", cfg->impersonate);
+		if (cfg->impersonate_uid != NULL)
+			buf_printf(out, "Impersonate-Uid: %s\r\n", cfg->impersonate_uid);
 		for (char **g = cfg->impersonate_groups; g != NULL && *g != NULL; g++)
 			buf_printf(out, "Impersonate-Group: %s\r\n", *g);
+		for (char **x = cfg->impersonate_extra; x != NULL && x[0] != NULL &&
+		    x[1] != NULL; x += 2) {
+			char *key = kube_header_key_escape(x[0]);
+
+			buf_printf(out, "Impersonate-Extra-%s: %s\r\n", key, x[1]);
+			free(key);
+		}
 	}
+}
+
+/*
+ * client-go's headerKeyEscape: bytes that may not appear in a header name,
+ * and '%', percent-encoded (the API server decodes them).
+ */
+char *
+kube_header_key_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = BUF_INIT;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		bool legal = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || (*p != '%' && strchr("!#$&'*+-.^_`|~", *p) != NULL);
+
+		if (legal) {
+			buf_append(&b, p, 1);
+		} else {
+			char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+			buf_append(&b, enc, 3);
+		}
+	}
+	buf_puts(&b, "");
+	return buf_detach(&b);
 }
 
 static void
@@ -409,6 +459,12 @@ kube_base_url(const struct kube *k)
 	return k->base;
 }
 
+const char *
+kube_host_header(const struct kube *k)
+{
+	return k->host;
+}
+
 /* Put everything on a fresh or reused easy handle; credentials are looked up now. */
 static int
 xfer_setup(struct kube *k, struct xfer *x, struct err *e)
@@ -442,7 +498,8 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 	if (k->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, k->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	if (!k->cfg->disable_compression)
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	if (log_level() >= LOG_HEADERS) {
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
@@ -461,6 +518,13 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 
 		x->headers = curl_slist_append(x->headers, ct);
 		free(ct);
+	}
+	/* tls-server-name is for SNI and verification only: Host stays the server's (as Go). */
+	if (k->host != NULL) {
+		char *hh = xasprintf("Host: %s", k->host);
+
+		x->headers = curl_slist_append(x->headers, hh);
+		free(hh);
 	}
 	auth_lines(k, &cr, &lines);
 	for (char *line = lines.data, *end; line != NULL && *line != '\0'; line = end + 2) {
@@ -507,6 +571,34 @@ fatal_curl(CURLcode cc)
 	}
 }
 
+/*
+ * Why verification failed: a trusted certificate for another name (then the
+ * CA is fine: the server name or tls-server-name is wrong), else the CA.
+ */
+void
+kube_tls_hint(const struct kube *k, void *h, struct err *e)
+{
+	const struct kcfg *cfg = k->cfg;
+	long verify = -1;
+
+	if (h != NULL)
+		curl_easy_getinfo((CURL *)h, CURLINFO_SSL_VERIFYRESULT, &verify);
+	if (verify == 0 && cfg->tls_server_name != NULL)
+		err_hint(e, "the certificate is not valid for the name '%s': check "
+		    "tls-server-name of cluster '%s' in %s", cfg->tls_server_name,
+		    cfg->cluster_name ? cfg->cluster_name : "?",
+		    cfg->source ? cfg->source : "the kubeconfig");
+	else if (verify == 0)
+		err_hint(e, "the certificate is not valid for the server's name: check the server "
+		    "URL of cluster '%s' in %s (or set its tls-server-name)",
+		    cfg->cluster_name ? cfg->cluster_name : "?",
+		    cfg->source ? cfg->source : "the kubeconfig");
+	else
+		err_hint(e, "check certificate-authority-data for cluster '%s' in %s",
+		    cfg->cluster_name ? cfg->cluster_name : "?",
+		    cfg->source ? cfg->source : "the kubeconfig");
+}
+
 static void
 curl_failure(struct kube *k, struct xfer *x, CURLcode cc, struct err *e)
 {
@@ -516,9 +608,7 @@ curl_failure(struct kube *k, struct xfer *x, CURLcode cc, struct err *e)
 	case CURLE_SSL_CACERT_BADFILE:
 		err_set(e, "%s %s: the server's certificate could not be verified (%s)",
 		    x->method, x->path, curl_easy_strerror(cc));
-		err_hint(e, "check certificate-authority-data for cluster '%s' in %s",
-		    k->cfg->cluster_name ? k->cfg->cluster_name : "?",
-		    k->cfg->source ? k->cfg->source : "the kubeconfig");
+		kube_tls_hint(k, x->easy, e);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		err_set(e, "%s %s: timed out (%s)", x->method, x->path,
