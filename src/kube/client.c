@@ -581,8 +581,14 @@ kube_tls_hint(const struct kube *k, void *h, struct err *e)
 	const struct kcfg *cfg = k->cfg;
 	long verify = -1;
 
+	/*
+	 * OpenSSL's own result: the chain was fine (0), or libcurl's host name
+	 * check failed after it (7.88 reports X509_V_ERR_UNSPECIFIED, 1).
+	 */
 	if (h != NULL)
 		curl_easy_getinfo((CURL *)h, CURLINFO_SSL_VERIFYRESULT, &verify);
+	if (verify == 1)
+		verify = 0;
 	if (verify == 0 && cfg->tls_server_name != NULL)
 		err_hint(e, "the certificate is not valid for the name '%s': check "
 		    "tls-server-name of cluster '%s' in %s", cfg->tls_server_name,

@@ -409,22 +409,85 @@ has_prefix_ci(const char *s, const char *prefix)
 }
 
 /*
- * A YAML node as JSON, the way client-go's YAML-to-JSON conversion types
- * plain scalars (true/false, null, numbers); everything else is a string.
+ * A plain YAML scalar typed as client-go's YAML-to-JSON conversion types it
+ * (sigs.k8s.io/yaml, YAML 1.1 rules: y/yes/on are true, n/no/off false, ~
+ * null, 0x1F and 010 integers); NULL when it stays a string.
  */
+static json_object *
+yaml11_scalar(const char *str, bool *is_null)
+{
+	static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True",
+	    "TRUE", "on", "On", "ON", NULL };
+	static const char *const no[] = { "n", "N", "no", "No", "NO", "false", "False",
+	    "FALSE", "off", "Off", "OFF", NULL };
+	char digits[128], *end;
+	size_t n = 0;
+	int base = 10;
+
+	*is_null = false;
+	if (str[0] == '\0' || strcmp(str, "~") == 0 || strcmp(str, "null") == 0 ||
+	    strcmp(str, "Null") == 0 || strcmp(str, "NULL") == 0) {
+		*is_null = true;
+		return NULL;
+	}
+	for (size_t i = 0; yes[i] != NULL; i++) {
+		if (strcmp(str, yes[i]) == 0)
+			return json_object_new_boolean(1);
+		if (strcmp(str, no[i]) == 0)
+			return json_object_new_boolean(0);
+	}
+	/* Integers: Go's ParseInt(s, 0, 64) with the underscores removed. */
+	for (const char *p = str; *p != '\0' && n + 1 < sizeof digits; p++)
+		if (*p != '_')
+			digits[n++] = *p;
+	digits[n] = '\0';
+	if (strspn(digits, "+-0123456789abcdefABCDEFxXoObB") == n && n > 0) {
+		const char *d = digits + (digits[0] == '+' || digits[0] == '-');
+		bool neg = digits[0] == '-';
+		long long v;
+
+		if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
+			base = 16, d += 2;
+		else if (d[0] == '0' && (d[1] == 'o' || d[1] == 'O'))
+			base = 8, d += 2;
+		else if (d[0] == '0' && (d[1] == 'b' || d[1] == 'B'))
+			base = 2, d += 2;
+		else if (d[0] == '0' && d[1] != '\0')
+			base = 8, d += 1;
+		if (*d != '\0' && *d != '+' && *d != '-') {
+			errno = 0;
+			v = strtoll(d, &end, base);
+			if (*end == '\0' && errno == 0)
+				return json_object_new_int64(neg ? -v : v);
+		}
+	}
+	/* Floats: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+	if (strspn(str, "+-.0123456789eE") == strlen(str) && strpbrk(str, "0123456789") != NULL) {
+		double dv;
+
+		errno = 0;
+		dv = strtod(str, &end);
+		if (*end == '\0' && errno == 0)
+			return json_object_new_double(dv);
+	}
+	return NULL;
+}
+
+/* A YAML node as JSON, typed as client-go would (see yaml11_scalar). */
 static json_object *
 yaml_to_json(struct fy_node *n, int depth)
 {
-	json_object *j;
+	json_object *j = NULL;
 	const char *s;
 	size_t len;
-	char *str, *end;
+	char *str;
 	void *it = NULL;
 	struct fy_node *item;
 	struct fy_node_pair *pair;
+	bool is_null;
 
 	n = ky_deref(n);
-	if (n == NULL || depth > 64 || ky_is_null(n))
+	if (n == NULL || depth > 64)
 		return NULL;
 	switch (fy_node_get_type(n)) {
 	case FYNT_SEQUENCE:
@@ -436,12 +499,21 @@ yaml_to_json(struct fy_node *n, int depth)
 		j = json_object_new_object();
 		while ((pair = fy_node_mapping_iterate(n, &it)) != NULL) {
 			struct fy_node *key = ky_deref(fy_node_pair_key(pair));
+			json_object *kj = NULL;
 
 			s = key != NULL && fy_node_get_type(key) == FYNT_SCALAR ?
 			    fy_node_get_scalar(key, &len) : NULL;
 			if (s == NULL)
 				continue;
 			str = xstrndup(s, len);
+			/* A key that YAML types (no: 1) becomes its JSON text ("false"). */
+			if (fy_node_get_style(key) == FYNS_PLAIN)
+				kj = yaml11_scalar(str, &is_null);
+			if (kj != NULL) {
+				free(str);
+				str = xstrdup(json_object_to_json_string(kj));
+				json_object_put(kj);
+			}
 			json_object_object_add(j, str,
 			    yaml_to_json(fy_node_pair_value(pair), depth + 1));
 			free(str);
@@ -452,27 +524,10 @@ yaml_to_json(struct fy_node *n, int depth)
 	}
 	s = fy_node_get_scalar(n, &len);
 	str = xstrndup(s != NULL ? s : "", s != NULL ? len : 0);
-	j = NULL;
-	if (fy_node_get_style(n) == FYNS_PLAIN) {
-		if (strcmp(str, "true") == 0 || strcmp(str, "false") == 0) {
-			j = json_object_new_boolean(str[0] == 't');
-		} else if (str[0] != '\0') {
-			long long v;
-			double d;
-
-			errno = 0;
-			v = strtoll(str, &end, 10);
-			if (*end == '\0' && errno == 0) {
-				j = json_object_new_int64(v);
-			} else {
-				d = strtod(str, &end);
-				if (*end == '\0' && strpbrk(str, "0123456789") != NULL &&
-				    strpbrk(str, "xXnN") == NULL)
-					j = json_object_new_double(d);
-			}
-		}
-	}
-	if (j == NULL)
+	is_null = false;
+	if (fy_node_get_style(n) == FYNS_PLAIN)
+		j = yaml11_scalar(str, &is_null);
+	if (j == NULL && !is_null)
 		j = json_object_new_string(str);
 	free(str);
 	return j;

@@ -1153,11 +1153,14 @@ Test(kubeconfig, disable_compression_and_exec_extension)
 	    "    - name: other\n      extension: {a: 1}\n"
 	    "    - name: client.authentication.k8s.io/exec\n"
 	    "      extension:\n        audience: kube\n        n: 3\n        f: 1.5\n"
-	    "        ok: true\n        s: \"3\"\n        none: null\n        l: [x, 2]\n",
+	    "        ok: yes\n        s: \"3\"\n        none: ~\n        l: [x, 0x1F, 010, off]\n"
+	    "        k: 1_000\n        e: ''\n",
 	    NOUSER, &c, &e), 0, "%s", e.msg);
 	cr_assert(c->disable_compression);
-	cr_assert_str_eq(c->exec_config, "{\"audience\":\"kube\",\"n\":3,\"f\":1.5,\"ok\":true,"
-	    "\"s\":\"3\",\"none\":null,\"l\":[\"x\",2]}");
+	/* YAML 1.1 typing, as client-go's sigs.k8s.io/yaml: the key n is false */
+	cr_assert_str_eq(c->exec_config, "{\"audience\":\"kube\",\"false\":3,\"f\":1.5,"
+	    "\"ok\":true,\"s\":\"3\",\"none\":null,\"l\":[\"x\",31,8,false],\"k\":1000,"
+	    "\"e\":\"\"}");
 	kcfg_free(c);
 }
 
