@@ -370,7 +370,7 @@ Test(auth, exec_v1beta1_cluster_info)
 	    "    disable-compression: true\n"
 	    "    extensions:\n"
 	    "    - name: client.authentication.k8s.io/exec\n"
-	    "      extension: {audience: kube, n: 1}\n",
+	    "      extension: {audience: kube, count: 1}\n",
 	    V1BETA1, "IfAvailable", TOKEN_FOREVER, "      provideClusterInfo: true\n");
 	a = auth_new(c);
 	cr_assert_eq(auth_get(a, &cr, &e), 0, "%s", e.msg);
@@ -380,7 +380,7 @@ Test(auth, exec_v1beta1_cluster_info)
 	    "\"tls-server-name\":\"kube.internal\","
 	    "\"certificate-authority-data\":\"" CA_B64 "\","
 	    "\"proxy-url\":\"http://proxy:3128\",\"disable-compression\":true,"
-	    "\"config\":{\"audience\":\"kube\",\"n\":1}},\"interactive\":false}}");
+	    "\"config\":{\"audience\":\"kube\",\"count\":1}},\"interactive\":false}}");
 	free(s);
 	auth_free(a);
 	kcfg_free(c);
