@@ -355,6 +355,28 @@ incluster(const struct kcfg_opts *o, struct kcfg **out, struct err *e)
 	return 1;
 }
 
+/* client-go's in-cluster config takes only --token and --certificate-authority of the flags. */
+static int
+incluster_overrides(const struct kcfg_overrides *ov, struct kcfg *c, struct err *e)
+{
+	if (ov->token != NULL && ov->token[0] != '\0') {
+		c->token = xstrdup(ov->token);
+		free(c->token_file);
+		c->token_file = NULL;
+	}
+	if (ov->ca_file != NULL && ov->ca_file[0] != '\0') {
+		free(c->ca_pem);
+		free(c->ca_source);
+		c->ca_pem = NULL;
+		c->ca_len = 0;
+		c->ca_source = xstrdup(ov->ca_file);
+		if (ky_read_file(ov->ca_file, KY_MAX_FILE, &c->ca_pem, &c->ca_len) < 0)
+			return err_set(e, "--certificate-authority: cannot read '%s': %s",
+			    ov->ca_file, errno == EFBIG ? "file too large" : strerror(errno));
+	}
+	return 0;
+}
+
 /* ---- resolving one context ---- */
 
 /* Decode base64 field data: NULL when absent, error located at the key when malformed. */
@@ -1190,6 +1212,11 @@ kcfg_load(const struct kcfg_opts *o, struct kcfg **out, struct err *e)
 	if (merged_empty(&m) && !where_given) {
 		/* client-go's deferred loader: nothing configured, so try the pod's service account. */
 		rc = incluster(o, out, e);
+		if (rc > 0 && incluster_overrides(ov, *out, e) < 0) {
+			kcfg_free(*out);
+			*out = NULL;
+			rc = -1;
+		}
 		if (rc != 0 || m.nfiles == 0) {
 			if (rc == 0)
 				no_kubeconfig(&m, e);

@@ -530,6 +530,13 @@ Test(kubeconfig, in_cluster_fallback)
 	cr_assert_eq(kcfg_load(&o, &c, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(c->namespace, "from-env");
 	kcfg_free(c);
+
+	/* --token replaces the service account's token file (client-go's in-cluster overrides) */
+	o.ov.token = "flag-token";
+	cr_assert_eq(kcfg_load(&o, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->token, "flag-token");
+	cr_assert_null(c->token_file);
+	kcfg_free(c);
 	free(token);
 	free(root);
 }
