@@ -130,3 +130,32 @@ Test(flags, cache_dir_and_disable_compression_accepted)
 	cr_assert_eq(r.status, 0, "exit %d:\n%s", r.status, r.err);
 	run_free(&r);
 }
+
+/*
+ * tls-server-name (here the flag) is for SNI and the certificate check only: every
+ * request, the exec upgrade too, still says Host: <the server's address>.
+ */
+Test(flags, tls_server_name_keeps_host)
+{
+	struct run r;
+	const char *server = need_env("SIM_SERVER");
+	char want[256];
+
+	snprintf(want, sizeof want, "Host: %s", server + strlen("https://"));
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "--context", "sim-token",
+	    "--tls-server-name", "kubernetes.default", "-vvv", "psql", "-c", "select 1", NULL);
+	cr_assert_eq(r.status, 0, "exit %d:\n%s", r.status, r.err);
+	cr_assert(strstr(r.err, "Upgrade: websocket") != NULL, "no exec headers at -vvv:\n%s",
+	    r.err);
+	cr_assert(strstr(r.err, want) != NULL, "no '%s':\n%s", want, r.err);
+	cr_assert(strstr(r.err, "Host: kubernetes.default") == NULL, "%s", r.err);
+	run_free(&r);
+
+	/* a name the certificate does not have: the hint is about the name, not the CA */
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "--context", "sim-token",
+	    "--tls-server-name", "wrong.example", "version", NULL);
+	cr_assert_eq(r.status, 1, "exit %d:\n%s", r.status, r.err);
+	cr_assert(strstr(r.err, "tls-server-name") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "certificate-authority") == NULL, "%s", r.err);
+	run_free(&r);
+}
