@@ -1277,6 +1277,12 @@ kcfg_list_contexts(const struct kcfg_opts *o, char ***names, char **current,
 	return 0;
 }
 
+const char *
+kcfg_name(const struct kcfg *c)
+{
+	return c->context != NULL && c->context[0] != '\0' ? c->context : c->server;
+}
+
 static void
 exec_free(struct kcfg_exec *x)
 {

@@ -116,6 +116,12 @@ int kcfg_list_contexts(const struct kcfg_opts *o, char ***names,
 void kcfg_free(struct kcfg *c);
 
 /*
+ * What a confirmation names and asks to type: the context, or the server URL
+ * when there is none (in-cluster, or only --server): never an empty string.
+ */
+const char *kcfg_name(const struct kcfg *c);
+
+/*
  * The proxy to give libcurl for this cluster, as Go's net/http picks it:
  * proxy-url always (socks5 as socks5h: the proxy resolves the name), else
  * HTTPS_PROXY/HTTP_PROXY (upper case first; ALL_PROXY is not read) unless the
