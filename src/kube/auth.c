@@ -194,7 +194,8 @@ exec_info(const struct kcfg *c, bool interactive)
 	    json_object_new_string(c->exec->api_version));
 	if (c->exec->provide_cluster_info) {
 		cl = json_object_new_object();
-		json_object_object_add(cl, "server", json_object_new_string(c->server));
+		json_object_object_add(cl, "server", json_object_new_string(
+		    c->server_as_written != NULL ? c->server_as_written : c->server));
 		if (c->tls_server_name != NULL)
 			json_object_object_add(cl, "tls-server-name",
 			    json_object_new_string(c->tls_server_name));
@@ -213,9 +214,12 @@ exec_info(const struct kcfg *c, bool interactive)
 		if (c->disable_compression)
 			json_object_object_add(cl, "disable-compression",
 			    json_object_new_boolean(1));
-		/* The cluster's extension client.authentication.k8s.io/exec, as client-go passes it. */
-		if (c->exec_config != NULL)
-			json_object_object_add(cl, "config", json_tokener_parse(c->exec_config));
+		/*
+		 * The cluster's extension client.authentication.k8s.io/exec, as client-go
+		 * passes it: null without one (a RawExtension is never omitted).
+		 */
+		json_object_object_add(cl, "config", c->exec_config != NULL ?
+		    json_tokener_parse(c->exec_config) : NULL);
 		json_object_object_add(spec, "cluster", cl);
 	}
 	json_object_object_add(spec, "interactive", json_object_new_boolean(interactive));

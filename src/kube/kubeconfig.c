@@ -653,7 +653,9 @@ override_cluster(const struct kcfg_overrides *ov, struct kcfg *c, struct err *e)
 
 	if (server) {
 		free(c->server);
+		free(c->server_as_written);
 		c->server = xstrdup(ov->server);
+		c->server_as_written = xstrdup(ov->server);
 		if (check_server(NULL, NULL, "--server", c->server, e) < 0) {
 			e->exit = 2;
 			return -1;
@@ -722,6 +724,8 @@ resolve_cluster(const struct named *n, const struct kcfg_overrides *ov, struct k
 		return -1;
 	}
 	snprintf(what, sizeof what, "%s.server", where);
+	if (c->server != NULL)
+		c->server_as_written = xstrdup(c->server);
 	if (c->server != NULL && check_server(f, k, what, c->server, e) < 0)
 		return -1;
 	if (ov->insecure || (ov->ca_file != NULL && ov->ca_file[0] != '\0')) {
@@ -1318,6 +1322,7 @@ kcfg_free(struct kcfg *c)
 	free(c->user_name);
 	free(c->namespace);
 	free(c->server);
+	free(c->server_as_written);
 	free(c->ca_pem);
 	free(c->ca_source);
 	free(c->tls_server_name);

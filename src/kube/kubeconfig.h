@@ -67,6 +67,7 @@ struct kcfg {
 	char *namespace;	/* the context's namespace, or NULL */
 
 	char *server;		/* https://host:port[/prefix], no trailing slash */
+	char *server_as_written; /* for KUBERNETES_EXEC_INFO: client-go passes it unchanged */
 	char *ca_pem;		/* from certificate-authority-data or the file; NULL = system CAs */
 	size_t ca_len;
 	char *ca_source;	/* file name or "certificate-authority-data", for messages */

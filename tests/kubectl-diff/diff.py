@@ -76,6 +76,11 @@ CASES = [
                  "    - name: other\n      extension: {{x: 1}}\n",
          user="    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
               "      command: {plugin}\n      provideClusterInfo: true\n"),
+    dict(name="exec-plugin-cluster-info-server-as-written",
+         cluster="    server: HTTPS://127.0.0.1:6443/?q=1\n" + CA_DATA
+                 + "    proxy-url: http://127.0.0.1:3128\n",
+         user="    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+              "      command: {plugin}\n      provideClusterInfo: true\n"),
     dict(name="basic-auth", cluster=S127 + CA_DATA,
          user="    username: admin\n    password: pw\n"),
     dict(name="anonymous", cluster=S127 + CA_DATA, user="    {{}}\n",
@@ -467,6 +472,19 @@ def summarize(events, rc, stderr, exec_log):
     }
 
 
+def brief_diff(a, b, path=""):
+    """Where two values first differ, shortly (certificates make whole values unreadable)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if a.get(k) != b.get(k):
+                pa, pb = brief_diff(a.get(k), b.get(k), path + "." + k)
+                return pa, pb
+    short = lambda v: (repr(v)[:120] + "...") if len(repr(v)) > 120 else repr(v)
+    if path:
+        return "%s=%s" % (path, short(a)), "%s=%s" % (path, short(b))
+    return short(a), short(b)
+
+
 def run_one(argv, env, exec_log):
     with EVENTS_LOCK:
         EVENTS.clear()
@@ -560,8 +578,8 @@ def run_cases(opts, d):
         for field in FIELDS:
             same = want[field] == got[field]
             if not same and field not in differs:
-                problems.append("%s: kubectl %r, kubectl-nublado %r"
-                                % (field, want[field], got[field]))
+                problems.append("%s: kubectl %s, kubectl-nublado %s"
+                                % ((field,) + brief_diff(want[field], got[field])))
             elif same and field in differs:
                 problems.append("%s: listed as a deliberate difference (%s) but both give %r: "
                                 "update the table" % (field, differs[field], want[field]))

@@ -708,3 +708,40 @@ Test(auth, client_cert_beats_exec)
 	auth_free(a);
 	kcfg_free(c);
 }
+
+/* client-go passes the server as written, and config null when there is no extension */
+Test(auth, exec_cluster_info_as_client_go)
+{
+	struct kcfg *c;
+	struct auth *a;
+	struct auth_creds cr;
+	struct err e;
+	char *s, *path = tpath("config");
+	FILE *f;
+	struct kcfg_opts o = { .kubeconfig = path };
+
+	standard_plugin();
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "current-context: ctx\n"
+	    "clusters:\n- name: c\n  cluster:\n    server: HTTPS://k.example.com:6443/?q=1\n"
+	    "contexts:\n- name: ctx\n  context: {cluster: c, user: u}\n"
+	    "users:\n- name: u\n  user:\n    exec:\n      apiVersion: " V1BETA1 "\n"
+	    "      command: ./plugin\n      provideClusterInfo: true\n"
+	    "      env: [{name: D, value: '%s'}, {name: APIV, value: " V1BETA1 "},"
+	    " {name: STATUS, value: '" TOKEN_FOREVER "'}]\n", tmp);
+	fclose(f);
+	err_clear(&e);
+	cr_assert_eq(kcfg_load(&o, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->server, "https://k.example.com:6443");
+	a = auth_new(c);
+	cr_assert_eq(auth_get(a, &cr, &e), 0, "%s", e.msg);
+	s = slurp("info");
+	cr_assert_str_eq(s, "{\"kind\":\"ExecCredential\",\"apiVersion\":\"" V1BETA1 "\","
+	    "\"spec\":{\"cluster\":{\"server\":\"HTTPS://k.example.com:6443/?q=1\","
+	    "\"config\":null},\"interactive\":false}}");
+	free(s);
+	free(path);
+	auth_free(a);
+	kcfg_free(c);
+}
