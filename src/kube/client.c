@@ -75,6 +75,29 @@ version_string(void)
 #endif
 }
 
+/*
+ * Go writes the Host header as the URL has it: "h:443" stays so, where
+ * libcurl would drop a default port.  That Host, else NULL.
+ */
+static char *
+explicit_default_port(const char *server)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *scheme = NULL, *out = NULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, server, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+	    strcmp(port, strcmp(scheme, "https") == 0 ? "443" : "80") == 0)
+		out = xasprintf("%s:%s", host, port);
+	curl_free(host);
+	curl_free(port);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return out;
+}
+
 int
 kube_open(const struct kcfg *cfg, const struct kube_opts *o, struct kube **out,
     struct err *e)
@@ -130,6 +153,7 @@ kube_open(const struct kcfg *cfg, const struct kube_opts *o, struct kube **out,
 		curl_url_cleanup(u);
 	} else {
 		k->base = xstrdup(cfg->server);
+		k->host = explicit_default_port(cfg->server);
 	}
 	*out = k;
 	return 0;

@@ -133,7 +133,10 @@ void kube_batch_free(struct kube_batch *b);
 int kube_raw_setup(struct kube *k, void *h, struct buf *lines, struct err *e);
 /* The server's base URL as requests address it (no trailing slash). */
 const char *kube_base_url(const struct kube *k);
-/* The Host header when it is not the base URL's (tls-server-name), else NULL. */
+/*
+ * The Host header when libcurl would not write it as kubectl does
+ * (tls-server-name, an explicit default port), else NULL.
+ */
 const char *kube_host_header(const struct kube *k);
 /* client-go's escaping of an Impersonate-Extra- key (caller frees). */
 char *kube_header_key_escape(const char *s);

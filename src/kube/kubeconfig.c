@@ -629,9 +629,30 @@ check_server(const struct ky_file *f, struct fy_node *k, const char *what,
 		/* Here, with the line, not at the first request (a bad port, a space, "[::1"). */
 		u = curl_url();
 		uc = u != NULL ? curl_url_set(u, CURLUPART_URL, server, 0) : CURLUE_OUT_OF_MEMORY;
+		if (uc == CURLUE_OK) {
+			char *user = NULL;
+			bool has_user = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK;
+
+			curl_free(user);
+			curl_url_cleanup(u);
+			if (!has_user)
+				return 0;
+			/*
+			 * kubectl ignores user:password@ in the server URL, libcurl
+			 * would send it as basic auth, and -vv would show it.
+			 */
+			if (f != NULL)
+				ky_err(e, f, k, "%s: the server URL carries a user name or "
+				    "password; kubectl does not use them", what);
+			else
+				err_set(e, "%s: the server URL carries a user name or password; "
+				    "kubectl does not use them", what);
+			err_hint(e, "remove user:password@ from the server URL and give the "
+			    "credentials in the kubeconfig user (token, client certificate or "
+			    "exec plugin)");
+			return -1;
+		}
 		curl_url_cleanup(u);
-		if (uc == CURLUE_OK)
-			return 0;
 		if (f != NULL)
 			return ky_err(e, f, k, "%s: '%s' is not a valid URL: %s", what, server,
 			    curl_url_strerror(uc));
@@ -1403,36 +1424,162 @@ bad:
 	return -1;
 }
 
-/* Go's net/http never proxies these (httpproxy's useProxy). */
-static bool
-loopback_host(const char *server)
+/* An IPv4 or IPv6 address (brackets allowed): its family and 16 bytes, else 0. */
+static int
+parse_ip(const char *s, unsigned char addr[16])
 {
-	CURLU *u = curl_url();
-	char *host = NULL, *h;
-	unsigned char addr[16];
-	bool lo = false;
+	char buf[64];
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		if (n - 2 >= sizeof buf)
+			return 0;
+		memcpy(buf, s + 1, n - 2);
+		buf[n - 2] = '\0';
+		s = buf;
+	}
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		/* ::ffff:a.b.c.d is a.b.c.d to Go's net.IP.Equal and Contains */
+		if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr)) {
+			memmove(addr, addr + 12, 4);
+			memset(addr + 4, 0, 12);
+			return AF_INET;
+		}
+		return AF_INET6;
+	}
+	return 0;
+}
+
+static bool
+prefix_match(const unsigned char *a, const unsigned char *b, int bits)
+{
+	int full = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, (size_t)full) != 0)
+		return false;
+	return rest == 0 || ((a[full] ^ b[full]) & (0xff << (8 - rest))) == 0;
+}
+
+/*
+ * One NO_PROXY entry against host (lower case, no brackets) and port, by
+ * golang.org/x/net/http/httpproxy's rules: "*", an IP or CIDR, an IP:port,
+ * a domain (foo.com also matches foo.com itself, .foo.com and *.foo.com
+ * only subdomains), each with an optional :port.
+ */
+static bool
+no_proxy_entry(const char *entry, const char *host, const char *port)
+{
+	unsigned char hip[16], eip[16];
+	int hfam = parse_ip(host, hip), efam;
+	char *p = xstrdup(entry), *slash, *phost, *pport = NULL, *colon;
+	bool match = false;
 	size_t n;
 
-	if (u != NULL && curl_url_set(u, CURLUPART_URL, server, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		h = xstrdup(host);
-		n = strlen(h);
-		if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-			memmove(h, h + 1, n - 2);
-			h[n - 2] = '\0';
-		}
-		if (strcasecmp(h, "localhost") == 0)
-			lo = true;
-		else if (inet_pton(AF_INET, h, addr) == 1)
-			lo = addr[0] == 127;
-		else if (inet_pton(AF_INET6, h, addr) == 1)
-			lo = IN6_IS_ADDR_LOOPBACK((struct in6_addr *)addr) ||
-			    (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr) && addr[12] == 127);
-		free(h);
+	if ((slash = strchr(p, '/')) != NULL) {
+		char *end;
+		long bits = strtol(slash + 1, &end, 10);
+
+		*slash = '\0';
+		efam = parse_ip(p, eip);
+		if (efam != 0 && *end == '\0' && slash[1] != '\0' && bits >= 0 &&
+		    bits <= (efam == AF_INET ? 32 : 128))
+			match = hfam == efam && prefix_match(hip, eip, (int)bits);
+		free(p);
+		return match;
 	}
+	phost = p;
+	if (p[0] == '[' && (colon = strstr(p, "]:")) != NULL) {
+		colon[1] = '\0';
+		pport = colon + 2;
+	} else if ((colon = strchr(p, ':')) != NULL && strchr(colon + 1, ':') == NULL) {
+		*colon = '\0';
+		pport = colon + 1;
+	}
+	n = strlen(phost);
+	if (n >= 2 && phost[0] == '[' && phost[n - 1] == ']') {
+		phost[n - 1] = '\0';
+		phost++;
+	}
+	if (phost[0] == '\0') {
+		free(p);
+		return false;
+	}
+	efam = parse_ip(phost, eip);
+	if (efam != 0) {
+		match = hfam == efam && memcmp(hip, eip, 16) == 0;
+	} else if (hfam == 0) {
+		bool match_host = phost[0] != '.' && phost[0] != '*';
+		const char *dom = phost[0] == '*' && phost[1] == '.' ? phost + 1 : phost;
+		size_t hl = strlen(host), dl = strlen(dom);
+
+		if (dom[0] == '.')
+			match = (hl >= dl && strcmp(host + hl - dl, dom) == 0) ||
+			    (match_host && strcmp(host, dom + 1) == 0);
+		else
+			match = strcmp(host, dom) == 0 ||
+			    (hl > dl && host[hl - dl - 1] == '.' && strcmp(host + hl - dl, dom) == 0);
+	}
+	if (match && pport != NULL && pport[0] != '\0' && strcmp(pport, port) != 0)
+		match = false;
+	free(p);
+	return match;
+}
+
+/* Go's net/http: never for localhost or loopback, nor for what NO_PROXY names. */
+static bool
+go_use_proxy(const char *server, const char *no_proxy)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *h, *list, *tok, *save = NULL;
+	unsigned char addr[16];
+	bool use = true;
+	size_t n;
+	int fam;
+
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, server, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+		curl_free(host);
+		curl_url_cleanup(u);
+		return true;
+	}
+	h = xstrdup(host);
+	n = strlen(h);
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		memmove(h, h + 1, n - 2);
+		h[n - 2] = '\0';
+	}
+	for (char *q = h; *q != '\0'; q++)
+		*q = (char)tolower((unsigned char)*q);
+	fam = parse_ip(h, addr);
+	if (strcmp(h, "localhost") == 0 || (fam == AF_INET && addr[0] == 127) ||
+	    (fam == AF_INET6 && IN6_IS_ADDR_LOOPBACK((struct in6_addr *)addr)))
+		use = false;
+	list = xstrdup(no_proxy != NULL ? no_proxy : "");
+	for (tok = strtok_r(list, ",", &save); use && tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *t = tok, *end;
+
+		while (*t == ' ' || *t == '\t')
+			t++;
+		end = t + strlen(t);
+		while (end > t && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		for (char *q = t; *q != '\0'; q++)
+			*q = (char)tolower((unsigned char)*q);
+		if (*t == '\0')
+			continue;
+		if (strcmp(t, "*") == 0 || no_proxy_entry(t, h, port))
+			use = false;
+	}
+	free(list);
+	free(h);
 	curl_free(host);
+	curl_free(port);
 	curl_url_cleanup(u);
-	return lo;
+	return use;
 }
 
 static const char *
@@ -1469,11 +1616,11 @@ kcfg_proxy(const struct kcfg *c, char **proxy, char **noproxy)
 	env = has_prefix_ci(c->server, "https://") ? env_first("HTTPS_PROXY", "https_proxy") :
 	    env_first("HTTP_PROXY", "http_proxy");
 	np = env_first("NO_PROXY", "no_proxy");
-	if (env == NULL || loopback_host(c->server)) {
+	/* Decided here, by Go's rules; libcurl's own NO_PROXY matching differs (ports). */
+	*noproxy = xstrdup("");
+	if (env == NULL || !go_use_proxy(c->server, np)) {
 		*proxy = xstrdup("");
-		*noproxy = xstrdup("");
 		return;
 	}
 	*proxy = curl_proxy_url(env);
-	*noproxy = xstrdup(np != NULL ? np : "");
 }

@@ -81,6 +81,15 @@ CASES = [
                  + "    proxy-url: http://127.0.0.1:3128\n",
          user="    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
               "      command: {plugin}\n      provideClusterInfo: true\n"),
+    dict(name="token-and-client-certificate", cluster=S127 + CA_DATA, user=TOKEN + CERT),
+    dict(name="credentials-in-server-url",
+         cluster="    server: https://url-user:url-pw@127.0.0.1:6443\n" + CA_DATA, user="    {{}}\n",
+         plugin_stderr_has=["carries a user name or password"], plugin_stderr_not=["url-pw"]),
+    dict(name="credentials-in-server-url-with-token",
+         cluster="    server: https://url-user:url-pw@127.0.0.1:6443\n" + CA_DATA, user=TOKEN,
+         differs={f: "we refuse user:password@ in a server URL (libcurl would send it as basic "
+                     "auth, -vv would show it); kubectl ignores it and sends the token"
+                  for f in ("ok", "reached", "listener", "path", "host", "auth", "gzip")}),
     dict(name="basic-auth", cluster=S127 + CA_DATA,
          user="    username: admin\n    password: pw\n"),
     dict(name="anonymous", cluster=S127 + CA_DATA, user="    {{}}\n",
@@ -114,6 +123,15 @@ CASES = [
          cluster="    server: https://127.0.0.1:6443?x=1\n" + CA_DATA, user=TOKEN),
     dict(name="server-path-prefix-and-query", issue="server URL with ?query", cluster="    server: https://127.0.0.1:6443/k8s/c1/?x=1\n"
          + CA_DATA, user=TOKEN),
+    dict(name="server-default-port", cluster="    server: https://127.0.0.1\n" + CA_DATA,
+         user=TOKEN),
+    dict(name="server-explicit-default-port", cluster="    server: https://localhost:443\n"
+         + CA_DATA, user=TOKEN),
+    dict(name="server-ipv6", cluster="    server: https://[::1]:6443\n" + CA_DATA, user=TOKEN),
+    dict(name="server-ipv6-tls-server-name", cluster="    server: https://[::1]:6443\n" + CA_DATA
+         + "    tls-server-name: kube.internal\n", user=TOKEN),
+    dict(name="insecure-with-tls-server-name", cluster=S127
+         + "    insecure-skip-tls-verify: true\n    tls-server-name: kube.internal\n", user=TOKEN),
     dict(name="server-name-in-certificate", cluster="    server: https://localhost:6443\n" + CA_DATA,
          user=TOKEN),
     dict(name="disable-compression", issue="disable-compression honoured",
@@ -125,6 +143,11 @@ CASES = [
     # ---- proxies
     dict(name="proxy-url-http", cluster=SPRIV + CA_DATA + "    proxy-url: http://127.0.0.1:3128\n",
          user=TOKEN),
+    dict(name="proxy-url-http-with-credentials",
+         cluster=SPRIV + CA_DATA + "    proxy-url: http://pu:pp@127.0.0.1:3128\n", user=TOKEN),
+    dict(name="proxy-url-socks5-upper-case-scheme",
+         cluster="    server: https://%s:6443\n" % PRIVATE_NAME + CA_DATA
+                 + "    proxy-url: SOCKS5://127.0.0.1:1080\n", user=TOKEN),
     dict(name="proxy-url-http-loopback-server",
          cluster=S127 + CA_DATA + "    proxy-url: http://127.0.0.1:3128\n", user=TOKEN),
     dict(name="proxy-url-http-with-tls-server-name", issue="tls-server-name keeps Host",
@@ -152,6 +175,29 @@ CASES = [
          env={"HTTPS_PROXY": "http://127.0.0.1:3128", "NO_PROXY": "10.77.0.0/16"}),
     dict(name="HTTPS_PROXY-socks5", cluster=SPRIV + CA_DATA, user=TOKEN,
          env={"HTTPS_PROXY": "socks5://127.0.0.1:1080"}),
+    dict(name="HTTPS_PROXY-socks5-name", cluster="    server: https://%s:6443\n" % PRIVATE_NAME
+         + CA_DATA, user=TOKEN, env={"HTTPS_PROXY": "socks5://127.0.0.1:1080"}),
+    dict(name="HTTPS_PROXY-with-credentials", cluster=SPRIV + CA_DATA, user=TOKEN,
+         env={"HTTPS_PROXY": "http://eu:ep@127.0.0.1:3128"}),
+    dict(name="HTTPS_PROXY-and-NO_PROXY-star", cluster=SPRIV + CA_DATA, user=TOKEN,
+         env={"HTTPS_PROXY": "http://127.0.0.1:3128", "NO_PROXY": "*"}),
+    dict(name="HTTPS_PROXY-and-NO_PROXY-with-port", cluster=SPRIV + CA_DATA, user=TOKEN,
+         env={"HTTPS_PROXY": "http://127.0.0.1:3128", "NO_PROXY": PRIVATE_IP + ":6443"}),
+    dict(name="HTTPS_PROXY-and-NO_PROXY-other-port", cluster=SPRIV + CA_DATA, user=TOKEN,
+         env={"HTTPS_PROXY": "http://127.0.0.1:3128", "NO_PROXY": PRIVATE_IP + ":443"}),
+    dict(name="HTTPS_PROXY-and-NO_PROXY-ip-suffix", cluster=SPRIV + CA_DATA, user=TOKEN,
+         env={"HTTPS_PROXY": "http://127.0.0.1:3128", "NO_PROXY": ".0.1,0.1"}),
+    dict(name="HTTPS_PROXY-and-NO_PROXY-domain", cluster="    server: https://%s:6443\n"
+         % PRIVATE_NAME + CA_DATA, user=TOKEN,
+         env={"HTTPS_PROXY": "socks5://127.0.0.1:1080", "NO_PROXY": "private.test"}),
+    dict(name="HTTPS_PROXY-and-NO_PROXY-dot-domain", cluster="    server: https://%s:6443\n"
+         % PRIVATE_NAME + CA_DATA, user=TOKEN,
+         env={"HTTPS_PROXY": "socks5://127.0.0.1:1080", "no_proxy": ".api.private.test"}),
+    dict(name="HTTPS_PROXY-and-NO_PROXY-star-domain", cluster="    server: https://%s:6443\n"
+         % PRIVATE_NAME + CA_DATA, user=TOKEN,
+         env={"HTTPS_PROXY": "socks5://127.0.0.1:1080", "NO_PROXY": " *.private.test:6443 "}),
+    dict(name="HTTPS_PROXY-localhost", cluster="    server: https://localhost:6443\n" + CA_DATA,
+         user=TOKEN, env={"HTTPS_PROXY": "http://127.0.0.1:3128"}),
     dict(name="ALL_PROXY-ignored", issue="ALL_PROXY ignored", cluster=SPRIV + CA_DATA, user=TOKEN,
          env={"ALL_PROXY": "http://127.0.0.1:3128", "all_proxy": "http://127.0.0.1:3128"}),
     dict(name="HTTP_PROXY-not-for-https", cluster=SPRIV + CA_DATA, user=TOKEN,
@@ -328,7 +374,10 @@ class ConnectProxy(socketserver.BaseRequestHandler):
             self.request.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
             return
         target = parts[1]
-        log(dict(kind="proxy", via="http-connect", target=target))
+        auth = [ln.split(":", 1)[1].strip() for ln in head.decode("latin-1").split("\r\n")[1:]
+                if ln.lower().startswith("proxy-authorization:")]
+        log(dict(kind="proxy", via="http-connect",
+                 target=target + (" with " + auth[0] if auth else "")))
         host, port = target.rsplit(":", 1)
         try:
             up = socket.create_connection((resolve(host.strip("[]")), int(port)), timeout=5)
@@ -379,8 +428,12 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
 def serve(addr, handler):
-    s = Server(addr, handler)
+    s = (Server6 if ":" in addr[0] else Server)(addr, handler)
     threading.Thread(target=s.serve_forever, daemon=True).start()
     return s
 
@@ -534,6 +587,8 @@ def run_cases(opts, d):
     ctx.sni_callback = on_sni
     TLSHandler.tls_ctx = ctx
     serve(("0.0.0.0", TLS_PORT), TLSHandler)
+    serve(("::1", TLS_PORT), TLSHandler)
+    serve(("0.0.0.0", 443), TLSHandler)
     serve(("0.0.0.0", HTTP_PORT), HTTPHandler)
     serve(("127.0.0.1", CONNECT_PORT), ConnectProxy)
     serve(("127.0.0.1", SOCKS_PORT), Socks5Proxy)

@@ -1148,6 +1148,10 @@ Test(kubeconfig, server_scheme_case_query_fragment)
 	cr_assert_str_eq(c->server, "https://k.example.com:6443");
 	kcfg_free(c);
 	assert_fails(load_one("    server: https://?x\n", NOUSER, &c, &e), &e, "is not an http");
+	/* libcurl would send these as basic auth; kubectl ignores them: refused, not shown */
+	assert_fails(load_one("    server: https://u:s3cret@k.example.com\n", NOUSER, &c, &e), &e,
+	    "clusters[0].cluster.server: the server URL carries a user name or password");
+	cr_assert(strstr(e.msg, "s3cret") == NULL, "%s", e.msg);
 }
 
 Test(kubeconfig, disable_compression_and_exec_extension)
@@ -1320,10 +1324,46 @@ Test(kubeconfig, proxy_choice)
 	setenv("HTTPS_PROXY", "proxy:3128", 1);
 	setenv("https_proxy", "http://lower:1", 1);
 	kcfg_proxy(&c, &p, &np);
-	cr_assert_str_eq(p, "http://proxy:3128", "upper case first, http:// by default");
-	cr_assert_str_eq(np, "example.com");
+	cr_assert_str_eq(p, "", "NO_PROXY example.com covers k.example.com");
+	cr_assert_str_eq(np, "", "NO_PROXY is matched here, never by libcurl");
 	free(p);
 	free(np);
+	setenv("NO_PROXY", ".k.example.com, 10.0.0.0/8,k.example.com:443,[::2]", 1);
+	kcfg_proxy(&c, &p, &np);
+	cr_assert_str_eq(p, "http://proxy:3128", "upper case first, http:// by default");
+	free(p);
+	free(np);
+	{
+		static const struct { const char *server, *no_proxy; bool proxied; } t[] = {
+			{ "https://k.example.com:6443", "k.example.com:6443", false },
+			{ "https://k.example.com", "k.example.com:443", false },
+			{ "https://k.example.com", "*.example.com", false },
+			{ "https://example.com", "*.example.com", true },
+			{ "https://example.com", ".example.com", true },
+			{ "https://xexample.com", "example.com", true },
+			{ "https://K.Example.COM", " EXAMPLE.com ", false },
+			{ "https://10.1.2.3:6443", "10.0.0.0/8", false },
+			{ "https://10.1.2.3:6443", "10.1.2.3", false },
+			{ "https://10.1.2.3:6443", "10.1.2.3:443", true },
+			{ "https://10.1.2.3:6443", "2.3", true },
+			{ "https://[fd00::1]:6443", "fd00::/64", false },
+			{ "https://[fd00::1]:6443", "[fd00::1]:6443", false },
+			{ "https://[fd00::1]:6443", "fd00::2", true },
+			{ "https://any.where", "*", false },
+			{ "https://any.where", ",,", true },
+		};
+
+		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+			c.server = (char *)t[i].server;
+			setenv("NO_PROXY", t[i].no_proxy, 1);
+			kcfg_proxy(&c, &p, &np);
+			cr_assert_eq(p[0] != '\0', t[i].proxied, "%s with NO_PROXY '%s': '%s'",
+			    t[i].server, t[i].no_proxy, p);
+			free(p);
+			free(np);
+		}
+		c.server = "https://k.example.com:6443";
+	}
 	c.server = "https://127.0.0.2:6443";
 	kcfg_proxy(&c, &p, &np);
 	cr_assert_str_eq(p, "");
