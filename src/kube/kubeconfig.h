@@ -126,9 +126,10 @@ const char *kcfg_name(const struct kcfg *c);
  * The proxy to give libcurl for this cluster, as Go's net/http picks it:
  * proxy-url always (socks5 as socks5h: the proxy resolves the name), else
  * HTTPS_PROXY/HTTP_PROXY (upper case first; ALL_PROXY is not read) unless the
- * server is localhost or a loopback address; "" means no proxy.  *noproxy is
- * what to set as CURLOPT_NOPROXY ("" = none: NO_PROXY never applies to
- * proxy-url).  Both are the caller's to free.
+ * server is localhost, a loopback address or matched by NO_PROXY (Go's
+ * rules); "" means no proxy.  *noproxy is what to set as CURLOPT_NOPROXY:
+ * always "", so libcurl applies no rules of its own.  Both are the caller's
+ * to free.
  */
 void kcfg_proxy(const struct kcfg *c, char **proxy, char **noproxy);
 
