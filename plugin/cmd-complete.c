@@ -213,6 +213,18 @@ lookup(enum opt_complete kind, const struct complete_line *l,
 	struct kcfg_opts ko = {
 		.kubeconfig = complete_line_get(l, "kubeconfig"),
 		.context = complete_line_get(l, "context"),
+		/* The cluster kubectl would talk to with these flags (client-go's overrides). */
+		.ov = {
+			.cluster = complete_line_get(l, "cluster"),
+			.server = complete_line_get(l, "server"),
+			.tls_server_name = complete_line_get(l, "tls-server-name"),
+			.ca_file = complete_line_get(l, "certificate-authority"),
+			.client_cert = complete_line_get(l, "client-certificate"),
+			.client_key = complete_line_get(l, "client-key"),
+			.token = complete_line_get(l, "token"),
+			.as = complete_line_get(l, "as"),
+			.as_uid = complete_line_get(l, "as-uid"),
+		},
 	};
 	switch (kind) {
 	case COMPLETE_CONTEXT:

@@ -78,7 +78,7 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 	}
 	rc = steps_run(&c, runbook, keep ? 5 : 6,
 	    "This blocks all users, deletes every lab, and DROPS the JupyterHub database.",
-	    c.yes ? NULL : n->cfg->context, &e);
+	    c.yes ? NULL : kcfg_name(n->cfg), &e);
 	if (rc < 0)
 		goto fail;
 	if (!c.dry_run && w.dropped != 0) {

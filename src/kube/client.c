@@ -31,6 +31,7 @@ struct kube {
 	char *user_agent;
 	char *base;		/* server URL; the TLS name when tls-server-name is set */
 	struct curl_slist *connect_to;
+	char *host;		/* with tls-server-name: the Host header (the server's own name) */
 	unsigned int rnd;
 };
 
@@ -74,6 +75,29 @@ version_string(void)
 #else
 	return "dev";
 #endif
+}
+
+/*
+ * Go writes the Host header as the URL has it: "h:443" stays so, where
+ * libcurl would drop a default port.  That Host, else NULL.
+ */
+static char *
+explicit_default_port(const char *server)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *scheme = NULL, *out = NULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, server, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+	    strcmp(port, strcmp(scheme, "https") == 0 ? "443" : "80") == 0)
+		out = xasprintf("%s:%s", host, port);
+	curl_free(host);
+	curl_free(port);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return out;
 }
 
 int
@@ -120,12 +144,18 @@ kube_open(const struct kcfg *cfg, const struct kube_opts *o, struct kube **out,
 		free(ct);
 		k->base = xasprintf("https://%s:%s%s", cfg->tls_server_name,
 		    port ? port : "443", path && strcmp(path, "/") != 0 ? path : "");
+		/* tls-server-name is for SNI and verification only: Host stays the server's (Go). */
+		curl_free(port);
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+			port = NULL;
+		k->host = port != NULL ? xasprintf("%s:%s", host, port) : xstrdup(host);
 		curl_free(host);
 		curl_free(port);
 		curl_free(path);
 		curl_url_cleanup(u);
 	} else {
 		k->base = xstrdup(cfg->server);
+		k->host = explicit_default_port(cfg->server);
 	}
 	*out = k;
 	return 0;
@@ -140,6 +170,7 @@ kube_close(struct kube *k)
 		curl_multi_cleanup(k->multi);
 	auth_free(k->auth);
 	curl_slist_free_all(k->connect_to);
+	free(k->host);
 	free(k->user_agent);
 	free(k->base);
 	free(k);
@@ -369,8 +400,16 @@ setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
 	}
 	if (k->connect_to != NULL)
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, k->connect_to);
-	if (cfg->proxy_url != NULL)
-		curl_easy_setopt(h, CURLOPT_PROXY, cfg->proxy_url);
+	{
+		/* Go's choice of proxy, never libcurl's own (ALL_PROXY, NO_PROXY on proxy-url). */
+		char *proxy, *noproxy;
+
+		kcfg_proxy(cfg, &proxy, &noproxy);
+		curl_easy_setopt(h, CURLOPT_PROXY, proxy);
+		curl_easy_setopt(h, CURLOPT_NOPROXY, noproxy);
+		free(proxy);
+		free(noproxy);
+	}
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 }
@@ -421,10 +460,47 @@ auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out, struct 
 	}
 	if (rc == 0 && cfg->impersonate != NULL) {
 		rc = header_add(out, "Impersonate-User", cfg->impersonate, e);
+		if (rc == 0 && cfg->impersonate_uid != NULL)
+			rc = header_add(out, "Impersonate-Uid", cfg->impersonate_uid, e);
 		for (char **g = cfg->impersonate_groups; rc == 0 && g != NULL && *g != NULL; g++)
 			rc = header_add(out, "Impersonate-Group", *g, e);
+		for (char **x = cfg->impersonate_extra; rc == 0 && x != NULL && x[0] != NULL &&
+		    x[1] != NULL; x += 2) {
+			char *key = kube_header_key_escape(x[0]);
+			char *name = xasprintf("Impersonate-Extra-%s", key);
+
+			rc = header_add(out, name, x[1], e);
+			free(name);
+			free(key);
+		}
 	}
 	return rc;
+}
+
+/*
+ * client-go's headerKeyEscape: bytes that may not appear in a header name,
+ * and '%', percent-encoded (the API server decodes them).
+ */
+char *
+kube_header_key_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = BUF_INIT;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		bool legal = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || (*p != '%' && strchr("!#$&'*+-.^_`|~", *p) != NULL);
+
+		if (legal) {
+			buf_append(&b, p, 1);
+		} else {
+			char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+			buf_append(&b, enc, 3);
+		}
+	}
+	buf_puts(&b, "");
+	return buf_detach(&b);
 }
 
 static void
@@ -473,6 +549,12 @@ kube_base_url(const struct kube *k)
 	return k->base;
 }
 
+const char *
+kube_host_header(const struct kube *k)
+{
+	return k->host;
+}
+
 /* Put everything on a fresh or reused easy handle; credentials are looked up now. */
 static int
 xfer_setup(struct kube *k, struct xfer *x, struct err *e)
@@ -508,7 +590,8 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	if (k->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, k->timeout_ms);
 	/* A Secret is read uncompressed: no inflate buffers holding it, unwiped. */
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, x->req.secret ? NULL : "");
+	if (!k->cfg->disable_compression && !x->req.secret)
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	if (log_level() >= LOG_HEADERS) {
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
@@ -527,6 +610,13 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 
 		x->headers = curl_slist_append(x->headers, ct);
 		free(ct);
+	}
+	/* tls-server-name is for SNI and verification only: Host stays the server's (as Go). */
+	if (k->host != NULL) {
+		char *hh = xasprintf("Host: %s", k->host);
+
+		x->headers = curl_slist_append(x->headers, hh);
+		free(hh);
 	}
 	if (auth_lines(k, &cr, &lines, e) < 0) {
 		wipe_buf(&lines);
@@ -576,6 +666,40 @@ fatal_curl(CURLcode cc)
 	}
 }
 
+/*
+ * Why verification failed: a trusted certificate for another name (then the
+ * CA is fine: the server name or tls-server-name is wrong), else the CA.
+ */
+void
+kube_tls_hint(const struct kube *k, void *h, struct err *e)
+{
+	const struct kcfg *cfg = k->cfg;
+	long verify = -1;
+
+	/*
+	 * OpenSSL's own result: the chain was fine (0), or libcurl's host name
+	 * check failed after it (7.88 reports X509_V_ERR_UNSPECIFIED, 1).
+	 */
+	if (h != NULL)
+		curl_easy_getinfo((CURL *)h, CURLINFO_SSL_VERIFYRESULT, &verify);
+	if (verify == 1)
+		verify = 0;
+	if (verify == 0 && cfg->tls_server_name != NULL)
+		err_hint(e, "the certificate is not valid for the name '%s': check "
+		    "tls-server-name of cluster '%s' in %s", cfg->tls_server_name,
+		    cfg->cluster_name ? cfg->cluster_name : "?",
+		    cfg->source ? cfg->source : "the kubeconfig");
+	else if (verify == 0)
+		err_hint(e, "the certificate is not valid for the server's name: check the server "
+		    "URL of cluster '%s' in %s (or set its tls-server-name)",
+		    cfg->cluster_name ? cfg->cluster_name : "?",
+		    cfg->source ? cfg->source : "the kubeconfig");
+	else
+		err_hint(e, "check certificate-authority-data for cluster '%s' in %s",
+		    cfg->cluster_name ? cfg->cluster_name : "?",
+		    cfg->source ? cfg->source : "the kubeconfig");
+}
+
 static void
 curl_failure(struct kube *k, struct xfer *x, CURLcode cc, struct err *e)
 {
@@ -585,9 +709,7 @@ curl_failure(struct kube *k, struct xfer *x, CURLcode cc, struct err *e)
 	case CURLE_SSL_CACERT_BADFILE:
 		err_set(e, "%s %s: the server's certificate could not be verified (%s)",
 		    x->method, x->path, curl_easy_strerror(cc));
-		err_hint(e, "check certificate-authority-data for cluster '%s' in %s",
-		    k->cfg->cluster_name ? k->cfg->cluster_name : "?",
-		    k->cfg->source ? k->cfg->source : "the kubeconfig");
+		kube_tls_hint(k, x->easy, e);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		err_set(e, "%s %s: timed out (%s)", x->method, x->path,

@@ -148,6 +148,15 @@ void kube_batch_free(struct kube_batch *b);
 int kube_raw_setup(struct kube *k, void *h, struct buf *lines, struct err *e);
 /* The server's base URL as requests address it (no trailing slash). */
 const char *kube_base_url(const struct kube *k);
+/*
+ * The Host header when libcurl would not write it as kubectl does
+ * (tls-server-name, an explicit default port), else NULL.
+ */
+const char *kube_host_header(const struct kube *k);
+/* client-go's escaping of an Impersonate-Extra- key (caller frees). */
+char *kube_header_key_escape(const char *s);
+/* The hint for a failed TLS verification on handle h (a CURL *). */
+void kube_tls_hint(const struct kube *k, void *h, struct err *e);
 /* After a 401: drop cached credentials; true when trying again can help. */
 bool kube_reauth(struct kube *k);
 

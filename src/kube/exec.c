@@ -973,6 +973,7 @@ connect_failure(struct conn *c, struct kube *k, CURLcode cc, struct err *e)
 	case CURLE_SSL_CACERT_BADFILE:
 		err_set(e, "exec in %s: the server's certificate could not be verified (%s)",
 		    c->path, curl_easy_strerror(cc));
+		kube_tls_hint(k, c->h, e);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		err_set(e, "exec in %s: timed out connecting to %s", c->path, cfg->server);
@@ -1089,6 +1090,10 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 	c->url = xasprintf("%s%s?%s", kube_base_url(k), c->path, query);
 	if (target_parts(kube_base_url(k), &host, &prefix, e) < 0)
 		goto out;
+	if (kube_host_header(k) != NULL) {	/* tls-server-name: Host stays the server's */
+		free(host);
+		host = xstrdup(kube_host_header(k));
+	}
 	c->h = curl_easy_init();
 	curl_easy_setopt(c->h, CURLOPT_URL, c->url);
 	if (kube_raw_setup(k, c->h, &lines, e) < 0)

@@ -9,7 +9,8 @@
 int
 nub_open(const struct nub_opts *o, struct nub **out, struct err *e)
 {
-	struct kcfg_opts ko = { .kubeconfig = o->kubeconfig, .context = o->context };
+	struct kcfg_opts ko = { .kubeconfig = o->kubeconfig, .context = o->context,
+	    .ov = o->ov };
 	struct kube_opts kopts = { .request_timeout_ms = o->request_timeout_ms };
 	struct nub *n = xcalloc(1, sizeof *n);
 

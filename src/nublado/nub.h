@@ -19,6 +19,7 @@ struct nub_opts {
 	bool color_err;			/* colour on stderr */
 	bool out_tty;			/* stdout is a terminal */
 	bool err_tty;			/* stderr is a terminal */
+	struct kcfg_overrides ov;	/* kubectl's config flags: --server, --user, --as, ... */
 };
 
 #define NUB_DEFAULT_NAMESPACE "nublado"

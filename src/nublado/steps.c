@@ -744,8 +744,8 @@ steps_main(const struct nub_opts *o, const struct step_ctx *tmpl,
 		nub_close(nb);
 		return e.exit ? e.exit : 1;
 	}
-	q = xasprintf(question, nb->cfg->context);
-	rc = steps_run(&c, steps, n, q, typed_context ? nb->cfg->context : NULL, &e);
+	q = xasprintf(question, kcfg_name(nb->cfg));
+	rc = steps_run(&c, steps, n, q, typed_context ? kcfg_name(nb->cfg) : NULL, &e);
 	if (c.json) {
 		json_object_object_add(c.report, "context", json_object_new_string(nb->cfg->context));
 		json_object_object_add(c.report, "dryRun", json_object_new_boolean(c.dry_run));

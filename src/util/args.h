@@ -76,6 +76,8 @@ bool args_has(const struct args *a, const char *name);
 const char *args_get(const struct args *a, const char *name);
 int args_count(const struct args *a, const char *name);
 char *const *args_list(const struct args *a, const char *name);
+/* The global table's option of that name even where the command has one too. */
+const char *args_get_global(const struct args *a, const char *name);
 
 /* Look an option up by long or short name in a table; NULL if not there. */
 const struct opt *opt_find(const struct opt *t, const char *name, char shortname);
