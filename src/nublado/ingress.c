@@ -42,12 +42,37 @@ ingress_routes_to_hub(json_object *gi)
 	return false;
 }
 
+bool
+ingress_creates_labs(json_object *gi)
+{
+	json_object *rules = jpath(gi, "template", "spec", "rules", NULL);
+
+	if (rules == NULL || !json_object_is_type(rules, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(rules); i++) {
+		json_object *paths = jpath(json_object_array_get_idx(rules, i), "http",
+		    "paths", NULL);
+
+		if (paths == NULL || !json_object_is_type(paths, json_type_array))
+			continue;
+		for (size_t j = 0; j < json_object_array_length(paths); j++) {
+			const char *p = jstr(json_object_array_get_idx(paths, j), "path", NULL);
+			size_t n = p ? strlen(p) : 0;
+
+			if (p != NULL && strstr(p, "/spawner/v1/labs/") != NULL && n > 7 &&
+			    strcmp(p + n - 7, "/create") == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 static int
 collect(json_object *item, void *arg, struct err *e)
 {
 	struct ingset *set = arg;
 
-	if (ingress_routes_to_hub(item)) {
+	if (ingress_routes_to_hub(item) || ingress_creates_labs(item)) {
 		set->items = xrealloc(set->items, (set->n + 1) * sizeof *set->items);
 		set->items[set->n++] = json_object_get(item);
 	} else {

@@ -15,6 +15,7 @@
 #include "../util/xalloc.h"
 #include "dburl.h"
 #include "hub.h"
+#include "labs.h"
 #include "rollout.h"
 #include "wipe.h"
 
@@ -380,6 +381,19 @@ drop_apply(struct step_ctx *c, void *state, struct err *e)
 	if (c->dry_run)
 		return 0;
 	if (w->dropped == 0) {
+		struct labset left;
+
+		/* No lab may outlive its session rows: one made since kill-labs stops us here. */
+		if (labs_select(c->n, NULL, &left, e) < 0)
+			return err_prefix(e, "looking for labs before the drop");
+		if (left.n > 0) {
+			err_set(e, "lab namespace %s%s exists: a lab appeared after kill-labs; "
+			    "nothing was dropped", left.labs[0].name, left.n > 1 ? " (and more)" : "");
+			err_hint(e, "run wipe-db again: kill-labs deletes it first");
+			labset_free(&left);
+			return -1;
+		}
+		labset_free(&left);
 		/*
 		 * From here until the restart PATCH is sent, Ctrl-C waits: a
 		 * dropped database under a running hub is the one state we must

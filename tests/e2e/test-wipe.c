@@ -457,3 +457,43 @@ Test(wipe, state_of_another_cluster_with_the_same_names_is_never_used, .timeout 
 	run_sh(&r, cmd);
 	run_free(&r);
 }
+
+/*
+ * No lab slips in: block takes the lab-creation route away too, so a user
+ * asking for a lab during the wipe gets none; and a lab made some other way
+ * (an admin, during the backup) stops the drop before anything is dropped.
+ */
+Test(wipe, no_lab_slips_in, .timeout = 300)
+{
+	struct sim s;
+	struct run r;
+	char *st, *users;
+
+	sim_start(&s, "--faults lab-appears=latecomer");
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert_null(strstr(r.err, "appeared"), "%s", r.err);
+	run_free(&r);
+	st = sim_state_of(&s);
+	cr_assert_null(strstr(st, "nublado-latecomer"), "a lab was made during the block");
+	free(st);
+	sim_stop(&s);
+
+	sim_start(&s, "--faults lab-at-dump=admin1");
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 1, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "nublado-admin1") != NULL &&
+	    strstr(r.err, "nothing was dropped") != NULL, "%s", r.err);
+	run_free(&r);
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_neq(users, "0", "dropped though a lab existed");
+	free(users);
+	/* Run again: kill-labs deletes it, then the drop goes ahead. */
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	run_free(&r);
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(users, "0");
+	free(users);
+	sim_stop(&s);
+}

@@ -347,13 +347,14 @@ def labset(items):
 
 
 def hub_ingresses(items):
-    """GafaelfawrIngresses in nublado routing to proxy-public (what block removes)."""
+    """GafaelfawrIngresses in nublado routing to proxy-public or to lab creation (what
+    block removes)."""
     out = set()
     for o in items:
         if o["kind"] != "GafaelfawrIngress" or o["metadata"].get("namespace") != "nublado":
             continue
         text = json.dumps(o.get("template", {}))
-        if '"proxy-public"' in text:
+        if '"proxy-public"' in text or re.search(r'/spawner/v1/labs/[^"]*/create"', text):
             out.add(o["metadata"]["name"])
     return out
 

@@ -221,11 +221,15 @@ class Sim:
         want = bool(self.faults.get("argocd-selfheal"))
 
         def fn(a):
-            sp = a.setdefault("spec", {}).setdefault("syncPolicy", {})
+            spec = a.setdefault("spec", {})
             if want:
-                sp["automated"] = {"prune": False, "selfHeal": True}
+                spec.setdefault("syncPolicy", {})["automated"] = {"prune": False,
+                                                                 "selfHeal": True}
             else:
-                sp.pop("automated", None)
+                # Phalanx's own: no syncPolicy at all
+                (spec.get("syncPolicy") or {}).pop("automated", None)
+                if not spec.get("syncPolicy"):
+                    spec.pop("syncPolicy", None)
         self.store.update(APP, "argocd", "nublado", fn)
         if want:
             self.controllers.after(0.1, self.controllers.argo_refresh)
