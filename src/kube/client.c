@@ -31,7 +31,7 @@ struct kube {
 	char *user_agent;
 	char *base;		/* server URL; the TLS name when tls-server-name is set */
 	struct curl_slist *connect_to;
-	char *host;		/* with tls-server-name: the Host header (the server's own name) */
+	char *host;		/* the Host header where libcurl would differ from Go */
 	unsigned int rnd;
 };
 
