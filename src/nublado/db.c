@@ -278,14 +278,17 @@ db_check_total_rows(const struct db_check *c)
 	return t;
 }
 
-/* alembic heads of the JupyterHub releases (jupyterhub/alembic/versions). */
+/*
+ * alembic heads of the JupyterHub releases (jupyterhub/alembic/versions):
+ * the revision a release stamps on a new database and migrates to.
+ */
 static const struct {
 	const char *revision, *version;
 } alembic_heads[] = {
-	{ "4621fec11365", "5.x" },	/* manage roles: 5.0 */
-	{ "3c2384c5aae1", "4.x" },	/* services.from_config: 4.0 */
-	{ "0eee8c825d24", "3.1" },	/* groups.properties: 3.1 */
-	{ "651f5419b74d", "2.x-3.0" },	/* api token scopes: 2.0, still the head in 3.0 */
+	{ "4621fec11365", "5.x" },	/* the 5.x head (shares, share_codes) */
+	{ "3c2384c5aae1", "5.0-dev" },	/* between 4.1 and 5.0, never a release's head */
+	{ "0eee8c825d24", "4.0-4.1" },	/* the head of 4.0 and 4.1 */
+	{ "651f5419b74d", "3.0-3.1" },	/* the head of 3.0 and 3.1 */
 };
 
 const char *

@@ -75,7 +75,7 @@ long long db_check_rows(const struct db_check *c, const char *name);
 long long db_check_total_rows(const struct db_check *c);
 
 /*
- * Which JupyterHub made the schema: "5.x", "4.x", "3.1", "2.x-3.0" from the
+ * Which JupyterHub made the schema: "5.x", "5.0-dev", "4.0-4.1", "3.0-3.1" from the
  * alembic revision when known, else from the tables ("5.x" with shares,
  * "3.x-4.x" without), "none" without any JupyterHub table.  Static string.
  */

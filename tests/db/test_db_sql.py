@@ -1,14 +1,21 @@
 #!/usr/bin/python3
-"""The database module's SQL against a real PostgreSQL 15: the ownership check, the drop and
-the backup, run with psql the way the hub pod runs them (psql -X -q -A -t -w -v ON_ERROR_STOP=1
+"""The database module's SQL against real PostgreSQL servers (12 to 18): the ownership check,
+the drop and the backup, run with psql the way the hub pod runs them (psql -X -q -A -t -w -v ON_ERROR_STOP=1
 -c SQL, as the JupyterHub role, password from the environment), no cluster involved.
 
 The SQL and the parser come from the C code through tests/db/db-tool.c (built here, or
 DB_TOOL=path). Each test gets its own login role and database holding the JupyterHub 5.x
 schema with rows (or the real 3.0 one), plus another role's schema and data beside it.
 
+Every test runs once per server major: NUBLADO_PG_VERSIONS (e.g. "12 16", default all of
+12-18) selects them; the classes are DbSqlPg12 ... DbSqlPg18. Servers other than Debian 12's 15
+come from tests/pg/install (cached). Clients are always Debian 12's psql and pg_dump 15, as in
+the real hub pod.
+
 Run as root from the top of the tree:  /usr/bin/python3 -m unittest -v tests/db/test_db_sql.py
 """
+
+import itertools
 
 import json
 import os
@@ -24,7 +31,7 @@ import urllib.parse
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tests", "cluster"))
 
-from sim.runtime import Runtime  # noqa: E402
+from sim.runtime import PG_VERSIONS, Runtime  # noqa: E402
 
 ASSETS = os.path.join(TOP, "tests", "cluster", "sim", "runtime")
 PKGS = ["libcurl", "json-c", "libfyaml", "libpq", "openssl"]
@@ -94,8 +101,23 @@ class Hub:
         return self.case.rt.admin_psql(sql, dbname=db or self.db)
 
 
-class DbSqlTest(unittest.TestCase):
-    serial = 0
+def majors():
+    """The server majors to test: NUBLADO_PG_VERSIONS, default all."""
+    want = os.environ.get("NUBLADO_PG_VERSIONS", "").replace(",", " ").split()
+    if not want:
+        return list(PG_VERSIONS)
+    bad = [w for w in want if not w.isdigit() or int(w) not in PG_VERSIONS]
+    if bad:
+        raise SystemExit(f"NUBLADO_PG_VERSIONS: no such major {bad} (one of {PG_VERSIONS})")
+    return [int(w) for w in want]
+
+
+SERIAL = itertools.count(1)
+
+
+class DbSqlCases:
+    """The cases; DbSqlPgNN (below) runs them against PostgreSQL NN."""
+    major = None
 
     @classmethod
     def setUpClass(cls):
@@ -105,7 +127,8 @@ class DbSqlTest(unittest.TestCase):
                                        check=True).stdout
         cls.drop_sql = subprocess.run([cls.tool, "drop-sql"], capture_output=True, text=True,
                                       check=True).stdout
-        cls.rt = Runtime(os.path.join(cls.tmp, "rt"), False, 7, os.path.join(cls.tmp, "logs"))
+        cls.rt = Runtime(os.path.join(cls.tmp, "rt"), False, 7, os.path.join(cls.tmp, "logs"),
+                         pg_version=cls.major)
         cls.pg = cls.rt.start_db()
         with open(os.path.join(ASSETS, "jupyterhub5.sql")) as f:
             cls.schema5 = f.read()
@@ -124,8 +147,7 @@ class DbSqlTest(unittest.TestCase):
     def new_hub(self, schema="5", role=None):
         """A role owning a database with JupyterHub's schema (5: with rows; 3: the real
         JupyterHub 3.0 create_all + stamp; none), and the `other` role's schema beside it."""
-        DbSqlTest.serial += 1
-        n = DbSqlTest.serial
+        n = next(SERIAL)
         h = Hub(self, role or f"hub{n}", f"hubdb{n}")
         r, d = ident(h.role), ident(h.db)
         self.rt.admin_psql(f"CREATE ROLE {r} LOGIN PASSWORD '{h.password}' NOSUPERUSER NOCREATEDB "
@@ -213,7 +235,7 @@ RESET ROLE;
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertTrue(rep["ok"], rep)
         self.assertEqual(sorted(t["name"] for t in rep["tables"]), sorted(TABLES_3))
-        self.assertEqual(rep["jupyterhub"], "2.x-3.0")
+        self.assertEqual(rep["jupyterhub"], "3.0-3.1")
         self.assertEqual(rep["alembic"], ["651f5419b74d"])
 
     def test_legacy_granttype_enum_is_jupyterhubs(self):
@@ -462,6 +484,12 @@ RESET ROLE;
         # a table missing from the dump is noticed too
         v = self.verify(path, TABLES_5 + ["notes"])
         self.assertIn("no data for table 'notes'", v.stderr)
+
+
+for _major in majors():
+    globals()[f"DbSqlPg{_major}"] = type(f"DbSqlPg{_major}", (DbSqlCases, unittest.TestCase),
+                                          {"major": _major})
+del _major
 
 
 if __name__ == "__main__":

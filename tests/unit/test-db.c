@@ -103,7 +103,7 @@ Test(db, jupyterhub_3_0_real_schema)
 	cr_assert_eq(c.n_tables, 14);
 	cr_assert_eq(db_check_rows(&c, "shares"), -1);
 	cr_assert_eq(db_check_rows(&c, "oauth_codes"), 0);
-	cr_assert_str_eq(db_jupyterhub_version(&c), "2.x-3.0");
+	cr_assert_str_eq(db_jupyterhub_version(&c), "3.0-3.1");
 	/* That database's role also owns `nublado': a reason, named. */
 	cr_assert_eq(c.n_refusals, 1);
 	cr_assert_str_eq(c.refusals[0].code, "database");
@@ -285,9 +285,9 @@ Test(db, versions)
 	static const struct {
 		const char *lines, *version;
 	} cases[] = {
-		{ "table\tusers\t0\t\t\t\nalembic\t651f5419b74d\t\t\t\t\n", "2.x-3.0" },
-		{ "table\tusers\t0\t\t\t\nalembic\t0eee8c825d24\t\t\t\t\n", "3.1" },
-		{ "table\tusers\t0\t\t\t\nalembic\t3c2384c5aae1\t\t\t\t\n", "4.x" },
+		{ "table\tusers\t0\t\t\t\nalembic\t651f5419b74d\t\t\t\t\n", "3.0-3.1" },
+		{ "table\tusers\t0\t\t\t\nalembic\t0eee8c825d24\t\t\t\t\n", "4.0-4.1" },
+		{ "table\tusers\t0\t\t\t\nalembic\t3c2384c5aae1\t\t\t\t\n", "5.0-dev" },
 		{ "table\tusers\t0\t\t\t\nalembic\t4621fec11365\t\t\t\t\n", "5.x" },
 		{ "table\tshares\t0\t\t\t\nalembic\tffffffffffff\t\t\t\t\n", "5.x" },
 		{ "table\tusers\t0\t\t\t\ntable\tapi_tokens\t0\t\t\t\n", "3.x-4.x" },
