@@ -14,7 +14,7 @@
 #include "nub.h"
 
 /*
- * One line of the check: a reason to refuse, a warning, or something the
+ * One line of the check: a reason to refuse, a notice (`warnings'), or something the
  * drop also does.  `type' and `name' are PostgreSQL's own words for the
  * object ("table", "public.notes"; "role", "nublado"; "pod", "pg_dump").
  */
@@ -35,6 +35,7 @@ struct db_check {
 	char *database;		/* current_database() */
 	char *role;		/* current_user: whose objects DROP OWNED takes */
 	char *session_user;
+	char *schema;		/* where JupyterHub's tables are: "public" mostly */
 	int server_version;	/* server_version_num: 150004 */
 	bool superuser, createrole, bypassrls, createdb;
 

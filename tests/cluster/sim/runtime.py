@@ -330,6 +330,7 @@ port = {port}
 unix_socket_directories = '{run}'
 unix_socket_permissions = 0700
 max_connections = 100
+max_prepared_transactions = 10
 shared_buffers = 32MB
 fsync = off
 synchronous_commit = off
