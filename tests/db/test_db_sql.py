@@ -51,10 +51,6 @@ REL = "n.nspname || '.' || c.relname"
 # and after alike (pg_get_expr locks the table too).
 NOT_LOCKED = ("NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.relation = c.oid "
               "AND l.mode = 'AccessExclusiveLock' AND l.pid IS DISTINCT FROM pg_backend_pid())")
-FP_TABLES_SQL = f"""SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'm') AND {USER_NS} AND {NOT_LOCKED}
-ORDER BY 1;"""
 # One database, as the superuser: lines KEY<tab>VALUE (keys: kind|object|...).
 FP_DB_SQL = f"""
 SELECT 'rel|' || {REL}, c.relkind::text || ' ' || pg_get_userbyid(c.relowner)
@@ -122,7 +118,12 @@ UNION ALL SELECT 'fdw|' || fdwname, pg_get_userbyid(fdwowner) || ' ' || coalesce
   FROM pg_foreign_data_wrapper
 UNION ALL SELECT 'srv|' || srvname, pg_get_userbyid(srvowner) || ' ' || coalesce(srvacl::text, '')
   FROM pg_foreign_server
-UNION ALL SELECT 'evt|' || evtname, pg_get_userbyid(evtowner) FROM pg_event_trigger;
+UNION ALL SELECT 'evt|' || evtname, pg_get_userbyid(evtowner) FROM pg_event_trigger
+UNION ALL SELECT 'rows|' || {REL}, substring(query_to_xml(format(
+    'SELECT count(*) || '' '' || md5(coalesce(string_agg(x::text, chr(10) ORDER BY x::text), '''')) '
+    'AS h FROM %I.%I x', n.nspname, c.relname), false, true, '')::text FROM '<h>([^<]*)</h>')
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'm') AND {USER_NS} AND {NOT_LOCKED}
 """
 # The shared catalogs, once (from database postgres).
 FP_CLUSTER_SQL = """
@@ -494,23 +495,18 @@ RESET ROLE;
         and the cluster's roles, memberships (with their grantor), databases,
         tablespaces and subscriptions. pg_dump 15 refuses servers from 16 on, so this
         reads the catalogs itself, the same way on every major."""
-        fp = {}
-        for line in self.rt.admin_psql(FP_CLUSTER_SQL).split("\n"):
-            if line:
-                k, _, v = line.partition("\t")
-                fp[("", k)] = v
+        script = FP_CLUSTER_SQL.replace("SELECT 'role|'", "SELECT '' || chr(9) || z.k || chr(9) || replace("
+                                        "coalesce(z.v, ''), chr(10), ' ') FROM (SELECT 'role|'", 1)
+        script = script.rstrip().rstrip(";") + ") z(k, v);\n"
         for db in [h.db, "otherdb"] + list(dbs):
-            tables = self.rt.admin_psql(FP_TABLES_SQL, dbname=db).split()
-            sql = FP_DB_SQL
-            if tables:
-                sql = sql.rstrip().rstrip(";") + "".join(
-                    f"\nUNION ALL SELECT 'rows|{t}', count(*) || ' ' || md5(coalesce(string_agg("
-                    f"x::text, chr(10) ORDER BY x::text), '')) FROM {t} x" for t in tables) + ";"
-            for line in self.rt.admin_psql("SET search_path = pg_catalog;\n" + sql,
-                                           dbname=db).split("\n"):
-                if line:
-                    k, _, v = line.partition("\t")
-                    fp[(db, k)] = v
+            script += (f"\\connect {ident(db)}\nSET search_path = pg_catalog;\n"
+                       "SELECT current_database() || chr(9) || z.k || chr(9) || "
+                       f"replace(coalesce(z.v, ''), chr(10), ' ') FROM ({FP_DB_SQL}) z(k, v);\n")
+        fp = {}
+        for line in self.rt.admin_psql(script).split("\n"):
+            if line:
+                db, k, v = line.split("\t", 2)
+                fp[(db, k)] = v
         return fp
 
     def reasons(self, report, kind="refusals"):
