@@ -308,15 +308,13 @@ const char *const db_jupyterhub_tables[] = {
 	"    WHERE j.relname = 'alembic_version' AND j.oid NOT IN (SELECT oid FROM jh_busy)\n" \
 	/* -- refusals: what the drop would destroy, or fail on -- */ \
 	"  UNION ALL SELECT 10, 'refuse', 'superuser', 'role', rolname::text,\n" \
-	"    'has SUPERUSER: DROP OWNED would act with every privilege (a bootstrap superuser '\n" \
-	"      || 'owns the system catalogs); a wipe needs the dedicated role JupyterHub uses',\n" \
-	"    '' FROM me_all WHERE rolsuper\n" \
+	"    'has SUPERUSER: a wipe needs JupyterHub''s own, unprivileged role', ''\n" \
+	"    FROM me_all WHERE rolsuper\n" \
 	"  UNION ALL SELECT 11, 'refuse', 'owned', i.type, i.identity,\n" \
 	"    CASE WHEN o.classid = 'pg_namespace'::regclass AND o.objid = (SELECT oid FROM pub)\n" \
 	"      THEN 'owned by ' || " ROLENAME " || ': the drop would remove schema '\n" \
 	"        || i.identity || ' itself, where JupyterHub keeps its tables'\n" \
-	"      ELSE 'owned by ' || " ROLENAME " || ', not one of JupyterHub''s tables: the drop '\n" \
-	"        || 'would delete it' END, ''\n" \
+	"      ELSE 'owned by ' || " ROLENAME " || ', not one of JupyterHub''s tables' END, ''\n" \
 	"  FROM owned o, pg_identify_object(o.classid, o.objid, 0) i\n" \
 	"  WHERE o.classid <> 'pg_default_acl'::regclass\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM jh_obj j\n" \
@@ -340,11 +338,10 @@ const char *const db_jupyterhub_tables[] = {
 	"      WHERE x.classid = s.classid AND x.objid = s.objid)\n" \
 	"  UNION ALL SELECT 16, 'refuse', 'membership', 'role membership',\n" \
 	"    quote_ident(g.rolname) || ' to ' || quote_ident(u.rolname),\n" \
-	"    'granted by ' || " ROLENAME " || ': the drop would delete it (PostgreSQL 16 and '\n" \
-	"      || 'later); to keep it, an admin runs: GRANT ' || quote_ident(g.rolname) || ' TO '\n" \
-	"      || quote_ident(u.rolname) || ' GRANTED BY <a role with ADMIN OPTION on '\n" \
-	"      || quote_ident(g.rolname) || '>; REVOKE ' || quote_ident(g.rolname) || ' FROM '\n" \
-	"      || quote_ident(u.rolname) || ' GRANTED BY ' || " QROLE ", ''\n" \
+	"    'granted by ' || " ROLENAME " || ': the drop would delete it; to keep it, an admin '\n" \
+	"      || 'grants it again GRANTED BY another role, then runs: REVOKE '\n" \
+	"      || quote_ident(g.rolname) || ' FROM ' || quote_ident(u.rolname) || ' GRANTED BY '\n" \
+	"      || " QROLE ", ''\n" \
 	"  FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid\n" \
 	"  JOIN pg_roles u ON u.oid = m.member\n" \
 	"  WHERE m.grantor = " ME " AND (SELECT num FROM v) >= 160000\n" \
@@ -352,9 +349,8 @@ const char *const db_jupyterhub_tables[] = {
 	"    'owned by ' || pg_get_userbyid(f.relowner) || '; ' || " ROLENAME " || ' holds '\n" \
 	"      || coalesce((SELECT string_agg(DISTINCT a.privilege_type, ', ')\n" \
 	"        FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = f.oid AND a.grantee = " ME "),\n" \
-	"        'column privileges only') || ' on it, and the drop would fail revoking them;'\n" \
-	"      || ' the owner runs: REVOKE ALL ON ' || CASE WHEN f.relkind = 'S' THEN 'SEQUENCE '\n" \
-	"      ELSE 'TABLE ' END || i.identity || ' FROM ' || " QROLE ", ''\n" \
+	"        'column privileges') || ': the drop would fail revoking them; the owner runs: '\n" \
+	"      || 'REVOKE ALL ON ' || i.identity || ' FROM ' || " QROLE ", ''\n" \
 	"  FROM revoke_fails f, pg_identify_object('pg_class'::regclass, f.oid, 0) i\n" \
 	"  UNION ALL SELECT 18, 'refuse', 'lock', 'table',\n" \
 	"    quote_ident((SELECT nspname FROM pub)) || '.' || quote_ident(l.relname),\n" \
@@ -363,17 +359,14 @@ const char *const db_jupyterhub_tables[] = {
 	"        || ' of ' || current_user || ' itself: its rows cannot be counted now; try again'\n" \
 	"      ELSE CASE WHEN l.granted THEN 'locked (' ELSE 'waited for (' END || l.mode\n" \
 	"        || ') by session ' || l.pid || ' of role ' || coalesce(l.usename::text, '?')\n" \
-	"        || coalesce(' (' || nullif(l.application_name, '') || ')', '')\n" \
-	"        || ': the drop does not disconnect it and would time out; an admin runs: '\n" \
-	"        || 'SELECT pg_terminate_backend(' || l.pid || ')' END, ''\n" \
+	"        || ': the drop would time out; an admin runs: SELECT pg_terminate_backend('\n" \
+	"        || l.pid || ')' END, ''\n" \
 	"  FROM jh_lock l\n" \
 	"  WHERE l.pid IS NULL OR l.usename IS DISTINCT FROM current_user\n" \
 	"    OR l.mode = 'AccessExclusiveLock'\n" \
 	"  UNION ALL SELECT 19, 'refuse', 'prepared', 'prepared transaction', x.gid,\n" \
-	"    'pending in ' || x.database || ' (prepared by ' || x.owner || ' at '\n" \
-	"      || to_char(x.prepared AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC): '\n" \
-	"      || 'its locks would hold the drop up; finish it: COMMIT PREPARED or ROLLBACK PREPARED '\n" \
-	"      || quote_literal(x.gid), ''\n" \
+	"    'prepared by ' || x.owner || ': its locks would hold the drop up; an admin runs: '\n" \
+	"      || 'ROLLBACK PREPARED (or COMMIT PREPARED) ' || quote_literal(x.gid), ''\n" \
 	"  FROM pg_prepared_xacts x WHERE x.database = current_database() AND EXISTS (SELECT 1 FROM me)\n" \
 	/* -- notices: true, worth knowing, and nothing the drop would break -- */ \
 	"  UNION ALL SELECT 20, 'warn', 'createrole', 'role', rolname::text,\n" \
@@ -418,9 +411,7 @@ const char *const db_jupyterhub_tables[] = {
 	"  WHERE a.defaclrole = " ME "\n" \
 	/* Another role's default privileges naming the role: the drop deletes the role's entry. */ \
 	"  UNION ALL SELECT 26, 'warn', 'default-acl-of-other', i.type, i.identity,\n" \
-	"    'names ' || " ROLENAME " || ': the drop removes it, so new objects of '\n" \
-	"      || pg_get_userbyid(a.defaclrole) || ' will not grant ' || " ROLENAME " || ' '\n" \
-	"      || string_agg(DISTINCT x.privilege_type, ', ') || '; to restore it after the wipe: '\n" \
+	"    'names ' || " ROLENAME " || ', removed by the drop; to restore it: '\n" \
 	"      || 'ALTER DEFAULT PRIVILEGES FOR ROLE ' || quote_ident(pg_get_userbyid(a.defaclrole))\n" \
 	"      || coalesce(' IN SCHEMA ' || quote_ident(n.nspname), '') || ' GRANT '\n" \
 	"      || string_agg(DISTINCT x.privilege_type, ', ') || ' ON '\n" \
