@@ -30,7 +30,7 @@ B := build
 BS := build/san
 
 .PHONY: all check check-build unit e2e fidelity kubectl-diff install uninstall clean deps demo bench dist
-.PHONY: distcheck completion-test man fuzz fuzz-regress db-test faults faults-quick valgrind
+.PHONY: distcheck completion-test man fuzz fuzz-regress db-test pg-servers faults faults-quick valgrind
 all: $(B)/kubectl-nublado
 
 # Two builds of everything: plain, and under ASan+UBSan (the tests run against both).
@@ -88,13 +88,24 @@ unit: $(B)/unit-tests $(BS)/unit-tests
 		rc=$$?; cat $(B)/unit-san.log >&2; [ $$rc -eq 0 ] || exit $$rc; \
 		! grep -nE 'ERROR: (Leak|Address)Sanitizer|runtime error:' $(B)/unit-san.log
 
-# The database module's SQL against a real PostgreSQL 15, no cluster: the
-# ownership check, the drop, the backup.  db-tool (sanitizer build) hands the
-# test the C code's SQL, parser and backup check.
+# Real PostgreSQL servers for the tests: Debian's 15, the other majors from
+# npm (tests/pg/install, cached under /var/cache/kubectl-nublado/pg).
+PG_MAJORS ?= 12 13 14 15 16 17 18
+pg-servers:
+	@command -v npm >/dev/null || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; }
+	tests/pg/install $(PG_MAJORS) >/dev/null
+
+# The database module's SQL against real PostgreSQL servers, every major in
+# PG_MAJORS, no cluster: the ownership check (a matrix of database states x
+# majors, each asserting the verdict and what the drop did), the drop, the
+# backup.  db-tool (sanitizer build) hands the test the C code's SQL, parser
+# and backup check.  The verdict table lands in build/db-matrix.txt.
 $(BS)/db-tool: $(SRC:%.c=$(BS)/obj/%.o) $(BS)/obj/tests/db/db-tool.o
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NUB_LIBS)
-db-test: $(BS)/db-tool
-	DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 \
+db-test: $(BS)/db-tool pg-servers
+	DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 NUBLADO_PG_VERSIONS="$(PG_MAJORS)" \
+		DB_MATRIX=$(B)/db-matrix.txt \
 		/usr/bin/python3 -W error::ResourceWarning -m unittest tests/db/test_db_sql.py
 
 # Fuzzing with libFuzzer (clang): tests/fuzz/fuzz-TARGET.c linked with the

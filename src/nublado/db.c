@@ -132,9 +132,11 @@ parse_line(char *line, struct db_check *c, bool *seen_server, bool *seen_role, s
 		free(c->database);
 		free(c->role);
 		free(c->session_user);
+		free(c->schema);
 		c->database = xstrdup(f[2]);
 		c->role = xstrdup(f[3]);
 		c->session_user = xstrdup(f[4]);
+		c->schema = xstrdup(f[5][0] != '\0' ? f[5] : "public");
 		*seen_server = true;
 	} else if (strcmp(f[0], "role") == 0) {
 		if (parse_bool(f[2], &c->superuser) < 0 || parse_bool(f[3], &c->createrole) < 0 ||
@@ -232,6 +234,7 @@ db_check_clear(struct db_check *c)
 	free(c->database);
 	free(c->role);
 	free(c->session_user);
+	free(c->schema);
 	reasons_free(c->refusals, c->n_refusals);
 	reasons_free(c->warnings, c->n_warnings);
 	reasons_free(c->infos, c->n_infos);
@@ -289,14 +292,17 @@ db_check_total_rows(const struct db_check *c)
 	return t;
 }
 
-/* alembic heads of the JupyterHub releases (jupyterhub/alembic/versions). */
+/*
+ * alembic heads of the JupyterHub releases (jupyterhub/alembic/versions):
+ * the revision a release stamps on a new database and migrates to.
+ */
 static const struct {
 	const char *revision, *version;
 } alembic_heads[] = {
-	{ "4621fec11365", "5.x" },	/* manage roles: 5.0 */
-	{ "3c2384c5aae1", "4.x" },	/* services.from_config: 4.0 */
-	{ "0eee8c825d24", "3.1" },	/* groups.properties: 3.1 */
-	{ "651f5419b74d", "2.x-3.0" },	/* api token scopes: 2.0, still the head in 3.0 */
+	{ "4621fec11365", "5.x" },	/* the 5.x head (shares, share_codes) */
+	{ "3c2384c5aae1", "5.0-dev" },	/* between 4.1 and 5.0, never a release's head */
+	{ "0eee8c825d24", "4.0-4.1" },	/* the head of 4.0 and 4.1 */
+	{ "651f5419b74d", "3.0-3.1" },	/* the head of 3.0 and 3.1 */
 };
 
 const char *
@@ -364,7 +370,10 @@ db_check_print(const struct db_check *c, FILE *f, const char *indent, bool verbo
 		fprintf(f, "%sJupyterHub %s schema", indent, ver);
 		if (c->alembic != NULL && c->alembic[0] != NULL)
 			fprintf(f, " (alembic %s)", c->alembic[0]);
-		fprintf(f, ": %zu tables, %lld rows\n", c->n_tables, db_check_total_rows(c));
+		fprintf(f, ": %zu tables, %lld rows", c->n_tables, db_check_total_rows(c));
+		if (c->schema != NULL && strcmp(c->schema, "public") != 0)
+			fprintf(f, ", in schema '%s'", c->schema);
+		fputc('\n', f);
 		col = (size_t)fprintf(f, "%s ", indent);
 		for (size_t i = 0; i < c->n_tables; i++) {
 			char item[160];
@@ -390,7 +399,8 @@ db_check_print(const struct db_check *c, FILE *f, const char *indent, bool verbo
 		print_reasons(f, indent, c->refusals, c->n_refusals);
 	}
 	if (c->n_warnings > 0) {
-		fprintf(f, "%swarning%s:\n", indent, c->n_warnings == 1 ? "" : "s");
+		fprintf(f, "%snotice%s (not a reason to refuse):\n", indent,
+		    c->n_warnings == 1 ? "" : "s");
 		print_reasons(f, indent, c->warnings, c->n_warnings);
 	}
 	if (verbose && c->n_infos > 0) {
@@ -436,6 +446,7 @@ db_check_json(const struct db_check *c)
 	json_object_object_add(o, "database", str_or_null(c->database));
 	json_object_object_add(o, "role", str_or_null(c->role));
 	json_object_object_add(o, "sessionUser", str_or_null(c->session_user));
+	json_object_object_add(o, "schema", str_or_null(c->schema));
 	json_object_object_add(o, "serverVersion", json_object_new_string(sv));
 	json_object_object_add(o, "serverVersionNum", json_object_new_int(c->server_version));
 	json_object_object_add(attr, "superuser", json_object_new_boolean(c->superuser));

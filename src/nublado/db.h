@@ -14,7 +14,7 @@
 #include "nub.h"
 
 /*
- * One line of the check: a reason to refuse, a warning, or something the
+ * One line of the check: a reason to refuse, a notice (`warnings'), or something the
  * drop also does.  `type' and `name' are PostgreSQL's own words for the
  * object ("table", "public.notes"; "role", "nublado"; "pod", "pg_dump").
  */
@@ -35,6 +35,7 @@ struct db_check {
 	char *database;		/* current_database() */
 	char *role;		/* current_user: whose objects DROP OWNED takes */
 	char *session_user;
+	char *schema;		/* where JupyterHub's tables are: "public" mostly */
 	int server_version;	/* server_version_num: 150004 */
 	bool superuser, createrole, bypassrls, createdb;
 
@@ -78,7 +79,7 @@ long long db_check_rows(const struct db_check *c, const char *name);
 long long db_check_total_rows(const struct db_check *c);
 
 /*
- * Which JupyterHub made the schema: "5.x", "4.x", "3.1", "2.x-3.0" from the
+ * Which JupyterHub made the schema: "5.x", "5.0-dev", "4.0-4.1", "3.0-3.1" from the
  * alembic revision when known, else from the tables ("5.x" with shares,
  * "3.x-4.x" without), "none" without any JupyterHub table.  Static string.
  */

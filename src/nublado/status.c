@@ -197,6 +197,7 @@ db_part(struct nub *n, const char *pod, bool with_db)
 		if (users >= 0)
 			json_object_object_add(o, "users", json_object_new_int64(users));
 		json_object_object_add(o, "safeToDrop", json_object_new_boolean(db_check_ok(&chk)));
+		json_object_object_add(o, "notices", json_object_new_int64((int64_t)chk.n_warnings));
 		db_check_clear(&chk);
 	}
 	dburl_free(u);
@@ -323,6 +324,9 @@ status_print(json_object *st, FILE *f, bool color)
 				fprintf(f, ", %lld users", jint(d, 0, "users", NULL));
 			if (!json_object_get_boolean(jpath(d, "safeToDrop", NULL)))
 				fprintf(f, ", %snot safe to drop%s (see wipe-db --dry-run)", bad, off);
+			else if (jint(d, 0, "notices", NULL) > 0)
+				fprintf(f, ", %lld notice%s (see wipe-db --dry-run)",
+				    jint(d, 0, "notices", NULL), jint(d, 0, "notices", NULL) == 1 ? "" : "s");
 		}
 	}
 	fputc('\n', f);

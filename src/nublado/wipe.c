@@ -187,11 +187,11 @@ preflight_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty,
 	    w->url, w->url_source);
 	if (w->checked) {
 		buf_printf(out, "  checked: role '%s' is not a superuser, owns only JupyterHub %s "
-		    "objects in '%s', owns no other database, nothing of another role depends "
-		    "on them\n", w->check.role, db_jupyterhub_version(&w->check),
-		    w->check.database);
+		    "objects in '%s', nothing of another role depends on them or would change, "
+		    "no lock or prepared transaction holds the drop up\n", w->check.role,
+		    db_jupyterhub_version(&w->check), w->check.database);
 		for (size_t i = 0; i < w->check.n_warnings; i++)
-			buf_printf(out, "    warning: %s %s: %s\n", w->check.warnings[i].type,
+			buf_printf(out, "    notice: %s %s: %s\n", w->check.warnings[i].type,
 			    w->check.warnings[i].name, w->check.warnings[i].detail);
 		json_object_object_add(c->report, "check", db_check_json(&w->check));
 	}

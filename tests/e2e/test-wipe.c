@@ -497,3 +497,79 @@ Test(wipe, no_lab_slips_in, .timeout = 300)
 	free(users);
 	sim_stop(&s);
 }
+
+/* wipe-db -y on a fresh cluster: exit 0, the plan and summary (stdout and stderr). */
+static char *
+wipe_ok(struct sim *s)
+{
+	struct run r;
+	char *text;
+
+	sim_nub(s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 0, "wipe-db failed:\n%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "Summary: wiped") != NULL, "%s", r.out);
+	cr_assert(asprintf(&text, "%s\n%s", r.out, r.err) > 0);
+	run_free(&r);
+	return text;
+}
+
+/*
+ * The ukidac shape on PostgreSQL 12 (the in-cluster postgres application's
+ * major): the role also owns a database of its own name.  A notice, not a
+ * refusal; that database stays.
+ */
+Test(wipe, ukidac_shape_on_postgresql_12, .timeout = 240)
+{
+	struct sim s;
+	char *v, *text, *admin_nublado;
+
+	sim_start(&s, "--pg-version 12");
+	v = sql_value(sim_get(&s, "SIM_DB_ADMIN_URL"), "show server_version_num");
+	cr_assert(strncmp(v, "12", 2) == 0, "server %s", v);
+	free(v);
+	free(sql_value(sim_get(&s, "SIM_DB_ADMIN_URL"), "create database nublado3 owner nublado"));
+	admin_nublado = url_db(sim_get(&s, "SIM_DB_ADMIN_URL"), "nublado");
+	text = wipe_ok(&s);
+	cr_assert(strstr(text, "notice: database nublado3: also owned by nublado") != NULL, "%s", text);
+	free(text);
+	v = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(v, "0");
+	free(v);
+	v = sql_value(admin_nublado, "select count(*) from other.keep");
+	cr_assert_str_eq(v, "3");
+	free(v);
+	v = sql_value(sim_get(&s, "SIM_DB_ADMIN_URL"),
+	    "select count(*) from pg_database where datname = 'nublado3'");
+	cr_assert_str_eq(v, "1");
+	free(v);
+	free(admin_nublado);
+	sim_stop(&s);
+}
+
+/*
+ * A Cloud SQL-like role (CREATEROLE, CREATEDB, member of cloudsqlsuperuser,
+ * which owns the database): notices, and the wipe goes through.  On 15 here:
+ * on 16 the pod's pg_dump 15 cannot take the backup yet.
+ */
+Test(wipe, cloud_sql_role_passes_with_notices, .timeout = 240)
+{
+	struct sim s;
+	char *v, *text;
+	const char *admin;
+
+	sim_start(&s, NULL);
+	admin = sim_get(&s, "SIM_DB_ADMIN_URL");
+	free(sql_value(admin, "create role cloudsqlsuperuser createrole createdb"));
+	free(sql_value(admin, "alter role nublado createrole createdb"));
+	free(sql_value(admin, "grant cloudsqlsuperuser to nublado"));
+	free(sql_value(admin, "alter database nublado owner to cloudsqlsuperuser"));
+	text = wipe_ok(&s);
+	cr_assert(strstr(text, "notice: role nublado: has CREATEROLE") != NULL, "%s", text);
+	cr_assert(strstr(text, "notice: role cloudsqlsuperuser: nublado is a member of it") != NULL,
+	    "%s", text);
+	free(text);
+	v = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(v, "0");
+	free(v);
+	sim_stop(&s);
+}

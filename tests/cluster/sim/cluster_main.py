@@ -331,6 +331,8 @@ def parse_args(argv):
     p.add_argument("--faults", default="")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--pg-version", type=int, default=15, choices=range(12, 19),
+                   help="the PostgreSQL server's major (clients stay psql/pg_dump 15)")
     p.add_argument("--no-runtime", action="store_true",
                    help="objects only: no PostgreSQL, no hub process (API tests)")
     return p.parse_args(argv)
@@ -371,7 +373,7 @@ def main(argv):
             # every `up` starts from a fresh cluster: no database left from a previous run
             shutil.rmtree(os.path.join(d, "rt"), ignore_errors=True)
             sim.runtime = Runtime(os.path.join(d, "rt"), args.real_hub, args.seed,
-                                  os.path.join(d, "log"))
+                                  os.path.join(d, "log"), pg_version=args.pg_version)
             sim.db = sim.runtime.start_db()
             sim.write_pids()
             sim.runtime.write_pod_files()

@@ -1,9 +1,10 @@
-"""Processes behind the simulated cluster: PostgreSQL 15, the hub pod's process, pod exec.
+"""Processes behind the simulated cluster: PostgreSQL (12-18), the hub pod's process, pod exec.
 
 The API server (tests/cluster/cluster) owns the Kubernetes objects; this module owns the
 real processes they stand for:
 
-- one PostgreSQL 15 server (run as the postgres user, 127.0.0.1 on a free port) with the
+- one PostgreSQL server of the major asked for (15 by default; tests/pg/install fetches
+  the others; run as the postgres user, 127.0.0.1 on a free port) with the
   databases a Nublado hub sees: `nublado` owned by the unprivileged role nublado, plus
   data of another role (`other`) that a wipe must never touch;
 - the hub pod's process, started per pod name: a real JupyterHub 3.0 (real_hub=True) or
@@ -13,7 +14,7 @@ real processes they stand for:
   does not carry the database password (as in the real hub pod).
 
 Use:
-    rt = Runtime(dir, real_hub, seed, log_dir)
+    rt = Runtime(dir, real_hub, seed, log_dir, pg_version=15)
     db = rt.start_db()        # keys: port, host, socket_dir, data_dir, pid, password (nublado's),
                               # url, url_nopw, admin_url, admin_password, other_url, other_password
     rt.write_pod_files()      # pod_files() gives the same texts, for the Secrets' data
@@ -54,13 +55,15 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ASSETS = os.path.join(HERE, "runtime")
-PG_BIN = "/usr/lib/postgresql/15/bin"
+PG_VERSION = 15  # the default major: Debian 12's own, as most of the tests use
+PG_VERSIONS = (12, 13, 14, 15, 16, 17, 18)
+PG_INSTALL = os.path.join(os.path.dirname(os.path.dirname(HERE)), "pg", "install")
 PSQL = "/usr/bin/psql"
 PYTHON = "/usr/bin/python3"
 JUPYTERHUB = "/usr/bin/jupyterhub"
 POD_ETC = "/usr/local/etc/jupyterhub"
 PG_FALLBACK = "/var/tmp/kubectl-nublado-pg"
-# initdb output, made once per PostgreSQL version and copied per run (cp -a is ~10x
+# initdb output, made once per PostgreSQL version (and bin dir) and copied per run (cp -a is ~10x
 # faster than initdb). NUBLADO_SIM_PG_CACHE=off disables it, or names another folder.
 PG_CACHE = os.environ.get("NUBLADO_SIM_PG_CACHE", "/var/tmp/kubectl-nublado-pgcache")
 INITDB_OPTS = ["-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
@@ -70,6 +73,22 @@ POD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Run argv with the pod's files bind-mounted (read-only) over /usr/local/etc/jupyterhub in
 # a private mount namespace: unshare -> sh -> exec argv, so the pid stays the same.
 _SANDBOX_SH = 'mount --bind -o ro "$0" ' + POD_ETC + ' && exec "$@"'
+
+_pg_bins = {}
+
+
+def pg_bin(major):
+    """The directory with initdb and postgres of that major (tests/pg/install, cached)."""
+    major = int(major)
+    if major not in PG_VERSIONS:
+        raise ValueError(f"no PostgreSQL {major} (one of {', '.join(map(str, PG_VERSIONS))})")
+    if major not in _pg_bins:
+        res = subprocess.run([PG_INSTALL, str(major)], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"tests/pg/install {major} failed: {res.stderr.strip()[-2000:]}")
+        _pg_bins[major] = res.stdout.strip().split("\n")[-1]
+    return _pg_bins[major]
+
 
 SAMPLE_USERS = ["adari", "bbowen", "cmhernandez", "dpaley", "esanders", "fgarcia",
                 "gkimura", "hmorales", "ijohnson", "jnakamura"]
@@ -180,8 +199,11 @@ class Hub:
 
 
 class Runtime:
-    def __init__(self, dir, real_hub, seed, log_dir, namespace="nublado", standin_holds_locks=False):
+    def __init__(self, dir, real_hub, seed, log_dir, namespace="nublado", standin_holds_locks=False,
+                 pg_version=PG_VERSION):
         self.dir = os.path.abspath(dir)
+        self.pg_version = int(pg_version)
+        self.pg_bin = pg_bin(self.pg_version)
         # Start stand-in hubs "idle in transaction" like a real hub that served a request
         # (a DROP OWNED then waits for their locks). May be changed between start_hub calls.
         self.standin_holds_locks = standin_holds_locks
@@ -260,9 +282,13 @@ class Runtime:
                                 env=env, cwd=self.pg_base, stdin=subprocess.DEVNULL,
                                 start_new_session=True, **kw)
 
+    def _initdb_opts(self):
+        # --no-instructions is new in 14
+        return [o for o in INITDB_OPTS if self.pg_version >= 14 or o != "--no-instructions"]
+
     def _run_initdb(self, data, logf):
         proc = self._track(self._as_postgres(
-            [os.path.join(PG_BIN, "initdb"), "-D", data] + INITDB_OPTS,
+            [os.path.join(self.pg_bin, "initdb"), "-D", data] + self._initdb_opts(),
             stdout=logf, stderr=subprocess.STDOUT))
         if proc.wait() != 0:
             raise RuntimeError(f"initdb failed (exit {proc.returncode}); see {logf.name}")
@@ -271,9 +297,10 @@ class Runtime:
         """initdb into data, through the template cache when there is one."""
         if PG_CACHE in ("", "off"):
             return self._run_initdb(data, logf)
-        version = subprocess.run([os.path.join(PG_BIN, "postgres"), "--version"], capture_output=True,
+        version = subprocess.run([os.path.join(self.pg_bin, "postgres"), "--version"], capture_output=True,
                                  text=True).stdout.strip()
-        digest = hashlib.sha256((version + "\0" + "\0".join(INITDB_OPTS)).encode()).hexdigest()[:12]
+        key = "\0".join([version, self.pg_bin] + self._initdb_opts())
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         number = re.search(r"\d+(\.\d+)?", version)
         template = os.path.join(PG_CACHE, f"pg{number.group(0) if number else ''}-{digest}")
         if not os.path.isdir(template):
@@ -303,6 +330,7 @@ port = {port}
 unix_socket_directories = '{run}'
 unix_socket_permissions = 0700
 max_connections = 100
+max_prepared_transactions = 10
 shared_buffers = 32MB
 fsync = off
 synchronous_commit = off
@@ -347,7 +375,7 @@ timezone = 'UTC'
         return res.stdout
 
     def start_db(self):
-        """Start PostgreSQL 15 and create roles and data; returns the connection facts."""
+        """Start PostgreSQL (self.pg_version) and create roles and data; returns the connection facts."""
         t0 = time.monotonic()
         pw = pwd.getpwnam("postgres")
         self.pg_base, self._pg_external = self._choose_pg_base()
@@ -372,7 +400,7 @@ timezone = 'UTC'
                     f.write(conf)
             self._write_pg_conf(data, run, port)
             proc = self._track(self._as_postgres(
-                [os.path.join(PG_BIN, "postgres"), "-D", data],
+                [os.path.join(self.pg_bin, "postgres"), "-D", data],
                 stdout=logf, stderr=subprocess.STDOUT))
             if self._wait_pg_ready(proc, data):
                 break
