@@ -118,3 +118,47 @@ Test(restore, refuses_another_schema_revision, .timeout = 240)
 	free(file);
 	sim_stop(&s);
 }
+
+/*
+ * The deployments' servers: in-cluster postgres 12 (usdfprod, ccin2p3,
+ * ukidac), Debian's 15, Cloud SQL 16 (IDF) and CloudNativePG 17 (USDF dev).
+ * The pod's tools stay Debian 12's psql and pg_dump 15, as in the hub image:
+ * pg_dump takes the backup where it can (12, 15), psql alone where it cannot
+ * (16, 17).  Wipe, then restore-db: every table as before the wipe.
+ */
+Test(restore, round_trip_on_postgresql_12_15_16_17, .timeout = 600)
+{
+	static const struct { const char *major, *kind; } v[] = {
+		{ "12", "pg_dump" }, { "15", "pg_dump" }, { "16", "psql" }, { "17", "psql" },
+	};
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		struct sim s;
+		struct run r;
+		char args[64], want[64], *before, *after, *file, *ver;
+
+		snprintf(args, sizeof args, "--pg-version %s", v[i].major);
+		sim_start(&s, args);
+		ver = sql_value(sim_get(&s, "SIM_DB_URL"), "show server_version_num");
+		cr_assert_eq(strncmp(ver, v[i].major, 2), 0, "server %s, want %s", ver, v[i].major);
+		free(ver);
+		before = table_digests(sim_get(&s, "SIM_DB_URL"));
+		sim_nub(&s, &r, "wipe-db", "-y", "-o", "json", NULL);
+		cr_assert_eq(r.status, 0, "PostgreSQL %s: %s\n%s", v[i].major, r.out, r.err);
+		snprintf(want, sizeof want, "\"backupKind\": \"%s\"", v[i].kind);
+		cr_assert(strstr(r.out, want) != NULL, "PostgreSQL %s: %s", v[i].major, r.out);
+		run_free(&r);
+		file = backup_of(&s);
+		sim_nub(&s, &r, "restore-db", "-y", "-o", "json", file, NULL);
+		cr_assert_eq(r.status, 0, "PostgreSQL %s: %s\n%s", v[i].major, r.out, r.err);
+		cr_assert(strstr(r.out, "\"verified\": true") != NULL, "%s", r.out);
+		run_free(&r);
+		after = table_digests(sim_get(&s, "SIM_DB_URL"));
+		cr_assert_str_eq(after, before, "PostgreSQL %s: restored\n%s\nbefore\n%s",
+		    v[i].major, after, before);
+		free(before);
+		free(after);
+		free(file);
+		sim_stop(&s);
+	}
+}

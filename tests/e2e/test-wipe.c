@@ -547,29 +547,53 @@ Test(wipe, ukidac_shape_on_postgresql_12, .timeout = 240)
 }
 
 /*
- * A Cloud SQL-like role (CREATEROLE, CREATEDB, member of cloudsqlsuperuser,
- * which owns the database): notices, and the wipe goes through.  On 15 here:
- * on 16 the pod's pg_dump 15 cannot take the backup yet.
+ * Cloud SQL's shape (the IDF environments): PostgreSQL 16, a role made with
+ * CREATEROLE and CREATEDB, a member of cloudsqlsuperuser, which owns the
+ * database.  DROP OWNED touches only the role's own objects: notices, not
+ * refusals; the pod's pg_dump 15 cannot dump 16, so psql takes the backup;
+ * restore-db brings every row back.
  */
-Test(wipe, cloud_sql_role_passes_with_notices, .timeout = 240)
+Test(wipe, cloud_sql_role_on_16_wipes_with_notices_and_restores, .timeout = 300)
 {
 	struct sim s;
-	char *v, *text;
+	struct run r;
+	char *v, *text, *before, *file;
 	const char *admin;
 
-	sim_start(&s, NULL);
+	sim_start(&s, "--pg-version 16");
 	admin = sim_get(&s, "SIM_DB_ADMIN_URL");
 	free(sql_value(admin, "create role cloudsqlsuperuser createrole createdb"));
 	free(sql_value(admin, "alter role nublado createrole createdb"));
 	free(sql_value(admin, "grant cloudsqlsuperuser to nublado"));
 	free(sql_value(admin, "alter database nublado owner to cloudsqlsuperuser"));
+	before = sql_value(sim_get(&s, "SIM_DB_URL"),
+	    "select string_agg(name, ',' order by name) from users");
 	text = wipe_ok(&s);
 	cr_assert(strstr(text, "notice: role nublado: has CREATEROLE") != NULL, "%s", text);
 	cr_assert(strstr(text, "notice: role cloudsqlsuperuser: nublado is a member of it") != NULL,
 	    "%s", text);
+	cr_assert(strstr(text, "backed up with psql") != NULL, "%s", text);
 	free(text);
 	v = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
 	cr_assert_str_eq(v, "0");
 	free(v);
+	{
+		char cmd[1200];
+
+		snprintf(cmd, sizeof cmd, "ls %s/backups/*.sql", sim_state_dir(&s, "sim"));
+		run_sh(&r, cmd);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		file = strndup(r.out, strcspn(r.out, "\n"));
+		run_free(&r);
+	}
+	sim_nub(&s, &r, "restore-db", "-y", file, NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	run_free(&r);
+	v = sql_value(sim_get(&s, "SIM_DB_URL"),
+	    "select string_agg(name, ',' order by name) from users");
+	cr_assert_str_eq(v, before, "restored %s, had %s", v, before);
+	free(v);
+	free(before);
+	free(file);
 	sim_stop(&s);
 }
