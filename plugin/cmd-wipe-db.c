@@ -24,6 +24,7 @@ static const struct opt wipe_db_opts[] = {
 	  NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
 	{ "parallel", 0, OPT_VALUE, "N", "lab deletes in flight at once (default 32)", NULL,
 	  COMPLETE_NONE, 0 },
+	CMD_OPT_IGNORE_SELF_HEAL,
 	CMD_OPT_YES, CMD_OPT_DRY_RUN, CMD_OPT_OUTPUT, CMD_OPT_TIMEOUT, OPT_END
 };
 

@@ -201,6 +201,7 @@ cmd_step_opts(const struct cmd_ctx *ctx, struct step_ctx *c)
 
 	memset(c, 0, sizeof *c);
 	c->dry_run = args_has(ctx->args, "dry-run");
+	c->ignore_self_heal = args_has(ctx->args, "ignore-self-heal");
 	c->yes = args_has(ctx->args, "yes");
 	c->json = args_get(ctx->args, "output") != NULL;
 	if (t != NULL && (parse_duration_ms(t, &c->timeout_ms) < 0 || c->timeout_ms == 0)) {

@@ -110,9 +110,21 @@ block_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct
 	struct block_state *s = state;
 	json_object *names = json_object_new_array();
 
+	if (s->self_heal && s->set.n > 0 && !c->ignore_self_heal) {
+		/* A block Argo CD undoes in seconds lets users in during the drop. */
+		err_set(e, "Argo CD Application %s/%s has automated sync with selfHeal: it would "
+		    "recreate the ingresses and undo the block", ARGOCD_NAMESPACE, ARGOCD_APP);
+		err_hint(e, "turn selfHeal off for the Application first (Argo CD UI, or kubectl -n "
+		    "%s patch application %s --type merge -p '{\"spec\":{\"syncPolicy\":"
+		    "{\"automated\":null}}}'), or pass --ignore-self-heal", ARGOCD_NAMESPACE,
+		    ARGOCD_APP);
+		e->exit = EXIT_REFUSED;
+		json_object_put(names);
+		return -1;
+	}
 	if (s->self_heal)
 		log_warn("Argo CD Application %s/%s has automated sync with selfHeal: it will "
-		    "recreate the ingresses and UNDO this block; disable selfHeal first",
+		    "recreate the ingresses and UNDO this block (--ignore-self-heal)",
 		    ARGOCD_NAMESPACE, ARGOCD_APP);
 	if (s->no_app)
 		log_warn("no Argo CD Application %s/%s: to unblock later use "

@@ -25,6 +25,7 @@ struct step_ctx {
 	const char *user;	/* kill-labs --user */
 	bool from_backup;	/* unblock --from-backup */
 	bool full_sync;		/* unblock --full-sync: the whole Argo CD Application */
+	bool ignore_self_heal;	/* block though Argo CD self-heal would undo it */
 	char *state_dir;	/* $XDG_STATE_HOME/kubectl-nublado/<context> */
 	json_object *report;	/* per-step results, for -o json */
 	bool preflight_refuses;	/* wipe-db: any inspect failure is a refusal (exit 3) */

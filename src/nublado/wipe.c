@@ -15,6 +15,7 @@
 #include "../util/xalloc.h"
 #include "dburl.h"
 #include "hub.h"
+#include "ingress.h"
 #include "labs.h"
 #include "rollout.h"
 #include "wipe.h"
@@ -394,6 +395,23 @@ drop_apply(struct step_ctx *c, void *state, struct err *e)
 			return -1;
 		}
 		labset_free(&left);
+		/* Still blocked?  Self-heal, or a hand, may have let users back in. */
+		{
+			struct ingset open;
+
+			if (ingress_find(c->n, &open, e) < 0)
+				return err_prefix(e, "looking at access before the drop");
+			if (open.n > 0) {
+				err_set(e, "access is open again (GafaelfawrIngress %s is back): users "
+				    "could reach the hub during the drop; nothing was dropped",
+				    jstr(open.items[0], "metadata", "name", NULL));
+				err_hint(e, "find what recreated it (Argo CD self-heal?), stop it, then "
+				    "run wipe-db again: it blocks access first");
+				ingset_free(&open);
+				return -1;
+			}
+			ingset_free(&open);
+		}
 		/*
 		 * From here until the restart PATCH is sent, Ctrl-C waits: a
 		 * dropped database under a running hub is the one state we must

@@ -216,9 +216,15 @@ Test(steps, block_warns_about_self_heal)
 	struct run r;
 
 	sim_start(&s, "--faults argocd-selfheal=1");
+	/* A block Argo CD would undo: refused, before anything changes. */
 	sim_nub(&s, &r, "block", "--dry-run", NULL);
+	cr_assert_eq(r.status, 3, "%d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "selfHeal") != NULL && strstr(r.err, "--ignore-self-heal"),
+	    "%s", r.err);
+	run_free(&r);
+	sim_nub(&s, &r, "block", "--dry-run", "--ignore-self-heal", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(strstr(r.err, "selfHeal") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "UNDO this block") != NULL, "%s", r.err);
 	run_free(&r);
 	sim_stop(&s);
 }

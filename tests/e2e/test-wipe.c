@@ -597,3 +597,36 @@ Test(wipe, cloud_sql_role_on_16_wipes_with_notices_and_restores, .timeout = 300)
 	free(file);
 	sim_stop(&s);
 }
+
+/*
+ * Argo CD self-heal would undo the block: wipe-db refuses before anything
+ * changes; told to go on anyway, it finds access open again before the drop
+ * (self-heal put the ingresses back) and drops nothing.
+ */
+Test(wipe, self_heal_refused_and_caught_before_the_drop, .timeout = 240)
+{
+	struct sim s;
+	struct run r;
+	char *before, *after, *users;
+
+	sim_start(&s, "--faults argocd-selfheal=1,ns-delete-delay=4");
+	before = sim_state_of(&s);
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "selfHeal") != NULL, "%s", r.err);
+	run_free(&r);
+	after = sim_state_of(&s);
+	cr_assert_str_eq(before, after, "the refusal changed the cluster");
+	free(before);
+	free(after);
+
+	sim_nub(&s, &r, "wipe-db", "-y", "--ignore-self-heal", NULL);
+	cr_assert_eq(r.status, 1, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "access is open again") != NULL &&
+	    strstr(r.err, "nothing was dropped") != NULL, "%s", r.err);
+	run_free(&r);
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_neq(users, "0", "dropped while users could get in");
+	free(users);
+	sim_stop(&s);
+}
