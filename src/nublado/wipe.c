@@ -5,14 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "../kube/access.h"
 #include "../util/exitcode.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
 #include "../util/statedir.h"
 #include "../util/xalloc.h"
+#include "argocd.h"
 #include "dburl.h"
 #include "hub.h"
 #include "ingress.h"
@@ -132,6 +135,87 @@ wipe_journal_save(const struct wipe *w, struct err *e)
 
 /* ---- preflight: who, where, and is the drop safe ---- */
 
+/*
+ * What the run will need, checked now so it cannot fail for a known reason
+ * after users are blocked: the rights (as far as SelfSubjectAccessReview
+ * tells), and a backup directory that takes a file and has room for it.
+ */
+static int
+preflight_needs(struct step_ctx *c, struct wipe *w, struct err *e)
+{
+	const char *ns = c->n->ns;
+	const struct access_need needs[] = {
+		{ "delete", GAF_GROUP, GAF_PLURAL, NULL, ns },
+		{ "delete", "", "namespaces", NULL, NULL },
+		{ "create", "", "pods", "exec", ns },
+		{ "patch", "apps", "deployments", NULL, ns },
+		{ "patch", "argoproj.io", "applications", NULL, ARGOCD_NAMESPACE },
+	};
+	char **denied = NULL, *dir = NULL, *probe;
+	struct statvfs vfs;
+	struct err ae;
+	int fd;
+
+	err_clear(&ae);
+	if (access_check(c->n->kube, needs, sizeof needs / sizeof needs[0], &denied, &ae) < 0) {
+		log_debug(LOG_STEPS, "rights not checked: %s", ae.msg);
+	} else if (denied != NULL) {
+		struct buf b = BUF_INIT;
+
+		for (char **d = denied; *d != NULL; d++)
+			buf_printf(&b, "%s%s", d == denied ? "" : ", ", *d);
+		err_set(e, "this user may not: %s", b.data);
+		err_hint(e, "use a context with those rights (or --as a user who has them); "
+		    "`kubectl auth can-i` tells the same");
+		e->exit = EXIT_REFUSED;
+		buf_free(&b);
+		strv_free(denied);
+		return -1;
+	}
+	if (w->no_backup || w->backed_up != 0)
+		return 0;
+	if (w->backup_dir != NULL) {
+		if (mkdir_p(w->backup_dir, e) < 0) {
+			e->exit = EXIT_REFUSED;
+			return err_prefix(e, "--backup-dir");
+		}
+		dir = xstrdup(w->backup_dir);
+	} else if (db_backup_dir(c->n, &dir, e) < 0) {
+		return -1;
+	}
+	/* A file made and removed: permissions, read-only mounts, quotas all say no here. */
+	probe = xasprintf("%s/.kubectl-nublado-probe-%ld", dir, (long)getpid());
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_set(e, "cannot write the backup in '%s': %s", dir, strerror(errno));
+		err_hint(e, "choose a writable directory with --backup-dir");
+		e->exit = EXIT_REFUSED;
+		free(probe);
+		free(dir);
+		return -1;
+	}
+	close(fd);
+	unlink(probe);
+	free(probe);
+	/* COPY text is about the tables' size; a generous 1 KiB a row and 64 MiB spare. */
+	if (statvfs(dir, &vfs) == 0) {
+		unsigned long long freeb = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+		unsigned long long need = (unsigned long long)db_check_total_rows(&w->check) * 1024 +
+		    64ULL * 1024 * 1024;
+
+		if (freeb < need) {
+			err_set(e, "not enough room for the backup in '%s': %llu MiB free, about %llu "
+			    "MiB needed", dir, freeb >> 20, need >> 20);
+			err_hint(e, "free some space or choose another directory with --backup-dir");
+			e->exit = EXIT_REFUSED;
+			free(dir);
+			return -1;
+		}
+	}
+	free(dir);
+	return 0;
+}
+
 static int
 preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 {
@@ -155,6 +239,8 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 	if (db_preflight(c->n, w->pod, w->url, &w->check, e) < 0)
 		return -1;
 	w->checked = true;
+	if (preflight_needs(c, w, e) < 0)
+		return -1;
 	if (!db_check_ok(&w->check)) {
 		e->exit = EXIT_REFUSED;
 		err_set(e, "the database role '%s' owns or touches more than JupyterHub's tables: "

@@ -630,3 +630,51 @@ Test(wipe, self_heal_refused_and_caught_before_the_drop, .timeout = 240)
 	free(users);
 	sim_stop(&s);
 }
+
+/*
+ * What the run will need is checked before anything changes (dry run too):
+ * a backup directory that cannot take a file, one without room for the
+ * backup, and rights the user lacks all stop the preflight with exit 3.
+ */
+Test(wipe, preflight_checks_the_backup_directory_and_the_rights, .timeout = 240)
+{
+	struct sim s;
+	struct run r;
+	char *before, *after, cmd[5000], dir[700];
+
+	sim_start(&s, NULL);
+	before = sim_state_of(&s);
+	/* Not a directory one can write in (root ignores modes: /proc refuses anyone). */
+	sim_nub(&s, &r, "wipe-db", "--dry-run", "--backup-dir", "/proc/kubectl-nublado-backups",
+	    NULL);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "backup-dir") != NULL, "%s", r.err);
+	run_free(&r);
+	sim_nub(&s, &r, "wipe-db", "-y", "--backup-dir", "/proc/kubectl-nublado-backups", NULL);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	run_free(&r);
+
+	/* A directory with no room: a 1 MiB tmpfs in a mount namespace of the run's own. */
+	snprintf(dir, sizeof dir, "%s/tiny", s.dir);
+	mkdir(dir, 0700);
+	snprintf(cmd, sizeof cmd, "unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs %s && "
+	    "XDG_STATE_HOME=%s/state exec %s --kubeconfig %s wipe-db -y --backup-dir %s'",
+	    dir, s.dir, need_env("NUB_BIN"), s.kubeconfig, dir);
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "not enough room for the backup") != NULL, "%s", r.err);
+	run_free(&r);
+
+	/* The read-only user: its missing rights, named. */
+	sim_nub(&s, &r, "--context", "sim-readonly", "wipe-db", "--dry-run",
+	    "--db-url", sim_get(&s, "SIM_DB_URL_NOPW"), NULL);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "may not") != NULL || strstr(r.err, "forbidden") != NULL,
+	    "%s", r.err);
+	run_free(&r);
+	after = sim_state_of(&s);
+	cr_assert_str_eq(before, after, "a refused preflight changed the cluster");
+	free(before);
+	free(after);
+	sim_stop(&s);
+}
