@@ -340,3 +340,16 @@ Test(steps, kill_labs_deletes_a_lab_made_meanwhile, .timeout = 120)
 	free(st);
 	sim_stop(&s);
 }
+
+/* status for a namespace that is not there: an error, not "Access: BLOCKED" and exit 0. */
+Test(steps, status_of_a_missing_namespace_is_an_error)
+{
+	struct run r;
+
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "-n", "no-such-nublado", "status",
+	    NULL);
+	cr_assert_eq(r.status, 1, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "namespace 'no-such-nublado' not found") != NULL, "%s", r.err);
+	cr_assert_null(strstr(r.out, "BLOCKED"), "%s", r.out);
+	run_free(&r);
+}
