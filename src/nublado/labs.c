@@ -297,6 +297,26 @@ find_name(struct wait_ctx *w, const char *name)
 	return -1;
 }
 
+/* "waiting for nublado-a, nublado-b and 3 more": what is left, by name (few). */
+static void
+pending_note(struct wait_ctx *w)
+{
+	struct buf b = BUF_INIT;
+	size_t shown = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->gone[i])
+			continue;
+		if (shown < 2)
+			buf_printf(&b, "%s%s", shown ? ", " : "waiting for ", w->names[i]);
+		shown++;
+	}
+	if (shown > 2)
+		buf_printf(&b, " and %zu more", shown - 2);
+	progress_set(w->p, w->n - w->left, b.data);
+	buf_free(&b);
+}
+
 static void
 strike(struct wait_ctx *w, const char *name)
 {
@@ -305,7 +325,7 @@ strike(struct wait_ctx *w, const char *name)
 	if (i >= 0 && !w->gone[i]) {
 		w->gone[i] = true;
 		w->left--;
-		progress_set(w->p, w->n - w->left, NULL);
+		pending_note(w);
 	}
 }
 
@@ -429,7 +449,7 @@ labs_wait_gone(struct nub *n, const struct labset *set, long timeout_ms, bool tt
 		w.left = 0;
 		for (size_t i = 0; i < w.n; i++)
 			w.left += !w.gone[i];
-		progress_set(w.p, w.n - w.left, NULL);
+		pending_note(&w);
 		if (w.left == 0) {
 			buf_free(&q);
 			free(rv);

@@ -12,6 +12,7 @@
 #include "../util/exitcode.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
+#include "../util/progress.h"
 #include "../util/sig.h"
 #include "../util/statedir.h"
 #include "../util/xalloc.h"
@@ -396,10 +397,14 @@ backup_result(struct step_ctx *c, void *state, struct buf *out)
 	struct wipe *w = state;
 	struct stat sb;
 
-	if (w->backup != NULL && stat(w->backup, &sb) == 0)
-		buf_printf(out, "backed up with %s: %s (%lld bytes, %lld rows, verified)",
-		    db_backup_kind_name(db_backup_kind(&w->check)), w->backup,
-		    (long long)sb.st_size, w->backup_rows);
+	if (w->backup != NULL && stat(w->backup, &sb) == 0) {
+		char size[32];
+
+		progress_size(size, sizeof size, (unsigned long long)sb.st_size);
+		buf_printf(out, "backed up with %s: %s (%s, %lld rows, verified)",
+		    db_backup_kind_name(db_backup_kind(&w->check)), w->backup, size,
+		    w->backup_rows);
+	}
 	else
 		buf_printf(out, "backed up");
 }
