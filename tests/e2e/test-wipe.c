@@ -284,6 +284,12 @@ Test(wipe, interrupted_during_kill_labs_then_rerun_completes, .timeout = 240)
 	    "1", NULL);
 	cr_assert_eq(r.status, 130, "want 130, got %d:\n%s\n%s", r.status, r.out, r.err);
 	cr_assert(strstr(r.err, "interrupted") != NULL, "%s", r.err);
+	/* Where things stand: what was done, what is left, users locked out; no "cause". */
+	cr_assert(strstr(r.err, "done: block") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "left: kill-labs, backup, drop, unblock") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "user access is BLOCKED") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "run the same command again to finish") != NULL, "%s", r.err);
+	cr_assert_null(strstr(r.err, "fix the cause"), "%s", r.err);
 	run_free(&r);
 	/* Nothing dropped yet. */
 	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) > 0 from users");
