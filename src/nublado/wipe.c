@@ -281,6 +281,13 @@ preflight_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty,
 		for (size_t i = 0; i < w->check.n_warnings; i++)
 			buf_printf(out, "    notice: %s %s: %s\n", w->check.warnings[i].type,
 			    w->check.warnings[i].name, w->check.warnings[i].detail);
+		/* What else the drop does (sessions cut, privileges revoked): -o json lists it too. */
+		for (size_t i = 0; i < w->check.n_infos; i++)
+			buf_printf(out, "    the drop also: %s %s: %s%s%s%s\n", w->check.infos[i].type,
+			    w->check.infos[i].name, w->check.infos[i].detail,
+			    w->check.infos[i].extra && *w->check.infos[i].extra ? " (" : "",
+			    w->check.infos[i].extra ? w->check.infos[i].extra : "",
+			    w->check.infos[i].extra && *w->check.infos[i].extra ? ")" : "");
 		json_object_object_add(c->report, "check", db_check_json(&w->check));
 	}
 	json_object_object_add(c->report, "database", json_object_new_string(w->url));

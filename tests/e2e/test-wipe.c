@@ -684,3 +684,19 @@ Test(wipe, preflight_checks_the_backup_directory_and_the_rights, .timeout = 240)
 	free(after);
 	sim_stop(&s);
 }
+
+/* The text plan says what else the drop does, as -o json does: sessions cut, privileges revoked. */
+Test(wipe, plan_shows_the_drops_side_effects, .timeout = 120)
+{
+	struct sim s;
+	struct run r;
+
+	sim_start(&s, NULL);
+	sim_nub(&s, &r, "wipe-db", "--dry-run", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "the drop also: table other.keep: nublado holds privileges") != NULL,
+	    "%s", r.out);
+	cr_assert(strstr(r.out, "disconnected by the drop") != NULL, "%s", r.out);
+	run_free(&r);
+	sim_stop(&s);
+}
