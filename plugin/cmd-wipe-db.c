@@ -20,6 +20,8 @@ static const struct opt wipe_db_opts[] = {
 	  COMPLETE_NONE, 0 },
 	{ "db-url", 0, OPT_VALUE, "URL", "the database URL (default: the deployed value)",
 	  NULL, COMPLETE_NONE, 0 },
+	{ "pod", 0, OPT_VALUE, "NAME", "run psql and the backup in this pod (default: the hub "
+	  "pod, Ready or else running)", NULL, COMPLETE_NONE, 0 },
 	{ "again", 0, OPT_FLAG, NULL, "wipe once more though a wipe finished recently",
 	  NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
 	{ "parallel", 0, OPT_VALUE, "N", "lab deletes in flight at once (default 32)", NULL,
@@ -54,6 +56,7 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 	w.backup_dir = args_get(ctx->args, "backup-dir");
 	w.no_backup = args_has(ctx->args, "no-backup");
 	w.again = args_has(ctx->args, "again");
+	w.pod_name = args_get(ctx->args, "pod");
 	w.t_start = now_ms();
 	c.wipe = &w;
 	c.after_block = true;
@@ -111,7 +114,8 @@ const struct cmd_entry cmd_wipe_db_entry = {
 	.summary = "Run the whole runbook: block, kill labs, back up, drop, restart, unblock",
 	.usage = "[-y] [--dry-run] [--backup-dir DIR | --no-backup] [--keep-blocked] "
 	    "[--db-url URL] [-o json] [--timeout DURATION]",
-	.help = "1. Preflight, changing nothing: the hub pod (exactly one, Ready), the database\n"
+	.help = "1. Preflight, changing nothing: the hub pod (exactly one Ready; if none is, the\n"
+	    "   one whose container runs: a sick hub is a reason to wipe; --pod names one), the database\n"
 	    "   URL, psql and pg_dump in the pod, the database reachable with the pod's\n"
 	    "   password file, and the ownership check: the role is no superuser, owns only\n"
 	    "   JupyterHub's tables (and their sequences, indexes, types) in this database,\n"

@@ -225,7 +225,7 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 	*state = w;
 	if (w->completed != 0 && !w->again)
 		return 0;	/* plan says it is done */
-	if (hub_find_pod(c->n, &w->pod, e) < 0) {
+	if (hub_find_pod_to_exec(c->n, w->pod_name, &w->pod, e) < 0) {
 		/* After a drop the hub may be mid-restart: that is what we came to finish. */
 		if (w->dropped == 0)
 			return -1;

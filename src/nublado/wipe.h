@@ -15,6 +15,7 @@ struct wipe {
 	const char *backup_dir;		/* --backup-dir, else the state dir's backups/ */
 	bool no_backup;			/* --no-backup */
 	bool again;			/* --again: a new wipe though one just finished */
+	const char *pod_name;		/* --pod: exec there, not in the pod found by label */
 
 	/* found by the preflight */
 	char *pod;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -697,6 +698,51 @@ Test(wipe, plan_shows_the_drops_side_effects, .timeout = 120)
 	cr_assert(strstr(r.out, "the drop also: table other.keep: nublado holds privileges") != NULL,
 	    "%s", r.out);
 	cr_assert(strstr(r.out, "disconnected by the drop") != NULL, "%s", r.out);
+	run_free(&r);
+	sim_stop(&s);
+}
+
+/*
+ * A sick hub (its container runs, it is not Ready) is a main reason to wipe:
+ * the preflight uses it, with a warning, instead of stopping; psql too; and
+ * --pod names the pod to use.
+ */
+Test(wipe, a_hub_that_is_not_ready_is_used, .timeout = 240)
+{
+	struct sim s;
+	struct run r;
+	char pod[256];
+
+	sim_start(&s, NULL);
+	sim_faults_of(&s, "hub-unready=600");
+	/* The hub goes not Ready (its readiness probe fails); its container keeps running. */
+	for (int i = 0; i < 50; i++) {
+		sim_kubectl(&s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
+		    "-o jsonpath={.items[0].status.conditions[?(@.type==\"Ready\")].status}");
+		if (strcmp(r.out, "False") == 0) {
+			run_free(&r);
+			break;
+		}
+		run_free(&r);
+		usleep(100 * 1000);
+	}
+	sim_kubectl(&s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
+	    "-o jsonpath={.items[0].metadata.name}");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(pod, sizeof pod, "%s", r.out);
+	run_free(&r);
+	sim_nub(&s, &r, "wipe-db", "--dry-run", NULL);
+	cr_assert_eq(r.status, 0, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "is running but not Ready: using it") != NULL, "%s", r.err);
+	cr_assert(strstr(r.out, "checked: role 'nublado'") != NULL, "%s", r.out);
+	run_free(&r);
+	sim_nub(&s, &r, "psql", "-c", "select 41 + 1", "--", "-A", "-t", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "42\n");
+	run_free(&r);
+	sim_nub(&s, &r, "wipe-db", "--dry-run", "--pod", pod, NULL);
+	cr_assert_eq(r.status, 0, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert_null(strstr(r.err, "not Ready"), "%s", r.err);
 	run_free(&r);
 	sim_stop(&s);
 }
