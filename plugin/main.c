@@ -14,6 +14,7 @@
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_block_entry;
 extern const struct cmd_entry cmd_kill_labs_entry;
+extern const struct cmd_entry cmd_labs_entry;
 extern const struct cmd_entry cmd_db_url_entry;
 extern const struct cmd_entry cmd_psql_entry;
 extern const struct cmd_entry cmd_wipe_db_entry;
@@ -30,6 +31,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
 	&cmd_block_entry,
 	&cmd_kill_labs_entry,
+	&cmd_labs_entry,
 	&cmd_db_url_entry,
 	&cmd_psql_entry,
 	&cmd_wipe_db_entry,
