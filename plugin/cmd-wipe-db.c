@@ -80,7 +80,11 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 		if (wipe_journal_save(&w, &e) < 0)
 			goto fail;
 	}
-	rc = steps_run(&c, runbook, keep ? 5 : 6,
+	/* A resumed run says what is left, not what the first one was about to do. */
+	rc = steps_run(&c, runbook, keep ? 5 : 6, w.dropped != 0 ?
+	    "An earlier run already DROPPED the JupyterHub database; this finishes its job." :
+	    w.backed_up != 0 ? "An earlier run took the backup; this DROPS the JupyterHub "
+	    "database, after blocking users and deleting every lab if needed." :
 	    "This blocks all users, deletes every lab, and DROPS the JupyterHub database.",
 	    c.yes ? NULL : kcfg_name(n->cfg), &e);
 	if (rc < 0)
@@ -95,6 +99,15 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 	goto done;
 fail:
 	rc = e.exit ? e.exit : EXIT_ERROR;
+	if (!c.dry_run && w.journal != NULL && w.started != 0 && w.blocked_at == 0 &&
+	    c.blocked_ms != 0) {
+		struct err je;
+
+		/* The run that comes to finish this one reports the whole lockout. */
+		err_clear(&je);
+		wipe_note_blocked(&c, &w);
+		(void)wipe_journal_save(&w, &je);
+	}
 	if (c.json && c.report != NULL)
 		json_object_object_add(c.report, "error", json_object_new_string(e.msg));
 	log_err(&e);

@@ -251,6 +251,12 @@ labs_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct 
 		else
 			buf_printf(out, "  no lab namespaces (%s-* labelled %s=lab)\n",
 			    s->set.prefix, LAB_CATEGORY_LABEL);
+	} else if (terminating == s->set.n) {
+		/* A re-run: nothing left to delete, only to wait for. */
+		buf_printf(out, "  wait for %zu lab namespace(s) already terminating:", s->set.n);
+		for (size_t i = 0; i < s->set.n && i < 20; i++)
+			buf_printf(out, " %s", s->set.labs[i].name);
+		buf_puts(out, s->set.n > 20 ? " ...\n" : "\n");
 	} else {
 		buf_printf(out, "  delete %zu lab namespace(s):", s->set.n);
 		for (size_t i = 0; i < s->set.n; i++) {
@@ -262,7 +268,7 @@ labs_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct 
 			    s->set.labs[i].terminating ? " (terminating)" : "");
 		}
 		buf_puts(out, "\n");
-		if (terminating > 0)
+		if (terminating > 0 && terminating < s->set.n)
 			buf_printf(out, "    (%zu already terminating: waiting for them too)\n",
 			    terminating);
 	}

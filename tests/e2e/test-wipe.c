@@ -300,6 +300,8 @@ Test(wipe, interrupted_during_kill_labs_then_rerun_completes, .timeout = 240)
 	sim_nub(&s, &r, "wipe-db", "-y", NULL);
 	cr_assert_eq(r.status, 0, "re-run failed:\n%s\n%s", r.out, r.err);
 	cr_assert(strstr(r.out, "access is already blocked") != NULL, "%s", r.out);
+	/* The summary counts from the first run: its lockout, its start. */
+	cr_assert(strstr(r.out, "users were locked out for") != NULL, "%s", r.out);
 	run_free(&r);
 	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
 	cr_assert_str_eq(users, "0");
