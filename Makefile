@@ -109,7 +109,7 @@ hub5:
 # and backup check.  The verdict table lands in build/db-matrix.txt.
 $(BS)/db-tool: $(SRC:%.c=$(BS)/obj/%.o) $(BS)/obj/tests/db/db-tool.o
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NUB_LIBS)
-db-test: $(BS)/db-tool pg-servers
+db-test: $(BS)/db-tool pg-servers hub5
 	DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 NUBLADO_PG_VERSIONS="$(PG_MAJORS)" \
 		DB_MATRIX=$(B)/db-matrix.txt \
 		/usr/bin/python3 -W error::ResourceWarning -m unittest tests/db/test_db_sql.py

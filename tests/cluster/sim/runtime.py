@@ -91,7 +91,7 @@ _HUB5_SH = ('r="$0" && mount --bind "$r" "$r" && mount -o remount,bind,ro "$r" '
             '&& mount --bind -o ro "$1" "$r' + POD_ETC + '" '
             '&& mount --bind "$2" "$r' + HUB5_POD_DIR + '" '
             '&& mount --bind -o ro "$3" "$r' + HUB5_TOKEN_FILE + '" '
-            '&& shift 3 && exec chroot "$r" /bin/sh -c \'cd "$0" && exec "$@"\' ' + HUB5_POD_DIR + ' "$@"')
+            '&& shift 3 && exec /usr/sbin/chroot "$r" /bin/sh -c \'cd "$0" && exec "$@"\' ' + HUB5_POD_DIR + ' "$@"')
 
 _pg_bins = {}
 _hub5_root = []
