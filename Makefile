@@ -109,10 +109,23 @@ hub5:
 # and backup check.  The verdict table lands in build/db-matrix.txt.
 $(BS)/db-tool: $(SRC:%.c=$(BS)/obj/%.o) $(BS)/obj/tests/db/db-tool.o
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NUB_LIBS)
+# The majors in two halves at once (two cores); each half's verdicts in its own file.
+DB_HALF1 = $(wordlist 1,$(shell echo $$(( ($(words $(PG_MAJORS)) + 1) / 2 ))),$(PG_MAJORS))
+DB_HALF2 = $(filter-out $(DB_HALF1),$(PG_MAJORS))
 db-test: $(BS)/db-tool pg-servers hub5
-	DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 NUBLADO_PG_VERSIONS="$(PG_MAJORS)" \
-		DB_MATRIX=$(B)/db-matrix.txt \
-		/usr/bin/python3 -W error::ResourceWarning -m unittest tests/db/test_db_sql.py
+	@rc=0; pids=; \
+	for half in "$(DB_HALF1)" "$(DB_HALF2)"; do \
+		[ -n "$$half" ] || continue; \
+		tag=$$(echo $$half | tr ' ' '-'); \
+		DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 NUBLADO_PG_VERSIONS="$$half" \
+			DB_MATRIX=$(B)/db-matrix-$$tag.txt \
+			/usr/bin/python3 -W error::ResourceWarning -m unittest tests/db/test_db_sql.py \
+			>$(B)/db-test-$$tag.log 2>&1 & \
+		pids="$$pids $$!"; \
+	done; \
+	for pid in $$pids; do wait $$pid || rc=1; done; \
+	for f in $(B)/db-test-*.log; do echo "== $$f"; tail -n 60 $$f; done; \
+	exit $$rc
 
 # Fuzzing with libFuzzer (clang): tests/fuzz/fuzz-TARGET.c linked with the
 # library built with the same instrumentation, in build/fuzz.  `make fuzz'
