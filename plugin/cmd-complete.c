@@ -79,6 +79,20 @@ add_contexts(const struct kcfg_opts *ko, struct complete_result *r)
 	return 0;
 }
 
+static int
+add_entries(const struct kcfg_opts *ko, bool users, struct complete_result *r)
+{
+	char **names;
+	struct err e;
+
+	if (kcfg_list_entries(ko, users, &names, &e) < 0)
+		return -1;
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++)
+		complete_add(r, names[i], NULL);
+	strv_free(names);
+	return 0;
+}
+
 struct ns_walk {
 	struct complete_result *r;
 	bool users;		/* the lab namespaces' users instead of namespace names */
@@ -182,6 +196,10 @@ lookup(enum opt_complete kind, const struct complete_line *l,
 		return add_namespaces(&ko, false, r);
 	case COMPLETE_LAB_USER:
 		return add_namespaces(&ko, true, r);
+	case COMPLETE_KUBE_CLUSTER:
+		return add_entries(&ko, false, r);
+	case COMPLETE_KUBE_USER:
+		return add_entries(&ko, true, r);
 	case COMPLETE_PHALANX_ENV:
 		return add_phalanx_envs(complete_line_get(l, "phalanx"), r);
 	default:

@@ -1302,6 +1302,27 @@ kcfg_list_contexts(const struct kcfg_opts *o, char ***names, char **current,
 	return 0;
 }
 
+int
+kcfg_list_entries(const struct kcfg_opts *o, bool users, char ***names, struct err *e)
+{
+	struct merged m;
+	const struct nlist *l;
+	size_t i;
+
+	*names = NULL;
+	if (load_files(o, &m, e) < 0) {
+		merged_free(&m);
+		return -1;
+	}
+	l = users ? &m.users : &m.clusters;
+	*names = xcalloc(l->n + 1, sizeof **names);
+	for (i = 0; i < l->n; i++)
+		(*names)[i] = xstrdup(l->v[i].name);
+	qsort(*names, l->n, sizeof **names, cmp_str);
+	merged_free(&m);
+	return 0;
+}
+
 const char *
 kcfg_name(const struct kcfg *c)
 {
