@@ -90,6 +90,11 @@ CASES = [
          differs={f: "we refuse user:password@ in a server URL (libcurl would send it as basic "
                      "auth, -vv would show it); kubectl ignores it and sends the token"
                   for f in ("ok", "reached", "listener", "path", "host", "auth", "gzip")}),
+    dict(name="exec-plugin-cluster-info-proxy-url-as-go-writes-it",
+         cluster=SPRIV + CA_DATA + "    proxy-url: HTTP://pu:pp@127.0.0.1:3128/\n"
+                 "    insecure-skip-tls-verify: true\n",
+         user="    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+              "      command: {plugin}\n      provideClusterInfo: true\n"),
     dict(name="basic-auth", cluster=S127 + CA_DATA,
          user="    username: admin\n    password: pw\n"),
     dict(name="anonymous", cluster=S127 + CA_DATA, user="    {{}}\n",
