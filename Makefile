@@ -135,10 +135,16 @@ fidelity:
 # kubectl 1.32 and kubectl-nublado (plain and sanitizer builds) against a logging TLS
 # server and proxies in a private network namespace; fails on a difference not listed
 # as deliberate in tests/kubectl-diff/diff.py.  Needs root.
+# kubectl 1.32 against both builds; 1.30, 1.31 and 1.33 against the plain one.
 kubectl-diff: $(B)/kubectl-nublado $(BS)/kubectl-nublado
 	tests/kubectl-diff/diff.py --bin $(B)/kubectl-nublado
 	ASAN_OPTIONS="detect_leaks=1:exitcode=99" UBSAN_OPTIONS="halt_on_error=1:exitcode=98" \
 		tests/kubectl-diff/diff.py --bin $(BS)/kubectl-nublado
+	for v in 1.30 1.31 1.33; do \
+		echo "== kubectl $$v"; \
+		tests/kubectl-diff/diff.py -q --bin $(B)/kubectl-nublado \
+			--kubectl /usr/lib/google-cloud-sdk/bin/kubectl.$$v || exit 1; \
+	done
 
 # End-to-end: the test cluster up, the e2e suite against the plain and the sanitizer binary.
 e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests

@@ -13,7 +13,7 @@ given. Any difference fails the run unless the case lists it in `differs` with t
 reason (a deliberate difference); a listed difference that no longer occurs fails too,
 so the table stays true. The cases marked `issue` failed before that fix.
 
-    tests/kubectl-diff/diff.py [--bin PATH] [--kubectl PATH] [-k SUBSTRING] [-v]
+    tests/kubectl-diff/diff.py [--bin PATH] [--kubectl PATH] [-k SUBSTRING] [-v] [-q]
 
 Needs root (unshare -n); Python 3 standard library, openssl.
 """
@@ -562,6 +562,7 @@ def main():
     ap.add_argument("--kubectl", default=KUBECTL)
     ap.add_argument("-k", dest="filter", default="")
     ap.add_argument("-v", dest="verbose", action="store_true")
+    ap.add_argument("-q", dest="quiet", action="store_true", help="only failures and the summary")
     opts = ap.parse_args()
 
     if os.environ.get("NUB_DIFF_NETNS") != "1":
@@ -660,11 +661,13 @@ def run_cases(opts, d):
         else:
             if differs:
                 deliberate += 1
-                print("ok   %s%s: deliberate differences: %s" % (
-                    case["name"], tag, "; ".join(sorted(set(differs.values())))))
+                if not opts.quiet:
+                    print("ok   %s%s: deliberate differences: %s" % (
+                        case["name"], tag, "; ".join(sorted(set(differs.values())))))
             else:
                 agreed += 1
-                print("ok   %s%s" % (case["name"], tag))
+                if not opts.quiet:
+                    print("ok   %s%s" % (case["name"], tag))
         if opts.verbose:
             print("     kubectl:         " + json.dumps(want, sort_keys=True))
             print("     kubectl-nublado: " + json.dumps(got, sort_keys=True))
