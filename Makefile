@@ -55,7 +55,7 @@ $(B)/e2e-tests: $(SRC:%.c=$(B)/obj/%.o) $(E2E_SRC:%.c=$(B)/obj/%.o)
 # The packages the build, the tests and the test cluster need (Debian 12).
 DEPS := gcc make pkg-config time libcurl4-openssl-dev libfyaml-dev libjson-c-dev libpq-dev \
 	libcriterion-dev libwslay-dev libssl-dev openssl postgresql-15 postgresql-client-15 \
-	jupyterhub python3-psycopg2 util-linux tmux bash-completion zsh fish debootstrap \
+	jupyterhub python3-psycopg2 util-linux iproute2 tmux bash-completion zsh fish debootstrap \
 	patchelf python3-yaml groff-base man-db clang libclang-rt-14-dev valgrind
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
