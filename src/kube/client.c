@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <openssl/evp.h>
 
 #include "../util/jsonout.h"
@@ -49,6 +50,7 @@ struct xfer {
 	long long not_before;
 	long long started;
 	bool reauthed;
+	bool too_big;		/* the body passed KUBE_BODY_MAX: transfer stopped */
 	kube_done_fn done;
 	void *arg;
 	/* A watch streams: bytes go here instead of into resp.body. */
@@ -220,8 +222,24 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		if (http < 300)
 			return x->stream(p, size * n, x->stream_arg);
 	}
-	buf_append(&x->resp.body, p, size * n);
+	/* A hostile or broken server (or a gzip bomb, counted decoded) stops here. */
+	if (x->resp.body.len + size * n > KUBE_BODY_MAX) {
+		x->too_big = true;
+		return 0;
+	}
+	if (x->req.secret)
+		buf_append_wiping(&x->resp.body, p, size * n);
+	else
+		buf_append(&x->resp.body, p, size * n);
 	return size * n;
+}
+
+static void
+too_big_err(const struct xfer *x, struct err *e)
+{
+	err_set(e, "%s %s: the server's answer is larger than %d MiB: not an API response",
+	    x->method, x->path, KUBE_BODY_MAX >> 20);
+	err_hint(e, "check that the kubeconfig's server is a Kubernetes API server");
 }
 
 static size_t
@@ -284,6 +302,8 @@ xfer_free(struct xfer *x)
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
+	if (x->req.secret)
+		buf_wipe(&x->resp.body);
 	kube_resp_free(&x->resp);
 	free(x->path);
 	free(x->query);
@@ -337,6 +357,14 @@ make_url(struct kube *k, const char *path, const char *query, bool dry_run)
 	return buf_detach(&b);
 }
 
+/* OpenSSL 3 zeroes its plaintext buffers when done with them (Secrets pass there). */
+static CURLcode
+cleanse_plaintext(CURL *h, void *ssl_ctx, void *arg)
+{
+	SSL_CTX_set_options((SSL_CTX *)ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+	return CURLE_OK;
+}
+
 /* TLS and proxy settings from the kubeconfig, and the client certificate. */
 static void
 setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
@@ -348,7 +376,15 @@ setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
 		struct curl_blob ca = { cfg->ca_pem, cfg->ca_len, CURL_BLOB_COPY };
 
 		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+		/*
+		 * The kubeconfig's CA replaces the system store, as in client-go:
+		 * libcurl would otherwise trust /etc/ssl/certs as well, and a
+		 * TLS-inspecting proxy signed by a system CA would get the token.
+		 */
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 	}
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, cleanse_plaintext);
 	if (cfg->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -378,38 +414,67 @@ setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 }
 
+/*
+ * Header values come from kubeconfigs, token files and exec plugins: a CR or
+ * LF would start a header of its own (an Impersonate-Group: system:masters
+ * hidden in a token), so any control byte but tab refuses the request, as Go's
+ * net/http does.  The error names the header, never the value.
+ */
+static int
+header_add(struct buf *out, const char *name, const char *value, struct err *e)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return err_set(e, "invalid %s header value: it holds a control character "
+			    "(CR, LF or another); check the kubeconfig's user entry, its token "
+			    "file or exec plugin", name);
+	buf_printf(out, "%s: %s\r\n", name, value);
+	return 0;
+}
+
 /* The header lines that carry who we are (secrets: wipe after use). */
-static void
-auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out)
+static int
+auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out, struct err *e)
 {
 	const struct kcfg *cfg = k->cfg;
+	int rc = 0;
 
 	if (cr->token != NULL) {
-		buf_printf(out, "Authorization: Bearer %s\r\n", cr->token);
+		char *v = xasprintf("Bearer %s", cr->token);
+
+		rc = header_add(out, "Authorization", v, e);
+		explicit_bzero(v, strlen(v));
+		free(v);
 	} else if (cr->username != NULL) {
 		char *plain = xasprintf("%s:%s", cr->username, cr->password ? cr->password : "");
 		char *b64 = kube_base64(plain, strlen(plain));
+		char *v = xasprintf("Basic %s", b64);
 
-		buf_printf(out, "Authorization: Basic %s\r\n", b64);
+		rc = header_add(out, "Authorization", v, e);
 		explicit_bzero(plain, strlen(plain));
 		explicit_bzero(b64, strlen(b64));
+		explicit_bzero(v, strlen(v));
 		free(plain);
 		free(b64);
+		free(v);
 	}
-	if (cfg->impersonate != NULL) {
-		buf_printf(out, "Impersonate-User: %s\r\n", cfg->impersonate);
-		if (cfg->impersonate_uid != NULL)
-			buf_printf(out, "Impersonate-Uid: %s\r\n", cfg->impersonate_uid);
-		for (char **g = cfg->impersonate_groups; g != NULL && *g != NULL; g++)
-			buf_printf(out, "Impersonate-Group: %s\r\n", *g);
-		for (char **x = cfg->impersonate_extra; x != NULL && x[0] != NULL &&
+	if (rc == 0 && cfg->impersonate != NULL) {
+		rc = header_add(out, "Impersonate-User", cfg->impersonate, e);
+		if (rc == 0 && cfg->impersonate_uid != NULL)
+			rc = header_add(out, "Impersonate-Uid", cfg->impersonate_uid, e);
+		for (char **g = cfg->impersonate_groups; rc == 0 && g != NULL && *g != NULL; g++)
+			rc = header_add(out, "Impersonate-Group", *g, e);
+		for (char **x = cfg->impersonate_extra; rc == 0 && x != NULL && x[0] != NULL &&
 		    x[1] != NULL; x += 2) {
 			char *key = kube_header_key_escape(x[0]);
+			char *name = xasprintf("Impersonate-Extra-%s", key);
 
-			buf_printf(out, "Impersonate-Extra-%s: %s\r\n", key, x[1]);
+			rc = header_add(out, name, x[1], e);
+			free(name);
 			free(key);
 		}
 	}
+	return rc;
 }
 
 /*
@@ -464,9 +529,10 @@ kube_raw_setup(struct kube *k, void *h, struct buf *lines, struct err *e)
 
 	if (get_creds(k, &cr, e) < 0)
 		return -1;
+	if (auth_lines(k, &cr, lines, e) < 0)
+		return -1;
 	setup_tls(k, h, &cr);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, k->user_agent);
-	auth_lines(k, &cr, lines);
 	buf_printf(lines, "User-Agent: %s\r\n", k->user_agent);
 	return 0;
 }
@@ -507,6 +573,7 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	curl_slist_free_all(x->headers);
 	x->headers = NULL;
 	buf_reset(&x->resp.body);
+	x->too_big = false;
 	x->retry_after = -1;
 	free(x->url);
 	x->url = make_url(k, x->path, x->query, x->req.dry_run);
@@ -522,7 +589,8 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 	if (k->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, k->timeout_ms);
-	if (!k->cfg->disable_compression)
+	/* A Secret is read uncompressed: no inflate buffers holding it, unwiped. */
+	if (!k->cfg->disable_compression && !x->req.secret)
 		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	if (log_level() >= LOG_HEADERS) {
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
@@ -550,7 +618,10 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 		x->headers = curl_slist_append(x->headers, hh);
 		free(hh);
 	}
-	auth_lines(k, &cr, &lines);
+	if (auth_lines(k, &cr, &lines, e) < 0) {
+		wipe_buf(&lines);
+		return -1;
+	}
 	for (char *line = lines.data, *end; line != NULL && *line != '\0'; line = end + 2) {
 		end = strstr(line, "\r\n");
 		*end = '\0';
@@ -660,6 +731,14 @@ curl_failure(struct kube *k, struct xfer *x, CURLcode cc, struct err *e)
 	}
 }
 
+static json_object *
+parse_body(const struct xfer *x)
+{
+	if (x->req.secret)
+		return json_parse_secret(x->resp.body.data, x->resp.body.len);
+	return json_tokener_parse(x->resp.body.data);
+}
+
 /* What happened to a finished transfer: 0 done (ok or final error), 1 queued again. */
 static int
 xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
@@ -674,6 +753,10 @@ xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
 	x->resp.status = http;
+	if (x->too_big) {
+		too_big_err(x, &x->err);
+		return 0;
+	}
 	if (cc != CURLE_OK)
 		log_debug(LOG_REQUESTS, "%s %s -> %s (%lld ms)", x->method, x->url,
 		    curl_easy_strerror(cc), t - x->started);
@@ -689,7 +772,7 @@ xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
 	}
 	if (cc == CURLE_OK && http < 400) {
 		if (x->resp.body.len > 0)
-			x->resp.json = json_tokener_parse(x->resp.body.data);
+			x->resp.json = parse_body(x);
 		return 0;
 	}
 	if (cc != CURLE_OK)
@@ -709,7 +792,7 @@ xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
 		curl_failure(k, x, cc, &x->err);
 	} else {
 		if (x->resp.body.len > 0)
-			x->resp.json = json_tokener_parse(x->resp.body.data);
+			x->resp.json = parse_body(x);
 		kube_status_err(http, x->resp.json, x->resp.body.data, x->resp.body.len,
 		    x->method, x->path, &x->err);
 	}
@@ -916,6 +999,8 @@ do_json(struct kube *k, const struct kube_req *r, json_object **out, struct err 
 	if (out != NULL)
 		*out = NULL;
 	if (kube_do(k, r, &resp, e) < 0) {
+		if (r->secret)
+			buf_wipe(&resp.body);
 		kube_resp_free(&resp);
 		return -1;
 	}
@@ -923,6 +1008,8 @@ do_json(struct kube *k, const struct kube_req *r, json_object **out, struct err 
 		*out = resp.json;
 		resp.json = NULL;
 	}
+	if (r->secret)
+		buf_wipe(&resp.body);
 	kube_resp_free(&resp);
 	return 0;
 }
@@ -933,6 +1020,15 @@ kube_get(struct kube *k, const char *path, const char *query, json_object **out,
 {
 	struct kube_req r = { .method = "GET", .path = path, .query = query,
 	    .idempotent = true };
+
+	return do_json(k, &r, out, e);
+}
+
+int
+kube_get_secret(struct kube *k, const char *path, json_object **out, struct err *e)
+{
+	struct kube_req r = { .method = "GET", .path = path, .idempotent = true,
+	    .secret = true };
 
 	return do_json(k, &r, out, e);
 }
@@ -1134,6 +1230,12 @@ watch_bytes(const char *p, size_t n, void *arg)
 
 	for (size_t i = 0; i < n && w->result == 0; i++) {
 		if (p[i] != '\n') {
+			if (w->line.len >= KUBE_WATCH_LINE_MAX) {
+				w->result = -1;
+				err_set(w->e, "watch: the server sent an event larger than %d MiB",
+				    KUBE_WATCH_LINE_MAX >> 20);
+				break;
+			}
 			buf_append(&w->line, p + i, 1);
 			continue;
 		}
@@ -1217,6 +1319,12 @@ kube_watch(struct kube *k, const char *path, const char *query, const char *rv,
 		    now_ms() - x->started);
 		if (w.result != 0) {
 			xfer_free(x);
+			break;
+		}
+		if (x->too_big) {
+			too_big_err(x, e);
+			xfer_free(x);
+			w.result = -1;
 			break;
 		}
 		if (cc == CURLE_ABORTED_BY_CALLBACK) {

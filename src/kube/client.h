@@ -13,6 +13,14 @@
 
 struct kube;
 
+/*
+ * Hard limits on what a server may send: a response body (decoded, so a
+ * gzip bomb stops too) and one watch event.  A list page of 500 namespaces
+ * is well under 2 MiB.
+ */
+#define KUBE_BODY_MAX		(64 * 1024 * 1024)
+#define KUBE_WATCH_LINE_MAX	(16 * 1024 * 1024)
+
 struct kube_opts {
 	long request_timeout_ms;	/* per request; 0 = none */
 	int parallel;			/* bound for batches; 0 = default (32) */
@@ -46,6 +54,7 @@ struct kube_req {
 	size_t body_len;
 	bool dry_run;		/* adds dryRun=All */
 	bool idempotent;
+	bool secret;		/* the answer holds secrets: read uncompressed, wiped after use */
 };
 
 /* What came back.  `json' is the parsed body (any status) or NULL. */
@@ -71,6 +80,12 @@ int kube_do(struct kube *k, const struct kube_req *r, struct kube_resp *resp,
 /* Shorthands returning the parsed body (caller puts it). */
 int kube_get(struct kube *k, const char *path, const char *query,
     json_object **out, struct err *e);
+/*
+ * GET an object that holds secrets (a Secret): every copy of the answer the
+ * client made is zeroed before it is freed.  The caller wipes *out's strings
+ * (json_wipe_strings) before putting it.
+ */
+int kube_get_secret(struct kube *k, const char *path, json_object **out, struct err *e);
 int kube_create(struct kube *k, const char *path, json_object *obj,
     bool dry_run, json_object **out, struct err *e);
 int kube_patch(struct kube *k, const char *path, enum kube_patch type,

@@ -55,17 +55,42 @@ const char *const db_jupyterhub_tables[] = {
 /* ---- the facts ---- */
 #define CTE_BASE \
 	"WITH\n" \
-	"me AS (\n" \
+	"me_all AS (\n" \
 	"  SELECT r.oid, r.rolname, r.rolsuper, r.rolcreaterole, r.rolbypassrls,\n" \
 	"    r.rolcreatedb, r.rolreplication\n" \
 	"  FROM pg_roles r WHERE r.rolname = current_user),\n" \
+	/*
+	 * A superuser is refused whatever it owns: nothing else is looked at
+	 * (a bootstrap superuser owns the catalogs themselves).
+	 */ \
+	"me AS (SELECT * FROM me_all WHERE NOT rolsuper),\n" \
 	"db AS (SELECT d.oid FROM pg_database d WHERE d.datname = current_database()),\n" \
-	"pub AS (SELECT n.oid FROM pg_namespace n WHERE n.nspname = 'public'),\n" \
+	"v AS (SELECT current_setting('server_version_num')::int AS num),\n" \
+	/*
+	 * The schema JupyterHub's tables are in: the first existing schema of
+	 * the role's own search_path (reset_val: the session's value before
+	 * the SET above; "$user" is the role), as SQLAlchemy creates and finds
+	 * them there; public when none.
+	 */ \
+	"pub AS (\n" \
+	"  SELECT n.oid, n.nspname FROM (\n" \
+	"    SELECT p.i, CASE WHEN btrim(p.s) IN ('$user', '\"$user\"') THEN current_user::text\n" \
+	"      WHEN btrim(p.s) LIKE '\"%\"' THEN replace(substr(btrim(p.s), 2,\n" \
+	"        length(btrim(p.s)) - 2), '\"\"', '\"')\n" \
+	"      ELSE lower(btrim(p.s)) END AS s\n" \
+	"    FROM unnest(string_to_array((SELECT reset_val FROM pg_settings\n" \
+	"      WHERE name = 'search_path'), ',')) WITH ORDINALITY AS p(s, i)\n" \
+	"    UNION ALL SELECT 1000000, 'public') p\n" \
+	"  JOIN pg_namespace n ON n.nspname = p.s\n" \
+	"  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')\n" \
+	"    AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast%'\n" \
+	"  ORDER BY p.i LIMIT 1),\n" \
 	/* JupyterHub's tables as they are: in public, ordinary (or partitioned) tables. */ \
 	"jh_tab AS (\n" \
 	"  SELECT c.oid, c.relname, c.relowner, c.reltoastrelid FROM pg_class c\n" \
 	"  WHERE c.relnamespace = (SELECT oid FROM pub) AND c.relkind IN ('r', 'p')\n" \
-	"    AND c.relname = ANY (ARRAY[" JH_TABLES "]::name[])),\n" \
+	"    AND c.relname = ANY (ARRAY[" JH_TABLES "]::name[])\n" \
+	"    AND EXISTS (SELECT 1 FROM me)),\n" \
 	"jh_own AS (SELECT * FROM jh_tab WHERE relowner = " ME "),\n" \
 	"jh_heap AS (\n" \
 	"  SELECT oid FROM jh_own\n" \
@@ -77,7 +102,14 @@ const char *const db_jupyterhub_tables[] = {
 	"  UNION SELECT d.objid FROM pg_depend d\n" \
 	"    JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'\n" \
 	"    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass\n" \
-	"      AND d.refobjid IN (SELECT oid FROM jh_own) AND d.deptype IN ('a', 'i')),\n" \
+	"      AND d.refobjid IN (SELECT oid FROM jh_own) AND d.deptype IN ('a', 'i')\n" \
+	/* a sequence the role owns that a column default uses (OWNED BY NONE: unlinked) */ \
+	"  UNION SELECT s.oid FROM pg_attrdef a\n" \
+	"    JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = a.oid\n" \
+	"      AND d.refclassid = 'pg_class'::regclass\n" \
+	"    JOIN pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'\n" \
+	"      AND s.relowner = " ME " AND s.relnamespace = (SELECT oid FROM pub)\n" \
+	"    WHERE a.adrelid IN (SELECT oid FROM jh_own)),\n" \
 	/*
 	 * JupyterHub before 2.0 had oauth_access_tokens.grant_type, an enum;
 	 * the 2.0 migration dropped the table with alembic, which leaves the
@@ -98,7 +130,10 @@ const char *const db_jupyterhub_tables[] = {
 	"  UNION SELECT 'pg_type'::regclass, t.typarray FROM pg_type t\n" \
 	"    WHERE t.typrelid IN (SELECT oid FROM jh_rel) AND t.typarray <> 0\n" \
 	"  UNION SELECT 'pg_type'::regclass, oid FROM legacy_type\n" \
-	"  UNION SELECT 'pg_type'::regclass, typarray FROM legacy_type WHERE typarray <> 0),\n"
+	"  UNION SELECT 'pg_type'::regclass, typarray FROM legacy_type WHERE typarray <> 0\n" \
+	/* extended statistics on JupyterHub's tables: dropped with them, harmless */ \
+	"  UNION SELECT 'pg_statistic_ext'::regclass, x.oid FROM pg_statistic_ext x\n" \
+	"    WHERE x.stxrelid IN (SELECT oid FROM jh_own) AND x.stxowner = " ME "),\n"
 
 /*
  * What the role owns in this database: what DROP OWNED reads (pg_shdepend),
@@ -131,9 +166,7 @@ const char *const db_jupyterhub_tables[] = {
 	OWNER("pg_statistic_ext", "stxowner") \
 	OWNER("pg_default_acl", "defaclrole") \
 	"  UNION SELECT 'pg_largeobject'::regclass, oid FROM pg_largeobject_metadata\n" \
-	"    WHERE lomowner = " ME "\n" \
-	"  UNION SELECT 'pg_subscription'::regclass, oid FROM pg_subscription\n" \
-	"    WHERE subowner = " ME " AND subdbid = (SELECT oid FROM db)),\n" \
+	"    WHERE lomowner = " ME "),\n" \
 	"owned_rel AS (SELECT objid AS oid FROM owned WHERE classid = 'pg_class'::regclass),\n" \
 	/*
 	 * Parts of an owned object that go with it (an index with its table, a
@@ -221,38 +254,66 @@ const char *const db_jupyterhub_tables[] = {
 	"  SELECT s.* FROM pg_shdepend s\n" \
 	"  WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = " ME "),\n"
 
-#define ROLENAME "(SELECT rolname FROM me)"
+#define ROLENAME "(SELECT rolname FROM me_all)"
+#define QROLE "quote_ident(" ROLENAME ")"
+
+/*
+ * What the drop does beyond the role's own objects, read from the catalogs
+ * (measured on PostgreSQL 12-18, tests/db):
+ * - revoking the role's privileges on another role's relation fails the
+ *   whole drop ("permission denied for table" or "for column tableoid")
+ *   unless the role holds at least one of SELECT, INSERT, UPDATE or
+ *   REFERENCES on the relation itself: a grant of only TRUNCATE, DELETE,
+ *   TRIGGER, MAINTAIN or USAGE (sequences), or only column grants;
+ * - from 16 it deletes the role memberships the role granted (grantor);
+ * - it deletes the role's entries in other roles' default privileges;
+ * - it waits for every lock on what it drops: locks held by sessions it
+ *   does not disconnect (another login role, one acting as the role with
+ *   SET ROLE) or by prepared transactions make it time out.
+ */
+#define CTE_EFFECTS \
+	"revoke_fails AS (\n" \
+	"  SELECT c.oid, c.relkind, c.relowner FROM shared_dep s\n" \
+	"  JOIN pg_class c ON c.oid = s.objid\n" \
+	"  WHERE s.classid = 'pg_class'::regclass AND s.deptype = 'a'\n" \
+	"    AND s.dbid = (SELECT oid FROM db) AND c.relowner <> " ME "\n" \
+	"    AND NOT has_table_privilege(" ME ", c.oid, 'SELECT')\n" \
+	"    AND NOT has_table_privilege(" ME ", c.oid, 'INSERT')\n" \
+	"    AND NOT has_table_privilege(" ME ", c.oid, 'UPDATE')\n" \
+	"    AND NOT has_table_privilege(" ME ", c.oid, 'REFERENCES')),\n" \
+	"jh_lock AS (\n" \
+	"  SELECT l.*, j.relname, a.usename, a.application_name, a.state\n" \
+	"  FROM pg_locks l JOIN jh_own j ON j.oid = l.relation\n" \
+	"  LEFT JOIN pg_stat_activity a ON a.pid = l.pid\n" \
+	"  WHERE l.database = (SELECT oid FROM db) AND l.pid IS DISTINCT FROM pg_backend_pid()),\n" \
+	/* A table someone holds (or waits for) exclusively: counting its rows would wait. */ \
+	"jh_busy AS (SELECT DISTINCT relation AS oid FROM jh_lock WHERE mode = 'AccessExclusiveLock'),\n"
 
 /* ---- the rows: (order, kind, five fields) ---- */
 #define CTE_ROWS \
 	"r(ord, kind, f1, f2, f3, f4, f5) AS (\n" \
 	"  SELECT 0, 'server', current_setting('server_version_num'), current_database()::text,\n" \
-	"    current_user::text, session_user::text, ''\n" \
+	"    current_user::text, session_user::text, coalesce((SELECT nspname FROM pub)::text, '')\n" \
 	"  UNION ALL SELECT 1, 'role', rolname::text, rolsuper::text, rolcreaterole::text,\n" \
-	"    rolbypassrls::text, rolcreatedb::text FROM me\n" \
+	"    rolbypassrls::text, rolcreatedb::text FROM me_all\n" \
 	/* Exact counts: JupyterHub's tables are small. */ \
 	"  UNION ALL SELECT 2, 'table', j.relname::text,\n" \
-	"    substring(query_to_xml(format('SELECT count(*) AS n FROM public.%I', j.relname),\n" \
-	"      false, true, '')::text FROM '<n>([0-9]+)</n>'), '', '', ''\n" \
-	"    FROM jh_own j\n" \
+	"    substring(query_to_xml(format('SELECT count(*) AS n FROM %I.%I',\n" \
+	"      (SELECT nspname FROM pub), j.relname), false, true, '')::text\n" \
+	"      FROM '<n>([0-9]+)</n>'), '', '', ''\n" \
+	"    FROM jh_own j WHERE j.oid NOT IN (SELECT oid FROM jh_busy)\n" \
 	"  UNION ALL SELECT 3, 'alembic', m[1], '', '', '', '' FROM jh_own j,\n" \
-	"    regexp_matches(query_to_xml('SELECT version_num AS v FROM public.alembic_version',\n" \
-	"      false, true, '')::text, '<v>([^<]*)</v>', 'g') AS m\n" \
-	"    WHERE j.relname = 'alembic_version'\n" \
-	/* -- refusals -- */ \
+	"    regexp_matches(query_to_xml(format('SELECT version_num AS v FROM %I.alembic_version',\n" \
+	"      (SELECT nspname FROM pub)), false, true, '')::text, '<v>([^<]*)</v>', 'g') AS m\n" \
+	"    WHERE j.relname = 'alembic_version' AND j.oid NOT IN (SELECT oid FROM jh_busy)\n" \
+	/* -- refusals: what the drop would destroy, or fail on -- */ \
 	"  UNION ALL SELECT 10, 'refuse', 'superuser', 'role', rolname::text,\n" \
-	"    'has SUPERUSER: a wipe needs a dedicated, unprivileged role', '' FROM me WHERE rolsuper\n" \
-	/* Cloud SQL gives the users it creates CREATEROLE: say how to take it away. */ \
-	"  UNION ALL SELECT 10, 'refuse', 'createrole', 'role', rolname::text,\n" \
-	"    'has CREATEROLE: a wipe needs a dedicated, unprivileged role (ALTER ROLE '\n" \
-	"      || quote_ident(rolname) || ' NOCREATEROLE; Cloud SQL grants it to the users it '\n" \
-	"      || 'creates)', '' FROM me WHERE rolcreaterole\n" \
-	"  UNION ALL SELECT 10, 'refuse', 'bypassrls', 'role', rolname::text,\n" \
-	"    'has BYPASSRLS: a wipe needs a dedicated, unprivileged role (ALTER ROLE '\n" \
-	"      || quote_ident(rolname) || ' NOBYPASSRLS)', '' FROM me WHERE rolbypassrls\n" \
+	"    'has SUPERUSER: a wipe needs JupyterHub''s own, unprivileged role', ''\n" \
+	"    FROM me_all WHERE rolsuper\n" \
 	"  UNION ALL SELECT 11, 'refuse', 'owned', i.type, i.identity,\n" \
-	"    CASE WHEN o.classid = 'pg_namespace'::regclass AND i.identity = 'public'\n" \
-	"      THEN 'owned by ' || " ROLENAME " || ': the drop would remove schema public itself'\n" \
+	"    CASE WHEN o.classid = 'pg_namespace'::regclass AND o.objid = (SELECT oid FROM pub)\n" \
+	"      THEN 'owned by ' || " ROLENAME " || ': the drop would remove schema '\n" \
+	"        || i.identity || ' itself, where JupyterHub keeps its tables'\n" \
 	"      ELSE 'owned by ' || " ROLENAME " || ', not one of JupyterHub''s tables' END, ''\n" \
 	"  FROM owned o, pg_identify_object(o.classid, o.objid, 0) i\n" \
 	"  WHERE o.classid <> 'pg_default_acl'::regclass\n" \
@@ -260,13 +321,11 @@ const char *const db_jupyterhub_tables[] = {
 	"      WHERE j.classid = o.classid AND j.objid = o.objid)\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM part p\n" \
 	"      WHERE p.classid = o.classid AND p.objid = o.objid)\n" \
-	"  UNION ALL SELECT 12, 'refuse', 'not-owned', 'table', 'public.' || quote_ident(t.relname),\n" \
+	"  UNION ALL SELECT 12, 'refuse', 'not-owned', 'table',\n" \
+	"    quote_ident((SELECT nspname FROM pub)) || '.' || quote_ident(t.relname),\n" \
 	"    'owned by ' || pg_get_userbyid(t.relowner) || ', not ' || " ROLENAME \
 	" || ': the drop would leave it', ''\n" \
 	"  FROM jh_tab t WHERE t.relowner <> " ME "\n" \
-	"  UNION ALL SELECT 13, 'refuse', 'database', 'database', quote_ident(d.datname),\n" \
-	"    'also owned by ' || " ROLENAME ", ''\n" \
-	"  FROM pg_database d WHERE d.datdba = " ME " AND d.oid <> (SELECT oid FROM db)\n" \
 	"  UNION ALL SELECT 14, 'refuse', 'dependent', i.type, i.identity,\n" \
 	"    'owned by ' || coalesce(pg_get_userbyid(dp.owner)::text, 'no role')\n" \
 	"      || ', depends on ' || dp.refs, ''\n" \
@@ -277,7 +336,45 @@ const char *const db_jupyterhub_tables[] = {
 	"  WHERE s.dbid = (SELECT oid FROM db) AND s.deptype = 'r'\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM ours x\n" \
 	"      WHERE x.classid = s.classid AND x.objid = s.objid)\n" \
-	/* -- warnings -- */ \
+	"  UNION ALL SELECT 16, 'refuse', 'membership', 'role membership',\n" \
+	"    quote_ident(g.rolname) || ' to ' || quote_ident(u.rolname),\n" \
+	"    'granted by ' || " ROLENAME " || ': the drop would delete it; to keep it, an admin '\n" \
+	"      || 'grants it again GRANTED BY another role, then runs: REVOKE '\n" \
+	"      || quote_ident(g.rolname) || ' FROM ' || quote_ident(u.rolname) || ' GRANTED BY '\n" \
+	"      || " QROLE ", ''\n" \
+	"  FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid\n" \
+	"  JOIN pg_roles u ON u.oid = m.member\n" \
+	"  WHERE m.grantor = " ME " AND (SELECT num FROM v) >= 160000\n" \
+	"  UNION ALL SELECT 17, 'refuse', 'revoke-fails', i.type, i.identity,\n" \
+	"    'owned by ' || pg_get_userbyid(f.relowner) || '; ' || " ROLENAME " || ' holds '\n" \
+	"      || coalesce((SELECT string_agg(DISTINCT a.privilege_type, ', ')\n" \
+	"        FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = f.oid AND a.grantee = " ME "),\n" \
+	"        'column privileges') || ': the drop would fail revoking them; the owner runs: '\n" \
+	"      || 'REVOKE ALL ON ' || i.identity || ' FROM ' || " QROLE ", ''\n" \
+	"  FROM revoke_fails f, pg_identify_object('pg_class'::regclass, f.oid, 0) i\n" \
+	"  UNION ALL SELECT 18, 'refuse', 'lock', 'table',\n" \
+	"    quote_ident((SELECT nspname FROM pub)) || '.' || quote_ident(l.relname),\n" \
+	"    CASE WHEN l.pid IS NULL THEN 'locked (' || l.mode || ') by a prepared transaction'\n" \
+	"      WHEN l.usename = current_user THEN 'locked (' || l.mode || ') by session ' || l.pid\n" \
+	"        || ' of ' || current_user || ' itself: its rows cannot be counted now; try again'\n" \
+	"      ELSE CASE WHEN l.granted THEN 'locked (' ELSE 'waited for (' END || l.mode\n" \
+	"        || ') by session ' || l.pid || ' of role ' || coalesce(l.usename::text, '?')\n" \
+	"        || ': the drop would time out; an admin runs: SELECT pg_terminate_backend('\n" \
+	"        || l.pid || ')' END, ''\n" \
+	"  FROM jh_lock l\n" \
+	"  WHERE l.pid IS NULL OR l.usename IS DISTINCT FROM current_user\n" \
+	"    OR l.mode = 'AccessExclusiveLock'\n" \
+	"  UNION ALL SELECT 19, 'refuse', 'prepared', 'prepared transaction', x.gid,\n" \
+	"    'prepared by ' || x.owner || ': its locks would hold the drop up; an admin runs: '\n" \
+	"      || 'ROLLBACK PREPARED (or COMMIT PREPARED) ' || quote_literal(x.gid), ''\n" \
+	"  FROM pg_prepared_xacts x WHERE x.database = current_database() AND EXISTS (SELECT 1 FROM me)\n" \
+	/* -- notices: true, worth knowing, and nothing the drop would break -- */ \
+	"  UNION ALL SELECT 20, 'warn', 'createrole', 'role', rolname::text,\n" \
+	"    'has CREATEROLE (as Cloud SQL gives its users); the drop acts only on what '\n" \
+	"      || rolname || ' owns', '' FROM me WHERE rolcreaterole\n" \
+	"  UNION ALL SELECT 20, 'warn', 'bypassrls', 'role', rolname::text,\n" \
+	"    'has BYPASSRLS; the drop acts only on what ' || rolname || ' owns', ''\n" \
+	"    FROM me WHERE rolbypassrls\n" \
 	"  UNION ALL SELECT 20, 'warn', 'createdb', 'role', rolname::text, 'has CREATEDB', ''\n" \
 	"    FROM me WHERE rolcreatedb\n" \
 	"  UNION ALL SELECT 20, 'warn', 'replication', 'role', rolname::text, 'has REPLICATION', ''\n" \
@@ -285,7 +382,7 @@ const char *const db_jupyterhub_tables[] = {
 	"  UNION ALL SELECT 21, 'warn', 'session-user', 'role', session_user::text,\n" \
 	"    'logs in as ' || session_user || ' but acts as ' || current_user\n" \
 	"      || ': the drop takes what ' || current_user || ' owns', ''\n" \
-	"    WHERE session_user <> current_user\n" \
+	"    WHERE session_user <> current_user AND EXISTS (SELECT 1 FROM me)\n" \
 	"  UNION ALL SELECT DISTINCT 22, 'warn', 'member-of', 'role', g.rolname::text,\n" \
 	"    " ROLENAME " || ' is a member of it'\n" \
 	"      || CASE WHEN g.rolsuper THEN ' (a superuser)' ELSE '' END\n" \
@@ -294,6 +391,9 @@ const char *const db_jupyterhub_tables[] = {
 	"  UNION ALL SELECT DISTINCT 23, 'warn', 'members', 'role', u.rolname::text,\n" \
 	"    'is a member of ' || " ROLENAME " || ' and can create objects it owns', ''\n" \
 	"  FROM pg_auth_members m JOIN pg_roles u ON u.oid = m.member WHERE m.roleid = " ME "\n" \
+	"  UNION ALL SELECT 24, 'warn', 'database', 'database', quote_ident(d.datname),\n" \
+	"    'also owned by ' || " ROLENAME " || '; DROP OWNED never drops a database', ''\n" \
+	"  FROM pg_database d WHERE d.datdba = " ME " AND d.oid <> (SELECT oid FROM db)\n" \
 	"  UNION ALL SELECT 24, 'warn', 'elsewhere', 'database', quote_ident(d.datname),\n" \
 	"    " ROLENAME " || ' owns ' || count(*) || ' objects there; the drop leaves them', ''\n" \
 	"  FROM shared_dep s JOIN pg_database d ON d.oid = s.dbid\n" \
@@ -301,11 +401,30 @@ const char *const db_jupyterhub_tables[] = {
 	"  UNION ALL SELECT 25, 'warn', 'tablespace', 'tablespace', quote_ident(t.spcname),\n" \
 	"    'owned by ' || " ROLENAME " || '; the drop leaves it', ''\n" \
 	"  FROM pg_tablespace t WHERE t.spcowner = " ME "\n" \
+	"  UNION ALL SELECT 25, 'warn', 'subscription', i.type, i.identity,\n" \
+	"    'owned by ' || " ROLENAME " || '; the drop leaves it', ''\n" \
+	"  FROM shared_dep s, pg_identify_object(s.classid, s.objid, 0) i\n" \
+	"  WHERE s.classid = 'pg_subscription'::regclass AND s.deptype = 'o'\n" \
 	"  UNION ALL SELECT 26, 'warn', 'default-acl', i.type, i.identity,\n" \
 	"    'removed by the drop: JupyterHub''s new tables will not get these privileges', ''\n" \
 	"  FROM pg_default_acl a, pg_identify_object('pg_default_acl'::regclass, a.oid, 0) i\n" \
 	"  WHERE a.defaclrole = " ME "\n" \
-	"  UNION ALL SELECT 27, 'warn', 'grant-lost', 'table', 'public.' || quote_ident(j.relname),\n" \
+	/* Another role's default privileges naming the role: the drop deletes the role's entry. */ \
+	"  UNION ALL SELECT 26, 'warn', 'default-acl-of-other', i.type, i.identity,\n" \
+	"    'names ' || " ROLENAME " || ', removed by the drop; to restore it: '\n" \
+	"      || 'ALTER DEFAULT PRIVILEGES FOR ROLE ' || quote_ident(pg_get_userbyid(a.defaclrole))\n" \
+	"      || coalesce(' IN SCHEMA ' || quote_ident(n.nspname), '') || ' GRANT '\n" \
+	"      || string_agg(DISTINCT x.privilege_type, ', ') || ' ON '\n" \
+	"      || CASE a.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'\n" \
+	"        WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS'\n" \
+	"        ELSE 'LARGE OBJECTS' END || ' TO ' || " QROLE ", ''\n" \
+	"  FROM pg_default_acl a CROSS JOIN aclexplode(a.defaclacl) x\n" \
+	"  CROSS JOIN pg_identify_object('pg_default_acl'::regclass, a.oid, 0) i\n" \
+	"  LEFT JOIN pg_namespace n ON n.oid = a.defaclnamespace\n" \
+	"  WHERE a.defaclrole <> " ME " AND x.grantee = " ME "\n" \
+	"  GROUP BY a.oid, a.defaclrole, a.defaclobjtype, n.nspname, i.type, i.identity\n" \
+	"  UNION ALL SELECT 27, 'warn', 'grant-lost', 'table',\n" \
+	"    quote_ident((SELECT nspname FROM pub)) || '.' || quote_ident(j.relname),\n" \
 	"    coalesce('role ' || nullif(pg_get_userbyid(a.grantee), '-'), 'PUBLIC') || ' may '\n" \
 	"      || string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type)\n" \
 	"      || ' it; JupyterHub will recreate it without that grant', ''\n" \
@@ -319,16 +438,19 @@ const char *const db_jupyterhub_tables[] = {
 	"  WHERE s.deptype = 'a' AND s.dbid IN (0, (SELECT oid FROM db))\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM ours x\n" \
 	"      WHERE x.classid = s.classid AND x.objid = s.objid)\n" \
-	"  UNION ALL SELECT 31, 'info', 'legacy-type', 'type', 'public.granttype',\n" \
+	"    AND NOT EXISTS (SELECT 1 FROM revoke_fails f\n" \
+	"      WHERE s.classid = 'pg_class'::regclass AND f.oid = s.objid)\n" \
+	"  UNION ALL SELECT 31, 'info', 'legacy-type', 'type',\n" \
+	"    quote_ident((SELECT nspname FROM pub)) || '.granttype',\n" \
 	"    'an enum left by JupyterHub before 2.0; the drop removes it', '' FROM legacy_type\n" \
 	"  UNION ALL SELECT 32, 'info', 'session', 'session', a.pid::text,\n" \
 	"    coalesce(nullif(a.application_name, ''), 'no application name') || ', '\n" \
 	"      || coalesce(a.state, 'unknown state') || ': disconnected by the drop',\n" \
 	"    coalesce(host(a.client_addr), 'local')\n" \
-	"  FROM pg_stat_activity a WHERE a.usename = current_user\n" \
+	"  FROM pg_stat_activity a WHERE a.usename = current_user AND EXISTS (SELECT 1 FROM me)\n" \
 	"    AND a.datname = current_database() AND a.pid <> pg_backend_pid())\n"
 
-#define CTES CTE_BASE CTE_OWNED CTE_DEPENDENT CTE_ROWS
+#define CTES CTE_BASE CTE_OWNED CTE_DEPENDENT CTE_EFFECTS CTE_ROWS
 
 /* A field made safe for one line of psql's unaligned output (see db-sql.h). */
 #define ESC(x) \
@@ -338,6 +460,9 @@ const char *const db_jupyterhub_tables[] = {
 
 static const char check_sql[] =
 	"SET search_path = pg_catalog, pg_temp;\n"
+	/* A lock someone holds makes the check fail in time, never hang. */
+	"SET lock_timeout = '" DB_LOCK_TIMEOUT "';\n"
+	"SET statement_timeout = '" DB_STATEMENT_TIMEOUT "';\n"
 	CTES
 	"SELECT line FROM (\n"
 	"  SELECT ord, f1, f2, f3, kind" TAB ESC("f1") TAB ESC("f2") TAB ESC("f3") TAB
@@ -357,7 +482,8 @@ static const char check_sql[] =
 static const char drop_sql[] =
 	"BEGIN;\n"
 	"SET LOCAL search_path = pg_catalog, pg_temp;\n"
-	"SET LOCAL lock_timeout = '20s';\n"
+	"SET LOCAL lock_timeout = '" DB_DROP_LOCK_TIMEOUT "';\n"
+	"SET LOCAL statement_timeout = '" DB_STATEMENT_TIMEOUT "';\n"
 	"DO $kubectl_nublado$\n"
 	"DECLARE\n"
 	"  n bigint;\n"

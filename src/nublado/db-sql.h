@@ -6,26 +6,29 @@
 
 /*
  * JupyterHub's tables (5.x; 3.x and 4.x have all but shares and
- * share_codes), all in schema public, NULL-terminated, in the order the
+ * share_codes), all in one schema (public, or the first existing schema
+ * of the role's search_path: the check's `server' line says), NULL-terminated, in the order the
  * plan lists them.  The SQL below carries the same list.
  */
 extern const char *const db_jupyterhub_tables[];
 
 /*
- * The read-only check, ONE psql -c string (a SET, then one SELECT), for
+ * The read-only check, ONE psql -c string (SETs: search_path, lock_timeout
+ * and statement_timeout; then one SELECT), for
  *     psql -X -q -A -t -v ON_ERROR_STOP=1 -c SQL
  * It prints one line per fact, six fields separated by tabs, each field with
  * backslash, tab, newline and carriage return escaped as \\ \t \n \r:
- *     server   VERSION_NUM  DATABASE  CURRENT_USER  SESSION_USER  -
+ *     server   VERSION_NUM  DATABASE  CURRENT_USER  SESSION_USER  SCHEMA
  *     role     NAME  SUPERUSER  CREATEROLE  BYPASSRLS  CREATEDB   (true/false)
  *     table    NAME  ROWS                  a JupyterHub table the role owns
  *     alembic  REVISION                    each row of alembic_version
  *     refuse   CODE  TYPE  IDENTITY  DETAIL  EXTRA   why DROP OWNED is unsafe
- *     warn     CODE  TYPE  IDENTITY  DETAIL  EXTRA   worth knowing, not unsafe
+ *     warn     CODE  TYPE  IDENTITY  DETAIL  EXTRA   a notice: worth knowing, not unsafe
  *     info     CODE  TYPE  IDENTITY  DETAIL  EXTRA   what the drop also does
  *     end      N                           N = the number of lines before it
  * (unused fields are empty).  TYPE and IDENTITY are pg_identify_object()'s.
- * Needs PostgreSQL 10 or later; whitespace is compacted (the text travels in
+ * SCHEMA is where JupyterHub's tables are (the first existing schema of the
+ * role's search_path, else public).  Tested on PostgreSQL 12 to 18; whitespace is compacted (the text travels in
  * the exec request's URL).  Static storage.
  */
 const char *db_check_sql(void);
@@ -39,6 +42,14 @@ const char *db_check_sql(void);
  * all back.  Static storage.
  */
 const char *db_drop_sql(void);
+
+/*
+ * Timeouts of the check and the drop (SET inside their SQL): a lock held
+ * elsewhere or a slow server fails them in time instead of hanging.
+ */
+#define DB_LOCK_TIMEOUT "10s"
+#define DB_DROP_LOCK_TIMEOUT "20s"
+#define DB_STATEMENT_TIMEOUT "120s"
 
 /* The prefix of the drop's own refusal message (in psql's stderr). */
 #define DB_DROP_REFUSAL "kubectl-nublado: refusing to drop: "

@@ -197,6 +197,7 @@ db_part(struct nub *n, const char *pod, bool with_db)
 		if (users >= 0)
 			json_object_object_add(o, "users", json_object_new_int64(users));
 		json_object_object_add(o, "safeToDrop", json_object_new_boolean(db_check_ok(&chk)));
+		json_object_object_add(o, "notices", json_object_new_int64((int64_t)chk.n_warnings));
 		db_check_clear(&chk);
 	}
 	dburl_free(u);
@@ -244,6 +245,20 @@ status_collect(struct nub *n, bool with_db)
 	}
 	add_str(st, "serverVersion", version);
 	free(version);
+	{
+		/* A namespace that is not there is no Nublado whose access is "blocked". */
+		char *path = kube_path("/api/v1/namespaces/%s", n->ns);
+		json_object *nso = NULL;
+		int rc = kube_get(n->kube, path, NULL, &nso, &e);
+
+		free(path);
+		json_object_put(nso);
+		if (rc < 0 && e.http == 404) {
+			add_str(st, "namespaceError", "not found");
+			return st;
+		}
+		err_clear(&e);
+	}
 	json_object_object_add(st, "access", access_part(n));
 	json_object_object_add(st, "labs", labs_part(n));
 	json_object_object_add(st, "hub", hub_part(n, &pod));
@@ -323,6 +338,9 @@ status_print(json_object *st, FILE *f, bool color)
 				fprintf(f, ", %lld users", jint(d, 0, "users", NULL));
 			if (!json_object_get_boolean(jpath(d, "safeToDrop", NULL)))
 				fprintf(f, ", %snot safe to drop%s (see wipe-db --dry-run)", bad, off);
+			else if (jint(d, 0, "notices", NULL) > 0)
+				fprintf(f, ", %lld notice%s (see wipe-db --dry-run)",
+				    jint(d, 0, "notices", NULL), jint(d, 0, "notices", NULL) == 1 ? "" : "s");
 		}
 	}
 	fputc('\n', f);

@@ -210,7 +210,8 @@ class Sim:
 
     def info(self):
         return {"port": self.port, "pid": os.getpid(), "faults": self.faults.describe(),
-                "hubPort": self.hub_port, "realHub": bool(self.args.real_hub)}
+                "hubPort": self.hub_port, "realHub": bool(self.args.real_hub),
+                "hubVersion": int(self.args.real_hub) if self.args.real_hub else None}
 
     def set_faults(self, spec):
         self.faults.set(spec)
@@ -221,11 +222,15 @@ class Sim:
         want = bool(self.faults.get("argocd-selfheal"))
 
         def fn(a):
-            sp = a.setdefault("spec", {}).setdefault("syncPolicy", {})
+            spec = a.setdefault("spec", {})
             if want:
-                sp["automated"] = {"prune": False, "selfHeal": True}
+                spec.setdefault("syncPolicy", {})["automated"] = {"prune": False,
+                                                                 "selfHeal": True}
             else:
-                sp.pop("automated", None)
+                # Phalanx's own: no syncPolicy at all
+                (spec.get("syncPolicy") or {}).pop("automated", None)
+                if not spec.get("syncPolicy"):
+                    spec.pop("syncPolicy", None)
         self.store.update(APP, "argocd", "nublado", fn)
         if want:
             self.controllers.after(0.1, self.controllers.argo_refresh)
@@ -255,7 +260,8 @@ class Sim:
 
     def write_env(self):
         try:
-            setup.write_env(self.dir, self.port, self.db, self.hub_port)
+            setup.write_env(self.dir, self.port, self.db, self.hub_port,
+                            getattr(self, "hub_keys", None))
         except Exception:
             traceback.print_exc()
 
@@ -278,7 +284,10 @@ class Sim:
     def seed_objects(self):
         values = setup.hub_secret_values(self.db["url_nopw"] if self.db else
                                          "postgresql://nublado@127.0.0.1/nublado")
-        for o in seedmod.initial(self.args.labs, values, self.db["password"] if self.db else "x"):
+        self.hub_keys = seedmod.hub_secret_keys()
+        self.write_env()
+        for o in seedmod.initial(self.args.labs, values, self.db["password"] if self.db else "x",
+                                 self.hub_keys):
             res = k8s.res_for(o["apiVersion"], o["kind"])
             ns = o["metadata"].get("namespace", "")
             status = o.pop("status", None)
@@ -319,10 +328,13 @@ def parse_args(argv):
     p.add_argument("dir")
     p.add_argument("--labs", type=int, default=5)
     p.add_argument("--latency-ms", type=int, default=0)
-    p.add_argument("--real-hub", action="store_true")
+    p.add_argument("--real-hub", nargs="?", const="5", default=None, choices=["3", "5"],
+                   help="a real JupyterHub: 5 (Debian 13's, chrooted; the default) or 3 (Debian 12's)")
     p.add_argument("--faults", default="")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--pg-version", type=int, default=15, choices=range(12, 19),
+                   help="the PostgreSQL server's major (clients stay psql/pg_dump 15)")
     p.add_argument("--no-runtime", action="store_true",
                    help="objects only: no PostgreSQL, no hub process (API tests)")
     return p.parse_args(argv)
@@ -363,7 +375,7 @@ def main(argv):
             # every `up` starts from a fresh cluster: no database left from a previous run
             shutil.rmtree(os.path.join(d, "rt"), ignore_errors=True)
             sim.runtime = Runtime(os.path.join(d, "rt"), args.real_hub, args.seed,
-                                  os.path.join(d, "log"))
+                                  os.path.join(d, "log"), pg_version=args.pg_version)
             sim.db = sim.runtime.start_db()
             sim.write_pids()
             sim.runtime.write_pod_files()

@@ -1,19 +1,22 @@
-"""Processes behind the simulated cluster: PostgreSQL 15, the hub pod's process, pod exec.
+"""Processes behind the simulated cluster: PostgreSQL (12-18), the hub pod's process, pod exec.
 
 The API server (tests/cluster/cluster) owns the Kubernetes objects; this module owns the
 real processes they stand for:
 
-- one PostgreSQL 15 server (run as the postgres user, 127.0.0.1 on a free port) with the
+- one PostgreSQL server of the major asked for (15 by default; tests/pg/install fetches
+  the others; run as the postgres user, 127.0.0.1 on a free port) with the
   databases a Nublado hub sees: `nublado` owned by the unprivileged role nublado, plus
   data of another role (`other`) that a wipe must never touch;
-- the hub pod's process, started per pod name: a real JupyterHub 3.0 (real_hub=True) or
-  a small stand-in that behaves like JupyterHub 5.x towards its database;
+- the hub pod's process, started per pod name: a real JupyterHub 5.2 (real_hub=True or 5:
+  Debian 13's package, chrooted in the trixie root tests/hub5/install makes, with the pod's
+  files bind-mounted in), a real JupyterHub 3.0 (real_hub=3: Debian 12's /usr/bin/jupyterhub),
+  or a small stand-in that behaves like JupyterHub 5.x towards its database;
 - `exec` into a pod: the command runs in a private mount namespace where the pod's
   chart files appear under /usr/local/etc/jupyterhub, with a pod-like environment that
   does not carry the database password (as in the real hub pod).
 
 Use:
-    rt = Runtime(dir, real_hub, seed, log_dir)
+    rt = Runtime(dir, real_hub, seed, log_dir, pg_version=15)   # real_hub: False, True (= 5), 3, 5
     db = rt.start_db()        # keys: port, host, socket_dir, data_dir, pid, password (nublado's),
                               # url, url_nopw, admin_url, admin_password, other_url, other_password
     rt.write_pod_files()      # pod_files() gives the same texts, for the Secrets' data
@@ -54,13 +57,21 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ASSETS = os.path.join(HERE, "runtime")
-PG_BIN = "/usr/lib/postgresql/15/bin"
+PG_VERSION = 15  # the default major: Debian 12's own, as most of the tests use
+PG_VERSIONS = (12, 13, 14, 15, 16, 17, 18)
+PG_INSTALL = os.path.join(os.path.dirname(os.path.dirname(HERE)), "pg", "install")
 PSQL = "/usr/bin/psql"
 PYTHON = "/usr/bin/python3"
-JUPYTERHUB = "/usr/bin/jupyterhub"
+JUPYTERHUB = "/usr/bin/jupyterhub"  # Debian 12's 3.0 on the host; Debian 13's 5.2 in the trixie root
+HUB_VERSIONS = (3, 5)  # the real hubs: --real-hub=3, --real-hub (=5)
+HUB5_INSTALL = os.path.join(os.path.dirname(os.path.dirname(HERE)), "hub5", "install")
+# Mount points inside the trixie root (made by tests/hub5/install): the pod's working
+# directory and the hub's admin token file; the chart's files go to POD_ETC as everywhere.
+HUB5_POD_DIR = "/sim/pod"
+HUB5_TOKEN_FILE = "/sim/admin-token"
 POD_ETC = "/usr/local/etc/jupyterhub"
 PG_FALLBACK = "/var/tmp/kubectl-nublado-pg"
-# initdb output, made once per PostgreSQL version and copied per run (cp -a is ~10x
+# initdb output, made once per PostgreSQL version (and bin dir) and copied per run (cp -a is ~10x
 # faster than initdb). NUBLADO_SIM_PG_CACHE=off disables it, or names another folder.
 PG_CACHE = os.environ.get("NUBLADO_SIM_PG_CACHE", "/var/tmp/kubectl-nublado-pgcache")
 INITDB_OPTS = ["-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
@@ -70,6 +81,56 @@ POD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Run argv with the pod's files bind-mounted (read-only) over /usr/local/etc/jupyterhub in
 # a private mount namespace: unshare -> sh -> exec argv, so the pid stays the same.
 _SANDBOX_SH = 'mount --bind -o ro "$0" ' + POD_ETC + ' && exec "$@"'
+
+# The JupyterHub 5 hub: in a private mount namespace, the trixie root ($0) bound onto itself
+# read-only (the cache stays as installed), /proc, a private /tmp, the pod's files ($1, read-only),
+# its working directory ($2) and the admin token ($3) mounted into it; then chroot, cd to the
+# pod directory and exec the hub, so the pid stays the same.
+_HUB5_SH = ('r="$0" && mount --bind "$r" "$r" && mount -o remount,bind,ro "$r" '
+            '&& mount -t proc proc "$r/proc" && mount -t tmpfs -o mode=1777,size=64m tmpfs "$r/tmp" '
+            '&& mount --bind -o ro "$1" "$r' + POD_ETC + '" '
+            '&& mount --bind "$2" "$r' + HUB5_POD_DIR + '" '
+            '&& mount --bind -o ro "$3" "$r' + HUB5_TOKEN_FILE + '" '
+            '&& shift 3 && exec /usr/sbin/chroot "$r" /bin/sh -c \'cd "$0" && exec "$@"\' ' + HUB5_POD_DIR + ' "$@"')
+
+_pg_bins = {}
+_hub5_root = []
+
+
+def hub_version(real_hub):
+    """The real hub's JupyterHub major from a --real-hub value: None (stand-in), 3 or 5."""
+    if real_hub in (None, False, 0, "", "0"):
+        return None
+    if real_hub is True:
+        return 5
+    v = int(str(real_hub))
+    if v not in HUB_VERSIONS:
+        raise ValueError(f"no real JupyterHub {real_hub} (3 or 5)")
+    return v
+
+
+def hub5_root():
+    """The trixie root with JupyterHub 5 (tests/hub5/install: made once per machine, cached)."""
+    if not _hub5_root:
+        res = subprocess.run([HUB5_INSTALL], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"tests/hub5/install failed: {res.stderr.strip()[-2000:]}")
+        _hub5_root.append(res.stdout.strip().split("\n")[-1])
+    return _hub5_root[0]
+
+
+def pg_bin(major):
+    """The directory with initdb and postgres of that major (tests/pg/install, cached)."""
+    major = int(major)
+    if major not in PG_VERSIONS:
+        raise ValueError(f"no PostgreSQL {major} (one of {', '.join(map(str, PG_VERSIONS))})")
+    if major not in _pg_bins:
+        res = subprocess.run([PG_INSTALL, str(major)], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"tests/pg/install {major} failed: {res.stderr.strip()[-2000:]}")
+        _pg_bins[major] = res.stdout.strip().split("\n")[-1]
+    return _pg_bins[major]
+
 
 SAMPLE_USERS = ["adari", "bbowen", "cmhernandez", "dpaley", "esanders", "fgarcia",
                 "gkimura", "hmorales", "ijohnson", "jnakamura"]
@@ -134,7 +195,7 @@ class Hub:
         self.health_path = base_url + "hub/health"
         self.api_url = self.url + base_url + "hub/api"
         self.log_path = log_path
-        self.kind = kind  # "jupyterhub" or "standin"
+        self.kind = kind  # "jupyterhub5", "jupyterhub" (3.0) or "standin"
 
     @property
     def pids(self):
@@ -180,12 +241,17 @@ class Hub:
 
 
 class Runtime:
-    def __init__(self, dir, real_hub, seed, log_dir, namespace="nublado", standin_holds_locks=False):
+    def __init__(self, dir, real_hub, seed, log_dir, namespace="nublado", standin_holds_locks=False,
+                 pg_version=PG_VERSION):
         self.dir = os.path.abspath(dir)
+        self.pg_version = int(pg_version)
+        self.pg_bin = pg_bin(self.pg_version)
         # Start stand-in hubs "idle in transaction" like a real hub that served a request
         # (a DROP OWNED then waits for their locks). May be changed between start_hub calls.
         self.standin_holds_locks = standin_holds_locks
-        self.real_hub = bool(real_hub)
+        self.hub_version = hub_version(real_hub)  # None: the stand-in; 3 or 5: a real JupyterHub
+        self.real_hub = self.hub_version is not None
+        self.hub5_root = hub5_root() if self.hub_version == 5 else None
         self.seed = seed
         self.rng = random.Random(seed)
         self.log_dir = os.path.abspath(log_dir)
@@ -260,9 +326,13 @@ class Runtime:
                                 env=env, cwd=self.pg_base, stdin=subprocess.DEVNULL,
                                 start_new_session=True, **kw)
 
+    def _initdb_opts(self):
+        # --no-instructions is new in 14
+        return [o for o in INITDB_OPTS if self.pg_version >= 14 or o != "--no-instructions"]
+
     def _run_initdb(self, data, logf):
         proc = self._track(self._as_postgres(
-            [os.path.join(PG_BIN, "initdb"), "-D", data] + INITDB_OPTS,
+            [os.path.join(self.pg_bin, "initdb"), "-D", data] + self._initdb_opts(),
             stdout=logf, stderr=subprocess.STDOUT))
         if proc.wait() != 0:
             raise RuntimeError(f"initdb failed (exit {proc.returncode}); see {logf.name}")
@@ -271,9 +341,10 @@ class Runtime:
         """initdb into data, through the template cache when there is one."""
         if PG_CACHE in ("", "off"):
             return self._run_initdb(data, logf)
-        version = subprocess.run([os.path.join(PG_BIN, "postgres"), "--version"], capture_output=True,
+        version = subprocess.run([os.path.join(self.pg_bin, "postgres"), "--version"], capture_output=True,
                                  text=True).stdout.strip()
-        digest = hashlib.sha256((version + "\0" + "\0".join(INITDB_OPTS)).encode()).hexdigest()[:12]
+        key = "\0".join([version, self.pg_bin] + self._initdb_opts())
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
         number = re.search(r"\d+(\.\d+)?", version)
         template = os.path.join(PG_CACHE, f"pg{number.group(0) if number else ''}-{digest}")
         if not os.path.isdir(template):
@@ -303,6 +374,7 @@ port = {port}
 unix_socket_directories = '{run}'
 unix_socket_permissions = 0700
 max_connections = 100
+max_prepared_transactions = 10
 shared_buffers = 32MB
 fsync = off
 synchronous_commit = off
@@ -347,7 +419,7 @@ timezone = 'UTC'
         return res.stdout
 
     def start_db(self):
-        """Start PostgreSQL 15 and create roles and data; returns the connection facts."""
+        """Start PostgreSQL (self.pg_version) and create roles and data; returns the connection facts."""
         t0 = time.monotonic()
         pw = pwd.getpwnam("postgres")
         self.pg_base, self._pg_external = self._choose_pg_base()
@@ -372,7 +444,7 @@ timezone = 'UTC'
                     f.write(conf)
             self._write_pg_conf(data, run, port)
             proc = self._track(self._as_postgres(
-                [os.path.join(PG_BIN, "postgres"), "-D", data],
+                [os.path.join(self.pg_bin, "postgres"), "-D", data],
                 stdout=logf, stderr=subprocess.STDOUT))
             if self._wait_pg_ready(proc, data):
                 break
@@ -614,6 +686,10 @@ singleuser:
         return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", _SANDBOX_SH,
                 self.pod_files_dir] + list(argv)
 
+    def _hub5_sandbox(self, pod_dir, argv):
+        return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", _HUB5_SH,
+                self.hub5_root, self.pod_files_dir, pod_dir, self.admin_token_file] + list(argv)
+
     def start_hub(self, pod_name):
         """Start the hub process of pod_name on a fresh port; does not wait (see Hub.ready)."""
         if not os.path.exists(os.path.join(self.pod_files_dir, "existing-secret", "values.yaml")):
@@ -633,6 +709,12 @@ singleuser:
             env["NUBLADO_SIM_ADMIN_TOKEN_FILE"] = self.admin_token_file
             argv = [JUPYTERHUB, "--config", POD_ETC + "/jupyterhub_config.py"]
             kind = "jupyterhub"
+            if self.hub_version == 5:
+                # Inside the trixie root the pod directory and the token have fixed places.
+                env["NUBLADO_SIM_POD_DIR"] = HUB5_POD_DIR
+                env["NUBLADO_SIM_ADMIN_TOKEN_FILE"] = HUB5_TOKEN_FILE
+                env["HOME"] = HUB5_POD_DIR + "/home"
+                kind = "jupyterhub5"
         else:
             argv = [PYTHON, os.path.join(ASSETS, "standin_hub.py"), "--port", str(port)]
             if self.standin_holds_locks:
@@ -642,8 +724,9 @@ singleuser:
         with open(log_path, "ab", buffering=0) as logf:
             logf.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {kind} hub for pod "
                        f"{pod_name} on port {port}\n".encode())
+            cmd = self._hub5_sandbox(pod_dir, argv) if self.hub_version == 5 else self._sandbox(argv)
             proc = self._track(subprocess.Popen(
-                self._sandbox(argv), stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                 env=env, cwd=pod_dir, start_new_session=True))
         hub = Hub(pod_name, proc, port, log_path, kind, self.base_url)
         with self._lock:
