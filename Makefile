@@ -55,7 +55,7 @@ $(B)/e2e-tests: $(SRC:%.c=$(B)/obj/%.o) $(E2E_SRC:%.c=$(B)/obj/%.o)
 # The packages the build, the tests and the test cluster need (Debian 12).
 DEPS := gcc make pkg-config time libcurl4-openssl-dev libfyaml-dev libjson-c-dev libpq-dev \
 	libcriterion-dev libwslay-dev libssl-dev openssl postgresql-15 postgresql-client-15 \
-	jupyterhub python3-psycopg2 util-linux tmux bash-completion zsh fish debootstrap \
+	jupyterhub python3-psycopg2 util-linux iproute2 tmux bash-completion zsh fish debootstrap \
 	patchelf python3-yaml groff-base man-db clang libclang-rt-14-dev valgrind
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -165,10 +165,16 @@ fidelity: hub5
 # kubectl 1.32 and kubectl-nublado (plain and sanitizer builds) against a logging TLS
 # server and proxies in a private network namespace; fails on a difference not listed
 # as deliberate in tests/kubectl-diff/diff.py.  Needs root.
+# kubectl 1.32 against both builds; 1.30, 1.31 and 1.33 against the plain one.
 kubectl-diff: $(B)/kubectl-nublado $(BS)/kubectl-nublado
 	tests/kubectl-diff/diff.py --bin $(B)/kubectl-nublado
 	ASAN_OPTIONS="detect_leaks=1:exitcode=99" UBSAN_OPTIONS="halt_on_error=1:exitcode=98" \
 		tests/kubectl-diff/diff.py --bin $(BS)/kubectl-nublado
+	for v in 1.30 1.31 1.33; do \
+		echo "== kubectl $$v"; \
+		tests/kubectl-diff/diff.py -q --bin $(B)/kubectl-nublado \
+			--kubectl /usr/lib/google-cloud-sdk/bin/kubectl.$$v || exit 1; \
+	done
 
 # End-to-end: the test cluster up, the e2e suite against the plain and the sanitizer binary.
 e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests hub5

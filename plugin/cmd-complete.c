@@ -82,6 +82,20 @@ add_contexts(const struct kcfg_opts *ko, struct complete_result *r)
 	return 0;
 }
 
+static int
+add_entries(const struct kcfg_opts *ko, bool users, struct complete_result *r)
+{
+	char **names;
+	struct err e;
+
+	if (kcfg_list_entries(ko, users, &names, &e) < 0)
+		return -1;
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++)
+		complete_add(r, names[i], NULL);
+	strv_free(names);
+	return 0;
+}
+
 struct ns_walk {
 	struct complete_result *r;
 };
@@ -133,13 +147,15 @@ out:
  * its own rule (labs_select: prefix AND label), not every lab-labelled one.
  */
 static int
-add_lab_users(const struct complete_line *l, struct complete_result *r)
+add_lab_users(const struct complete_line *l, const struct kcfg_opts *ko,
+    struct complete_result *r)
 {
 	struct nub_opts o = {
 		.kubeconfig = complete_line_get(l, "kubeconfig"),
 		.context = complete_line_get(l, "context"),
 		.namespace = complete_line_get(l, "namespace"),
 		.request_timeout_ms = COMPLETE_REQUEST_MS,
+		.ov = ko->ov,
 	};
 	struct labset set;
 	struct nub *n = NULL;
@@ -252,7 +268,11 @@ lookup(enum opt_complete kind, const struct complete_line *l,
 	case COMPLETE_NAMESPACE:
 		return add_namespaces(&ko, r);
 	case COMPLETE_LAB_USER:
-		return add_lab_users(l, r);
+		return add_lab_users(l, &ko, r);
+	case COMPLETE_KUBE_CLUSTER:
+		return add_entries(&ko, false, r);
+	case COMPLETE_KUBE_USER:
+		return add_entries(&ko, true, r);
 	case COMPLETE_PHALANX_ENV:
 		return add_phalanx_envs(complete_line_get(l, "phalanx"), r);
 	case COMPLETE_BACKUP:

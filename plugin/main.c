@@ -53,9 +53,9 @@ const struct opt cmd_global_opts[] = {
 	  "the Nublado namespace (default \"nublado\")", NULL, COMPLETE_NAMESPACE, 0 },
 	/* kubectl's config flags, as client-go applies them over the kubeconfig. */
 	{ "cluster", 0, OPT_VALUE, "NAME", "the kubeconfig cluster to use (not the context's)",
-	  NULL, COMPLETE_NONE, 0 },
+	  NULL, COMPLETE_KUBE_CLUSTER, 0 },
 	{ "user", 0, OPT_VALUE, "NAME", "the kubeconfig user to use (after kill-labs: "
-	  "its --user)", NULL, COMPLETE_NONE, 0 },
+	  "its --user)", NULL, COMPLETE_KUBE_USER, 0 },
 	{ "server", 's', OPT_VALUE, "URL", "the API server's address and port", NULL,
 	  COMPLETE_NONE, 0 },
 	{ "tls-server-name", 0, OPT_VALUE, "NAME",

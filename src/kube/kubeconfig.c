@@ -355,10 +355,29 @@ incluster(const struct kcfg_opts *o, struct kcfg **out, struct err *e)
 	return 1;
 }
 
-/* client-go's in-cluster config takes only --token and --certificate-authority of the flags. */
+/*
+ * client-go's in-cluster config takes only --token and --certificate-authority
+ * of the flags (--server leaves in-cluster).  kubectl ignores the rest there;
+ * where that would silently act as the pod's service account instead of who
+ * the flags name, we refuse.
+ */
 static int
 incluster_overrides(const struct kcfg_overrides *ov, struct kcfg *c, struct err *e)
 {
+	const char *flag = ov->as != NULL && ov->as[0] != '\0' ? "--as" :
+	    ov->as_groups != NULL && ov->as_groups[0] != NULL ? "--as-group" :
+	    ov->as_uid != NULL && ov->as_uid[0] != '\0' ? "--as-uid" :
+	    ov->client_cert != NULL && ov->client_cert[0] != '\0' ? "--client-certificate" :
+	    ov->client_key != NULL && ov->client_key[0] != '\0' ? "--client-key" :
+	    ov->user != NULL && ov->user[0] != '\0' ? "--user" : NULL;
+
+	if (flag != NULL) {
+		e->exit = 2;
+		err_set(e, "%s is not applied to the in-cluster configuration (kubectl ignores "
+		    "it there); refusing to act as the pod's service account instead", flag);
+		err_hint(e, "use a kubeconfig (--kubeconfig FILE) with the user you mean");
+		return -1;
+	}
 	if (ov->token != NULL && ov->token[0] != '\0') {
 		c->token = xstrdup(ov->token);
 		free(c->token_file);
@@ -1298,6 +1317,27 @@ kcfg_list_contexts(const struct kcfg_opts *o, char ***names, char **current,
 	}
 	*names = context_names(&m);
 	*current = xstrdup(m.current);
+	merged_free(&m);
+	return 0;
+}
+
+int
+kcfg_list_entries(const struct kcfg_opts *o, bool users, char ***names, struct err *e)
+{
+	struct merged m;
+	const struct nlist *l;
+	size_t i;
+
+	*names = NULL;
+	if (load_files(o, &m, e) < 0) {
+		merged_free(&m);
+		return -1;
+	}
+	l = users ? &m.users : &m.clusters;
+	*names = xcalloc(l->n + 1, sizeof **names);
+	for (i = 0; i < l->n; i++)
+		(*names)[i] = xstrdup(l->v[i].name);
+	qsort(*names, l->n, sizeof **names, cmp_str);
 	merged_free(&m);
 	return 0;
 }

@@ -114,6 +114,9 @@ int kcfg_load(const struct kcfg_opts *o, struct kcfg **out, struct err *e);
 int kcfg_list_contexts(const struct kcfg_opts *o, char ***names,
     char **current, struct err *e);
 
+/* The merged names of every cluster (users: false) or user (true), sorted: for completion. */
+int kcfg_list_entries(const struct kcfg_opts *o, bool users, char ***names, struct err *e);
+
 void kcfg_free(struct kcfg *c);
 
 /*

@@ -24,6 +24,8 @@ enum opt_complete {
 	COMPLETE_LAB_USER,
 	COMPLETE_PHALANX_ENV,
 	COMPLETE_BACKUP,	/* wipe-db's saved backups of the context, else *.sql files */
+	COMPLETE_KUBE_CLUSTER,	/* the kubeconfig's cluster entries (--cluster) */
+	COMPLETE_KUBE_USER,	/* the kubeconfig's user entries (--user) */
 };
 
 #define OPT_DESTRUCTIVE	0x1	/* never offered by completion (--yes) */

@@ -13,9 +13,10 @@ given. Any difference fails the run unless the case lists it in `differs` with t
 reason (a deliberate difference); a listed difference that no longer occurs fails too,
 so the table stays true. The cases marked `issue` failed before that fix.
 
-    tests/kubectl-diff/diff.py [--bin PATH] [--kubectl PATH] [-k SUBSTRING] [-v]
+    tests/kubectl-diff/diff.py [--bin PATH] [--kubectl PATH] [-k SUBSTRING] [-v] [-q]
 
-Needs root (unshare -n); Python 3 standard library, openssl.
+Needs root (unshare -n -m: a network namespace, and a tmpfs on /run for the in-cluster
+cases' service account); Python 3 standard library, openssl, iproute2.
 """
 
 import argparse
@@ -90,6 +91,11 @@ CASES = [
          differs={f: "we refuse user:password@ in a server URL (libcurl would send it as basic "
                      "auth, -vv would show it); kubectl ignores it and sends the token"
                   for f in ("ok", "reached", "listener", "path", "host", "auth", "gzip")}),
+    dict(name="exec-plugin-cluster-info-proxy-url-as-go-writes-it",
+         cluster=SPRIV + CA_DATA + "    proxy-url: HTTP://pu:pp@127.0.0.1:3128/\n"
+                 "    insecure-skip-tls-verify: true\n",
+         user="    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+              "      command: {plugin}\n      provideClusterInfo: true\n"),
     dict(name="basic-auth", cluster=S127 + CA_DATA,
          user="    username: admin\n    password: pw\n"),
     dict(name="anonymous", cluster=S127 + CA_DATA, user="    {{}}\n",
@@ -202,6 +208,28 @@ CASES = [
          env={"ALL_PROXY": "http://127.0.0.1:3128", "all_proxy": "http://127.0.0.1:3128"}),
     dict(name="HTTP_PROXY-not-for-https", cluster=SPRIV + CA_DATA, user=TOKEN,
          env={"HTTP_PROXY": "http://127.0.0.1:3128"}),
+    # ---- in a pod: no kubeconfig, the service account's token and CA
+    dict(name="in-cluster", incluster=True),
+    dict(name="in-cluster-namespace-flag", incluster=True, args=["-n", "other"]),
+    dict(name="in-cluster-flag-token", issue="--token", incluster=True,
+         args=["--token", "flag-token"]),
+    # --as or --request-timeout make kubectl leave the pod's configuration for client-go's
+    # default server, http://localhost:8080 (they make its config differ from the default).
+    dict(name="in-cluster-request-timeout", incluster=True, args=["--request-timeout=5s"],
+         differs={f: "with --request-timeout kubectl leaves the pod's configuration for "
+                     "http://localhost:8080, without credentials; we keep the pod's"
+                  for f in ("listener", "host", "auth")}),
+    dict(name="in-cluster-flag-server", issue="-s", incluster=True,
+         args=["-s", "https://127.0.0.1:6443", "--certificate-authority", "{cafile}"],
+         differs={f: "kubectl asks for a username and password on stdin (EOF: it fails); we "
+                     "never prompt, the request goes anonymous"
+                  for f in ("ok", "reached", "listener", "path", "host", "gzip")}),
+    dict(name="in-cluster-flag-as", issue="--as", incluster=True, args=["--as", "jdoe"],
+         plugin_stderr_has=["--as is not applied to the in-cluster configuration"],
+         differs={f: "with --as kubectl leaves the pod's configuration for "
+                     "http://localhost:8080 (client-go's default, no credentials); we refuse"
+                  for f in ("ok", "reached", "listener", "path", "host", "gzip",
+                            "impersonation")}),
     # ---- kubectl's config flags (issue 11 item 7)
     dict(name="flags-as-as-group-as-uid", issue="--as, --as-group, --as-uid",
          cluster=S127 + CA_DATA, user=TOKEN,
@@ -557,6 +585,7 @@ def main():
     ap.add_argument("--kubectl", default=KUBECTL)
     ap.add_argument("-k", dest="filter", default="")
     ap.add_argument("-v", dest="verbose", action="store_true")
+    ap.add_argument("-q", dest="quiet", action="store_true", help="only failures and the summary")
     opts = ap.parse_args()
 
     if os.environ.get("NUB_DIFF_NETNS") != "1":
@@ -564,9 +593,12 @@ def main():
             print("kubectl-diff: needs root (a private network namespace)", file=sys.stderr)
             return 1
         env = dict(os.environ, NUB_DIFF_NETNS="1")
-        return subprocess.call(["unshare", "-n", "--", sys.executable] + sys.argv, env=env)
+        return subprocess.call(["unshare", "-n", "-m", "--propagation", "private", "--",
+                                sys.executable] + sys.argv, env=env)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", PRIVATE_IP + "/32", "dev", "lo"], check=True)
+    # A pod's service account for the in-cluster cases, in this mount namespace only.
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "nub-diff", "/run"], check=True)
 
     d = tempfile.mkdtemp(prefix="nub-kubectl-diff.")
     try:
@@ -601,6 +633,13 @@ def run_cases(opts, d):
                 "printf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"%%s\","
                 "\"status\":{\"token\":\"exec-token\"}}' \"$v\"\n" % exec_log)
     os.chmod(plugin, 0o755)
+    sa = "/run/secrets/kubernetes.io/serviceaccount"
+    os.makedirs(sa)
+    shutil.copy(os.path.join(d, "ca.crt"), os.path.join(sa, "ca.crt"))
+    with open(os.path.join(sa, "token"), "w") as f:
+        f.write("service-account-token")
+    with open(os.path.join(sa, "namespace"), "w") as f:
+        f.write("pod-ns")
     tokfile = os.path.join(d, "token-file")
     with open(tokfile, "w") as f:
         f.write("file-token\n")
@@ -620,10 +659,16 @@ def run_cases(opts, d):
     for case in CASES:
         if opts.filter and opts.filter not in case["name"]:
             continue
-        kc = write_kubeconfig(case, d, fill)
         args = [a.format(**fill) for a in case.get("args", [])]
         env = dict(base_env, **case.get("env", {}))
-        common = ["--kubeconfig", kc, "version", "--request-timeout=5s"] + args
+        if case.get("incluster"):
+            env.update(KUBERNETES_SERVICE_HOST=PRIVATE_IP, KUBERNETES_SERVICE_PORT=str(TLS_PORT))
+            # No --request-timeout: any flag that changes kubectl's config makes it skip
+            # the pod's configuration (see the in-cluster cases).
+            common = ["version"] + args
+        else:
+            kc = write_kubeconfig(case, d, fill)
+            common = ["--kubeconfig", kc, "version", "--request-timeout=5s"] + args
         want, kp = run_one([opts.kubectl] + common, env, exec_log)
         got, np_ = run_one([opts.bin] + common, env, exec_log)
         problems = []
@@ -655,11 +700,13 @@ def run_cases(opts, d):
         else:
             if differs:
                 deliberate += 1
-                print("ok   %s%s: deliberate differences: %s" % (
-                    case["name"], tag, "; ".join(sorted(set(differs.values())))))
+                if not opts.quiet:
+                    print("ok   %s%s: deliberate differences: %s" % (
+                        case["name"], tag, "; ".join(sorted(set(differs.values())))))
             else:
                 agreed += 1
-                print("ok   %s%s" % (case["name"], tag))
+                if not opts.quiet:
+                    print("ok   %s%s" % (case["name"], tag))
         if opts.verbose:
             print("     kubectl:         " + json.dumps(want, sort_keys=True))
             print("     kubectl-nublado: " + json.dumps(got, sort_keys=True))

@@ -537,6 +537,12 @@ Test(kubeconfig, in_cluster_fallback)
 	cr_assert_str_eq(c->token, "flag-token");
 	cr_assert_null(c->token_file);
 	kcfg_free(c);
+	/* kubectl ignores --as in-cluster: we refuse rather than act as the service account */
+	o.ov.as = "jdoe";
+	cr_assert_eq(kcfg_load(&o, &c, &e), -1);
+	cr_assert(strstr(e.msg, "--as is not applied to the in-cluster configuration") != NULL,
+	    "%s", e.msg);
+	cr_assert_null(c);
 	free(token);
 	free(root);
 }
