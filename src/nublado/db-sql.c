@@ -436,6 +436,8 @@ const char *const db_jupyterhub_tables[] = {
 	"      || '(a warning if not), the object stays', ''\n" \
 	"  FROM shared_dep s, pg_identify_object(s.classid, s.objid, 0) i\n" \
 	"  WHERE s.deptype = 'a' AND s.dbid IN (0, (SELECT oid FROM db))\n" \
+	/* default privileges and memberships: notices and refusals above */ \
+	"    AND s.classid NOT IN ('pg_default_acl'::regclass, 'pg_auth_members'::regclass)\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM ours x\n" \
 	"      WHERE x.classid = s.classid AND x.objid = s.objid)\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM revoke_fails f\n" \
