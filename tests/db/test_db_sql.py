@@ -310,7 +310,7 @@ STATES = [
     State("default_privileges_of_another_role", "ALTER DEFAULT PRIVILEGES FOR ROLE other "
           "IN SCHEMA other GRANT SELECT ON TABLES TO {r};", notice("default-acl-of-other")),
     State("grants_on_jupyterhub_tables", "SET ROLE {r}; GRANT SELECT, INSERT ON public.users "
-          "TO other;", notice("grant-lost")),
+          "TO other;", notice("grant-lost"), allow=("public.users",)),
     State("member_of_pg_read_all_data", want=since(14, ("notice", ("member-of",)), None),
           cluster_setup=("GRANT pg_read_all_data TO {r};",)),
     State("own_default_privileges", "ALTER DEFAULT PRIVILEGES FOR ROLE {r} GRANT SELECT "
