@@ -4,6 +4,7 @@
 #include "cmd.h"
 
 static const struct opt block_opts[] = {
+	CMD_OPT_IGNORE_SELF_HEAL,
 	CMD_OPT_YES, CMD_OPT_DRY_RUN, CMD_OPT_OUTPUT, CMD_OPT_TIMEOUT, OPT_END
 };
 

@@ -1,5 +1,6 @@
 /* cmd-complete.c: the hidden __complete command (cobra's protocol), also run as kubectl_complete-nublado */
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "../src/util/complete.h"
 #include "../src/util/exitcode.h"
 #include "../src/util/log.h"
+#include "../src/util/statedir.h"
 #include "../src/util/xalloc.h"
 #include "cmd.h"
 
@@ -156,12 +158,73 @@ add_phalanx_envs(const char *phalanx, struct complete_result *r)
 }
 
 static int
+newest_first(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+/*
+ * wipe-db's backups for the context (every cluster behind that name: the
+ * file names carry the time, the digest which cluster), newest first.  No
+ * network: the state directory alone.
+ */
+static int
+add_backups(const struct kcfg_opts *ko, struct complete_result *r)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *context = NULL, *prefix, *pattern;
+	struct kcfg *cfg = NULL;
+	struct err e;
+	glob_t g;
+
+	err_clear(&e);
+	if (ko->context != NULL)
+		context = xstrdup(ko->context);
+	else if (kcfg_load(ko, &cfg, &e) == 0 && cfg->context != NULL)
+		context = xstrdup(cfg->context);
+	kcfg_free(cfg);
+	prefix = statedir_context_prefix(context);
+	free(context);
+	if (xdg != NULL && *xdg == '/')
+		pattern = xasprintf("%s/kubectl-nublado/%s*/backups/*.sql", xdg, prefix);
+	else if (home != NULL && *home != '\0')
+		pattern = xasprintf("%s/.local/state/kubectl-nublado/%s*/backups/*.sql", home,
+		    prefix);
+	else
+		pattern = NULL;
+	free(prefix);
+	if (pattern == NULL || glob(pattern, 0, NULL, &g) != 0) {
+		free(pattern);
+		return -1;
+	}
+	free(pattern);
+	/* nublado-db-CONTEXT-STAMP.sql: the stamp sorts by time. */
+	qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, newest_first);
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		complete_add(r, g.gl_pathv[i], "a backup taken by wipe-db");
+	globfree(&g);
+	return 0;
+}
+
+static int
 lookup(enum opt_complete kind, const struct complete_line *l,
     struct complete_result *r, void *arg)
 {
 	struct kcfg_opts ko = {
 		.kubeconfig = complete_line_get(l, "kubeconfig"),
 		.context = complete_line_get(l, "context"),
+		/* The cluster kubectl would talk to with these flags (client-go's overrides). */
+		.ov = {
+			.cluster = complete_line_get(l, "cluster"),
+			.server = complete_line_get(l, "server"),
+			.tls_server_name = complete_line_get(l, "tls-server-name"),
+			.ca_file = complete_line_get(l, "certificate-authority"),
+			.client_cert = complete_line_get(l, "client-certificate"),
+			.client_key = complete_line_get(l, "client-key"),
+			.token = complete_line_get(l, "token"),
+			.as = complete_line_get(l, "as"),
+			.as_uid = complete_line_get(l, "as-uid"),
+		},
 	};
 	switch (kind) {
 	case COMPLETE_CONTEXT:
@@ -172,6 +235,8 @@ lookup(enum opt_complete kind, const struct complete_line *l,
 		return add_namespaces(&ko, true, r);
 	case COMPLETE_PHALANX_ENV:
 		return add_phalanx_envs(complete_line_get(l, "phalanx"), r);
+	case COMPLETE_BACKUP:
+		return add_backups(&ko, r);
 	default:
 		return -1;
 	}
@@ -217,6 +282,7 @@ cmd_complete_main(int argc, char **argv)
 		cmds[i].opts = cmd_table[i]->opts;
 		cmds[i].hidden = (cmd_table[i]->flags & CMD_HIDDEN) != 0;
 		cmds[i].destructive = (cmd_table[i]->flags & CMD_DESTRUCTIVE) != 0;
+		cmds[i].args = cmd_table[i]->args;
 	}
 	deadline_set(COMPLETE_DEADLINE_MS);
 	complete_run(cmd_global_opts, cmds, n, argc - first, argv + first, lookup, NULL, &r);

@@ -51,8 +51,9 @@ usage_error(struct cmd_ctx *ctx, struct err *e)
 }
 
 /*
- * A script small enough for one argument travels as one (any protocol);
- * a bigger one, or one with NUL bytes, goes on stdin (v5 only).
+ * A script that fits one argument goes on stdin with its length, read to
+ * its end in the pod without stdin being closed (any protocol); a bigger
+ * one, or one with NUL bytes, is streamed from the file (v5 only).
  */
 static int
 load_script(const char *path, char **script, int *fd, struct err *e)
@@ -205,6 +206,8 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 	} else if (script_fd >= 0) {
 		o.stdin_fd = script_fd;
 		o.stdin_needs_eof = true;
+	} else if (script != NULL) {
+		o.stdin_buf = psql_stdin(&pc, &o.stdin_len);
 	} else if (sql == NULL && file == NULL) {
 		/* psql reads its commands from our stdin, to its end (v5 only). */
 		o.stdin_fd = STDIN_FILENO;

@@ -30,9 +30,15 @@ cmd_status_exec(struct cmd_ctx *ctx)
 	st = status_collect(n, !args_has(ctx->args, "no-db"));
 	if (args_get(ctx->args, "output") != NULL)
 		json_print(st);
-	else if (jstr(st, "serverError", NULL) == NULL)
+	else if (jstr(st, "serverError", NULL) == NULL && jstr(st, "namespaceError", NULL) == NULL)
 		status_print(st, stdout, ctx->opts.color_out);
-	if (jstr(st, "serverError", NULL) != NULL) {
+	if (jstr(st, "namespaceError", NULL) != NULL) {
+		err_set(&e, "namespace '%s' not found on context '%s'", n->ns, n->cfg->context);
+		err_hint(&e, "Nublado lives in namespace 'nublado' unless -n says otherwise; "
+		    "kubectl get ns lists them");
+		log_err(&e);
+		rc = EXIT_ERROR;
+	} else if (jstr(st, "serverError", NULL) != NULL) {
 		/* Nothing else can be known: an error, not a screen of question marks. */
 		log_error("cannot reach the API server of context '%s': %s", n->cfg->context,
 		    jstr(st, "serverError", NULL));

@@ -24,6 +24,7 @@ static const struct opt wipe_db_opts[] = {
 	  NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
 	{ "parallel", 0, OPT_VALUE, "N", "lab deletes in flight at once (default 32)", NULL,
 	  COMPLETE_NONE, 0 },
+	CMD_OPT_IGNORE_SELF_HEAL,
 	CMD_OPT_YES, CMD_OPT_DRY_RUN, CMD_OPT_OUTPUT, CMD_OPT_TIMEOUT, OPT_END
 };
 
@@ -55,10 +56,11 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 	w.again = args_has(ctx->args, "again");
 	w.t_start = now_ms();
 	c.wipe = &w;
+	c.after_block = true;
 	c.preflight_refuses = true;
 	c.tty = ctx->opts.err_tty;
 	if (nub_open(&ctx->opts, &n, &e) < 0 || step_ctx_init(&c, n, &e) < 0 ||
-	    wipe_journal_load(&w, c.state_dir, &e) < 0)
+	    wipe_journal_load(&w, c.state_dir, nub_identity(n, &e), &e) < 0)
 		goto fail;
 	if (w.completed != 0) {
 		char when[64];
@@ -77,7 +79,7 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 	}
 	rc = steps_run(&c, runbook, keep ? 5 : 6,
 	    "This blocks all users, deletes every lab, and DROPS the JupyterHub database.",
-	    c.yes ? NULL : n->cfg->context, &e);
+	    c.yes ? NULL : kcfg_name(n->cfg), &e);
 	if (rc < 0)
 		goto fail;
 	if (!c.dry_run && w.dropped != 0) {

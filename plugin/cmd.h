@@ -16,6 +16,8 @@ struct cmd_ctx;
 /* Options every changing command shares, spelled once. */
 #define CMD_OPT_YES { "yes", 'y', OPT_FLAG, NULL, \
 	"do not ask for confirmation", NULL, COMPLETE_NONE, OPT_DESTRUCTIVE }
+#define CMD_OPT_IGNORE_SELF_HEAL { "ignore-self-heal", 0, OPT_FLAG, NULL, \
+	"block though Argo CD self-heal would undo it", NULL, COMPLETE_NONE, OPT_DESTRUCTIVE }
 #define CMD_OPT_DRY_RUN { "dry-run", 0, OPT_FLAG, NULL, \
 	"run every check and the server-side dry run, print the plan, change nothing", \
 	NULL, COMPLETE_NONE, 0 }
@@ -37,6 +39,7 @@ struct cmd_entry {
 	const struct opt *opts;		/* the command's own options */
 	int (*exec)(struct cmd_ctx *ctx);
 	unsigned flags;
+	enum opt_complete args;		/* what its first argument completes to */
 };
 
 struct cmd_ctx {

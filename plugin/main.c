@@ -7,6 +7,7 @@
 #include "../src/util/exitcode.h"
 #include "../src/util/log.h"
 #include "../src/util/sig.h"
+#include "../src/util/termsafe.h"
 #include "../src/nublado/steps.h"
 #include "cmd.h"
 
@@ -16,6 +17,7 @@ extern const struct cmd_entry cmd_kill_labs_entry;
 extern const struct cmd_entry cmd_db_url_entry;
 extern const struct cmd_entry cmd_psql_entry;
 extern const struct cmd_entry cmd_wipe_db_entry;
+extern const struct cmd_entry cmd_restore_db_entry;
 extern const struct cmd_entry cmd_restart_hub_entry;
 extern const struct cmd_entry cmd_unblock_entry;
 extern const struct cmd_entry cmd_version_entry;
@@ -32,6 +34,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_psql_entry,
 	&cmd_wipe_db_entry,
 	&cmd_restart_hub_entry,
+	&cmd_restore_db_entry,
 	&cmd_unblock_entry,
 	&cmd_version_entry,
 	&cmd_complete_entry,
@@ -46,6 +49,34 @@ const struct opt cmd_global_opts[] = {
 	  NULL, COMPLETE_CONTEXT, 0 },
 	{ "namespace", 'n', OPT_VALUE, "NAME",
 	  "the Nublado namespace (default \"nublado\")", NULL, COMPLETE_NAMESPACE, 0 },
+	/* kubectl's config flags, as client-go applies them over the kubeconfig. */
+	{ "cluster", 0, OPT_VALUE, "NAME", "the kubeconfig cluster to use (not the context's)",
+	  NULL, COMPLETE_NONE, 0 },
+	{ "user", 0, OPT_VALUE, "NAME", "the kubeconfig user to use (after kill-labs: "
+	  "its --user)", NULL, COMPLETE_NONE, 0 },
+	{ "server", 's', OPT_VALUE, "URL", "the API server's address and port", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "tls-server-name", 0, OPT_VALUE, "NAME",
+	  "server name for the certificate check and SNI (else the server's host)", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "certificate-authority", 0, OPT_VALUE, "FILE", "CA certificate(s) to trust", NULL,
+	  COMPLETE_FILE, 0 },
+	{ "insecure-skip-tls-verify", 0, OPT_FLAG, NULL,
+	  "do not check the server's certificate (insecure)", NULL, COMPLETE_NONE, 0 },
+	{ "client-certificate", 0, OPT_VALUE, "FILE", "client certificate for TLS", NULL,
+	  COMPLETE_FILE, 0 },
+	{ "client-key", 0, OPT_VALUE, "FILE", "client key for TLS", NULL, COMPLETE_FILE, 0 },
+	{ "token", 0, OPT_VALUE, "TOKEN", "bearer token (other users may see it in ps)", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "as", 0, OPT_VALUE, "USER", "impersonate this user (or service account)", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "as-group", 0, OPT_LIST, "GROUP", "impersonate this group too (repeatable)", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "as-uid", 0, OPT_VALUE, "UID", "impersonate this UID too", NULL, COMPLETE_NONE, 0 },
+	{ "disable-compression", 0, OPT_FLAG, NULL, "ask for uncompressed responses", NULL,
+	  COMPLETE_NONE, 0 },
+	{ "cache-dir", 0, OPT_VALUE, "DIR", "accepted for kubectl; ignored (no discovery "
+	  "cache)", NULL, COMPLETE_DIR, 0 },
 	{ "request-timeout", 0, OPT_VALUE, "DURATION",
 	  "time limit for each API request, e.g. 30s (default: none)", NULL,
 	  COMPLETE_NONE, 0 },
@@ -170,6 +201,7 @@ cmd_step_opts(const struct cmd_ctx *ctx, struct step_ctx *c)
 
 	memset(c, 0, sizeof *c);
 	c->dry_run = args_has(ctx->args, "dry-run");
+	c->ignore_self_heal = args_has(ctx->args, "ignore-self-heal");
 	c->yes = args_has(ctx->args, "yes");
 	c->json = args_get(ctx->args, "output") != NULL;
 	if (t != NULL && (parse_duration_ms(t, &c->timeout_ms) < 0 || c->timeout_ms == 0)) {
@@ -227,6 +259,20 @@ resolve_globals(struct cmd_ctx *ctx, struct err *e)
 	o->context = args_get(a, "context");
 	o->namespace = args_get(a, "namespace");
 	o->verbosity = args_count(a, "verbose") + args_count(a, "v");
+	o->ov.cluster = args_get(a, "cluster");
+	/* kill-labs has a --user of its own: after the command name, that one is meant. */
+	o->ov.user = args_get_global(a, "user");
+	o->ov.server = args_get(a, "server");
+	o->ov.tls_server_name = args_get(a, "tls-server-name");
+	o->ov.ca_file = args_get(a, "certificate-authority");
+	o->ov.insecure = args_has(a, "insecure-skip-tls-verify");
+	o->ov.client_cert = args_get(a, "client-certificate");
+	o->ov.client_key = args_get(a, "client-key");
+	o->ov.token = args_get(a, "token");
+	o->ov.as = args_get(a, "as");
+	o->ov.as_groups = args_list(a, "as-group");
+	o->ov.as_uid = args_get(a, "as-uid");
+	o->ov.disable_compression = args_has(a, "disable-compression");
 	if (t != NULL && parse_duration_ms(t, &o->request_timeout_ms) < 0) {
 		e->exit = EXIT_USAGE;
 		return err_set(e, "invalid --request-timeout '%s': want a duration such as 30s or 2m", t);
@@ -241,6 +287,20 @@ resolve_globals(struct cmd_ctx *ctx, struct err *e)
 	o->color_err = want_color(args_get(a, "color"), STDERR_FILENO);
 	log_setup(o->verbosity, o->color_err);
 	return 0;
+}
+
+/* As curl does: a --token value is not left readable in /proc/PID/cmdline. */
+static void
+wipe_token_arg(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--token") == 0 && i + 1 < argc)
+			explicit_bzero(argv[i + 1], strlen(argv[i + 1]));
+		else if (strncmp(argv[i], "--token=", 8) == 0)
+			explicit_bzero(argv[i] + 8, strlen(argv[i] + 8));
+	}
 }
 
 /* perf and git do this: a full disk or closed pipe must not look like success. */
@@ -265,6 +325,8 @@ main(int argc, char **argv)
 	bool amb;
 	int rc;
 
+	/* Server and database text reaches the terminal with no escape but ours. */
+	termsafe_install();
 	/* Completion parses partial command lines itself. */
 	if ((rc = cmd_complete_main(argc, argv)) >= 0)
 		return rc;
@@ -277,6 +339,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ctx.args = &args;
+	wipe_token_arg(argc, argv);
 	if (resolve_globals(&ctx, &e) < 0) {
 		log_err(&e);
 		args_free(&args);

@@ -95,12 +95,16 @@ monotonic(void)
 	return ts.tv_sec + 1;
 }
 
-/* A static token or basic auth sets Authorization; client-go then leaves the exec plugin alone. */
+/*
+ * client-go's exec authenticator steps aside when the user has a token (or
+ * token file), basic auth (a username) or a client certificate and key: the
+ * plugin is then never run.
+ */
 static bool
 uses_exec(const struct kcfg *c)
 {
 	return c->exec != NULL && c->token == NULL && c->token_file == NULL &&
-	    c->username == NULL && c->password == NULL;
+	    c->username == NULL && (c->cert_pem == NULL || c->key_pem == NULL);
 }
 
 /* ---- tokenFile ---- */
@@ -190,7 +194,8 @@ exec_info(const struct kcfg *c, bool interactive)
 	    json_object_new_string(c->exec->api_version));
 	if (c->exec->provide_cluster_info) {
 		cl = json_object_new_object();
-		json_object_object_add(cl, "server", json_object_new_string(c->server));
+		json_object_object_add(cl, "server", json_object_new_string(
+		    c->server_as_written != NULL ? c->server_as_written : c->server));
 		if (c->tls_server_name != NULL)
 			json_object_object_add(cl, "tls-server-name",
 			    json_object_new_string(c->tls_server_name));
@@ -206,6 +211,15 @@ exec_info(const struct kcfg *c, bool interactive)
 		if (c->proxy_url != NULL)
 			json_object_object_add(cl, "proxy-url",
 			    json_object_new_string(c->proxy_url));
+		if (c->disable_compression)
+			json_object_object_add(cl, "disable-compression",
+			    json_object_new_boolean(1));
+		/*
+		 * The cluster's extension client.authentication.k8s.io/exec, as client-go
+		 * passes it: null without one (a RawExtension is never omitted).
+		 */
+		json_object_object_add(cl, "config", c->exec_config != NULL ?
+		    json_tokener_parse(c->exec_config) : NULL);
 		json_object_object_add(spec, "cluster", cl);
 	}
 	json_object_object_add(spec, "interactive", json_object_new_boolean(interactive));
@@ -557,12 +571,24 @@ auth_get(struct auth *a, struct auth_creds *out, struct err *e)
 	out->key_len = c->key_len;
 	out->username = c->username;
 	out->password = c->password;
-	if (c->token != NULL) {
+	/*
+	 * client-go reads tokenFile for every request (cached a minute) even when
+	 * token is set too; the token is only the fallback for an unreadable file.
+	 */
+	if (c->token_file != NULL) {
+		struct err ignored;
+
+		err_clear(&ignored);
+		if (token_file_load(a, c->token != NULL ? &ignored : e) < 0) {
+			if (c->token == NULL)
+				return -1;
+			log_debug(LOG_STEPS, "%s; using the kubeconfig's token", ignored.msg);
+			out->token = c->token;
+		} else {
+			out->token = a->file_token;
+		}
+	} else if (c->token != NULL) {
 		out->token = c->token;
-	} else if (c->token_file != NULL) {
-		if (token_file_load(a, e) < 0)
-			return -1;
-		out->token = a->file_token;
 	}
 	if (uses_exec(c)) {
 		if (exec_load(a, e) < 0)
@@ -586,7 +612,7 @@ auth_invalidate(struct auth *a)
 
 	exec_drop(a);
 	a->file_read_at = 0;
-	return uses_exec(c) || (c->token == NULL && c->token_file != NULL);
+	return uses_exec(c) || c->token_file != NULL;
 }
 
 bool

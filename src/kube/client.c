@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 #include <openssl/evp.h>
 
 #include "../util/jsonout.h"
@@ -30,6 +31,7 @@ struct kube {
 	char *user_agent;
 	char *base;		/* server URL; the TLS name when tls-server-name is set */
 	struct curl_slist *connect_to;
+	char *host;		/* the Host header where libcurl would differ from Go */
 	unsigned int rnd;
 };
 
@@ -48,6 +50,7 @@ struct xfer {
 	long long not_before;
 	long long started;
 	bool reauthed;
+	bool too_big;		/* the body passed KUBE_BODY_MAX: transfer stopped */
 	kube_done_fn done;
 	void *arg;
 	/* A watch streams: bytes go here instead of into resp.body. */
@@ -72,6 +75,29 @@ version_string(void)
 #else
 	return "dev";
 #endif
+}
+
+/*
+ * Go writes the Host header as the URL has it: "h:443" stays so, where
+ * libcurl would drop a default port.  That Host, else NULL.
+ */
+static char *
+explicit_default_port(const char *server)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *scheme = NULL, *out = NULL;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, server, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+	    strcmp(port, strcmp(scheme, "https") == 0 ? "443" : "80") == 0)
+		out = xasprintf("%s:%s", host, port);
+	curl_free(host);
+	curl_free(port);
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return out;
 }
 
 int
@@ -118,12 +144,18 @@ kube_open(const struct kcfg *cfg, const struct kube_opts *o, struct kube **out,
 		free(ct);
 		k->base = xasprintf("https://%s:%s%s", cfg->tls_server_name,
 		    port ? port : "443", path && strcmp(path, "/") != 0 ? path : "");
+		/* tls-server-name is for SNI and verification only: Host stays the server's (Go). */
+		curl_free(port);
+		if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+			port = NULL;
+		k->host = port != NULL ? xasprintf("%s:%s", host, port) : xstrdup(host);
 		curl_free(host);
 		curl_free(port);
 		curl_free(path);
 		curl_url_cleanup(u);
 	} else {
 		k->base = xstrdup(cfg->server);
+		k->host = explicit_default_port(cfg->server);
 	}
 	*out = k;
 	return 0;
@@ -138,6 +170,7 @@ kube_close(struct kube *k)
 		curl_multi_cleanup(k->multi);
 	auth_free(k->auth);
 	curl_slist_free_all(k->connect_to);
+	free(k->host);
 	free(k->user_agent);
 	free(k->base);
 	free(k);
@@ -189,8 +222,24 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		if (http < 300)
 			return x->stream(p, size * n, x->stream_arg);
 	}
-	buf_append(&x->resp.body, p, size * n);
+	/* A hostile or broken server (or a gzip bomb, counted decoded) stops here. */
+	if (x->resp.body.len + size * n > KUBE_BODY_MAX) {
+		x->too_big = true;
+		return 0;
+	}
+	if (x->req.secret)
+		buf_append_wiping(&x->resp.body, p, size * n);
+	else
+		buf_append(&x->resp.body, p, size * n);
 	return size * n;
+}
+
+static void
+too_big_err(const struct xfer *x, struct err *e)
+{
+	err_set(e, "%s %s: the server's answer is larger than %d MiB: not an API response",
+	    x->method, x->path, KUBE_BODY_MAX >> 20);
+	err_hint(e, "check that the kubeconfig's server is a Kubernetes API server");
 }
 
 static size_t
@@ -253,6 +302,8 @@ xfer_free(struct xfer *x)
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
+	if (x->req.secret)
+		buf_wipe(&x->resp.body);
 	kube_resp_free(&x->resp);
 	free(x->path);
 	free(x->query);
@@ -306,6 +357,14 @@ make_url(struct kube *k, const char *path, const char *query, bool dry_run)
 	return buf_detach(&b);
 }
 
+/* OpenSSL 3 zeroes its plaintext buffers when done with them (Secrets pass there). */
+static CURLcode
+cleanse_plaintext(CURL *h, void *ssl_ctx, void *arg)
+{
+	SSL_CTX_set_options((SSL_CTX *)ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+	return CURLE_OK;
+}
+
 /* TLS and proxy settings from the kubeconfig, and the client certificate. */
 static void
 setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
@@ -317,7 +376,15 @@ setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
 		struct curl_blob ca = { cfg->ca_pem, cfg->ca_len, CURL_BLOB_COPY };
 
 		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+		/*
+		 * The kubeconfig's CA replaces the system store, as in client-go:
+		 * libcurl would otherwise trust /etc/ssl/certs as well, and a
+		 * TLS-inspecting proxy signed by a system CA would get the token.
+		 */
+		curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
 	}
+	curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, cleanse_plaintext);
 	if (cfg->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -333,35 +400,107 @@ setup_tls(struct kube *k, CURL *h, const struct auth_creds *cr)
 	}
 	if (k->connect_to != NULL)
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, k->connect_to);
-	if (cfg->proxy_url != NULL)
-		curl_easy_setopt(h, CURLOPT_PROXY, cfg->proxy_url);
+	{
+		/* Go's choice of proxy, never libcurl's own (ALL_PROXY, NO_PROXY on proxy-url). */
+		char *proxy, *noproxy;
+
+		kcfg_proxy(cfg, &proxy, &noproxy);
+		curl_easy_setopt(h, CURLOPT_PROXY, proxy);
+		curl_easy_setopt(h, CURLOPT_NOPROXY, noproxy);
+		free(proxy);
+		free(noproxy);
+	}
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
 }
 
+/*
+ * Header values come from kubeconfigs, token files and exec plugins: a CR or
+ * LF would start a header of its own (an Impersonate-Group: system:masters
+ * hidden in a token), so any control byte but tab refuses the request, as Go's
+ * net/http does.  The error names the header, never the value.
+ */
+static int
+header_add(struct buf *out, const char *name, const char *value, struct err *e)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return err_set(e, "invalid %s header value: it holds a control character "
+			    "(CR, LF or another); check the kubeconfig's user entry, its token "
+			    "file or exec plugin", name);
+	buf_printf(out, "%s: %s\r\n", name, value);
+	return 0;
+}
+
 /* The header lines that carry who we are (secrets: wipe after use). */
-static void
-auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out)
+static int
+auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out, struct err *e)
 {
 	const struct kcfg *cfg = k->cfg;
+	int rc = 0;
 
 	if (cr->token != NULL) {
-		buf_printf(out, "Authorization: Bearer %s\r\n", cr->token);
+		char *v = xasprintf("Bearer %s", cr->token);
+
+		rc = header_add(out, "Authorization", v, e);
+		explicit_bzero(v, strlen(v));
+		free(v);
 	} else if (cr->username != NULL) {
 		char *plain = xasprintf("%s:%s", cr->username, cr->password ? cr->password : "");
 		char *b64 = kube_base64(plain, strlen(plain));
+		char *v = xasprintf("Basic %s", b64);
 
-		buf_printf(out, "Authorization: Basic %s\r\n", b64);
+		rc = header_add(out, "Authorization", v, e);
 		explicit_bzero(plain, strlen(plain));
 		explicit_bzero(b64, strlen(b64));
+		explicit_bzero(v, strlen(v));
 		free(plain);
 		free(b64);
+		free(v);
 	}
-	if (cfg->impersonate != NULL) {
-		buf_printf(out, "Impersonate-User: %s\r\n", cfg->impersonate);
-		for (char **g = cfg->impersonate_groups; g != NULL && *g != NULL; g++)
-			buf_printf(out, "Impersonate-Group: %s\r\n", *g);
+	if (rc == 0 && cfg->impersonate != NULL) {
+		rc = header_add(out, "Impersonate-User", cfg->impersonate, e);
+		if (rc == 0 && cfg->impersonate_uid != NULL)
+			rc = header_add(out, "Impersonate-Uid", cfg->impersonate_uid, e);
+		for (char **g = cfg->impersonate_groups; rc == 0 && g != NULL && *g != NULL; g++)
+			rc = header_add(out, "Impersonate-Group", *g, e);
+		for (char **x = cfg->impersonate_extra; rc == 0 && x != NULL && x[0] != NULL &&
+		    x[1] != NULL; x += 2) {
+			char *key = kube_header_key_escape(x[0]);
+			char *name = xasprintf("Impersonate-Extra-%s", key);
+
+			rc = header_add(out, name, x[1], e);
+			free(name);
+			free(key);
+		}
 	}
+	return rc;
+}
+
+/*
+ * client-go's headerKeyEscape: bytes that may not appear in a header name,
+ * and '%', percent-encoded (the API server decodes them).
+ */
+char *
+kube_header_key_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = BUF_INIT;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		bool legal = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || (*p != '%' && strchr("!#$&'*+-.^_`|~", *p) != NULL);
+
+		if (legal) {
+			buf_append(&b, p, 1);
+		} else {
+			char enc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+			buf_append(&b, enc, 3);
+		}
+	}
+	buf_puts(&b, "");
+	return buf_detach(&b);
 }
 
 static void
@@ -390,9 +529,10 @@ kube_raw_setup(struct kube *k, void *h, struct buf *lines, struct err *e)
 
 	if (get_creds(k, &cr, e) < 0)
 		return -1;
+	if (auth_lines(k, &cr, lines, e) < 0)
+		return -1;
 	setup_tls(k, h, &cr);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, k->user_agent);
-	auth_lines(k, &cr, lines);
 	buf_printf(lines, "User-Agent: %s\r\n", k->user_agent);
 	return 0;
 }
@@ -407,6 +547,12 @@ const char *
 kube_base_url(const struct kube *k)
 {
 	return k->base;
+}
+
+const char *
+kube_host_header(const struct kube *k)
+{
+	return k->host;
 }
 
 /* Put everything on a fresh or reused easy handle; credentials are looked up now. */
@@ -427,6 +573,7 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	curl_slist_free_all(x->headers);
 	x->headers = NULL;
 	buf_reset(&x->resp.body);
+	x->too_big = false;
 	x->retry_after = -1;
 	free(x->url);
 	x->url = make_url(k, x->path, x->query, x->req.dry_run);
@@ -442,7 +589,9 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
 	if (k->timeout_ms > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, k->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	/* A Secret is read uncompressed: no inflate buffers holding it, unwiped. */
+	if (!k->cfg->disable_compression && !x->req.secret)
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	if (log_level() >= LOG_HEADERS) {
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
@@ -462,7 +611,17 @@ xfer_setup(struct kube *k, struct xfer *x, struct err *e)
 		x->headers = curl_slist_append(x->headers, ct);
 		free(ct);
 	}
-	auth_lines(k, &cr, &lines);
+	/* tls-server-name is for SNI and verification only: Host stays the server's (as Go). */
+	if (k->host != NULL) {
+		char *hh = xasprintf("Host: %s", k->host);
+
+		x->headers = curl_slist_append(x->headers, hh);
+		free(hh);
+	}
+	if (auth_lines(k, &cr, &lines, e) < 0) {
+		wipe_buf(&lines);
+		return -1;
+	}
 	for (char *line = lines.data, *end; line != NULL && *line != '\0'; line = end + 2) {
 		end = strstr(line, "\r\n");
 		*end = '\0';
@@ -507,6 +666,40 @@ fatal_curl(CURLcode cc)
 	}
 }
 
+/*
+ * Why verification failed: a trusted certificate for another name (then the
+ * CA is fine: the server name or tls-server-name is wrong), else the CA.
+ */
+void
+kube_tls_hint(const struct kube *k, void *h, struct err *e)
+{
+	const struct kcfg *cfg = k->cfg;
+	long verify = -1;
+
+	/*
+	 * OpenSSL's own result: the chain was fine (0), or libcurl's host name
+	 * check failed after it (7.88 reports X509_V_ERR_UNSPECIFIED, 1).
+	 */
+	if (h != NULL)
+		curl_easy_getinfo((CURL *)h, CURLINFO_SSL_VERIFYRESULT, &verify);
+	if (verify == 1)
+		verify = 0;
+	if (verify == 0 && cfg->tls_server_name != NULL)
+		err_hint(e, "the certificate is not valid for the name '%s': check "
+		    "tls-server-name of cluster '%s' in %s", cfg->tls_server_name,
+		    cfg->cluster_name ? cfg->cluster_name : "?",
+		    cfg->source ? cfg->source : "the kubeconfig");
+	else if (verify == 0)
+		err_hint(e, "the certificate is not valid for the server's name: check the server "
+		    "URL of cluster '%s' in %s (or set its tls-server-name)",
+		    cfg->cluster_name ? cfg->cluster_name : "?",
+		    cfg->source ? cfg->source : "the kubeconfig");
+	else
+		err_hint(e, "check certificate-authority-data for cluster '%s' in %s",
+		    cfg->cluster_name ? cfg->cluster_name : "?",
+		    cfg->source ? cfg->source : "the kubeconfig");
+}
+
 static void
 curl_failure(struct kube *k, struct xfer *x, CURLcode cc, struct err *e)
 {
@@ -516,9 +709,7 @@ curl_failure(struct kube *k, struct xfer *x, CURLcode cc, struct err *e)
 	case CURLE_SSL_CACERT_BADFILE:
 		err_set(e, "%s %s: the server's certificate could not be verified (%s)",
 		    x->method, x->path, curl_easy_strerror(cc));
-		err_hint(e, "check certificate-authority-data for cluster '%s' in %s",
-		    k->cfg->cluster_name ? k->cfg->cluster_name : "?",
-		    k->cfg->source ? k->cfg->source : "the kubeconfig");
+		kube_tls_hint(k, x->easy, e);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		err_set(e, "%s %s: timed out (%s)", x->method, x->path,
@@ -540,6 +731,14 @@ curl_failure(struct kube *k, struct xfer *x, CURLcode cc, struct err *e)
 	}
 }
 
+static json_object *
+parse_body(const struct xfer *x)
+{
+	if (x->req.secret)
+		return json_parse_secret(x->resp.body.data, x->resp.body.len);
+	return json_tokener_parse(x->resp.body.data);
+}
+
 /* What happened to a finished transfer: 0 done (ok or final error), 1 queued again. */
 static int
 xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
@@ -554,6 +753,10 @@ xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &http);
 	x->resp.status = http;
+	if (x->too_big) {
+		too_big_err(x, &x->err);
+		return 0;
+	}
 	if (cc != CURLE_OK)
 		log_debug(LOG_REQUESTS, "%s %s -> %s (%lld ms)", x->method, x->url,
 		    curl_easy_strerror(cc), t - x->started);
@@ -569,7 +772,7 @@ xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
 	}
 	if (cc == CURLE_OK && http < 400) {
 		if (x->resp.body.len > 0)
-			x->resp.json = json_tokener_parse(x->resp.body.data);
+			x->resp.json = parse_body(x);
 		return 0;
 	}
 	if (cc != CURLE_OK)
@@ -589,7 +792,7 @@ xfer_finish(struct kube_batch *b, struct xfer *x, CURLcode cc)
 		curl_failure(k, x, cc, &x->err);
 	} else {
 		if (x->resp.body.len > 0)
-			x->resp.json = json_tokener_parse(x->resp.body.data);
+			x->resp.json = parse_body(x);
 		kube_status_err(http, x->resp.json, x->resp.body.data, x->resp.body.len,
 		    x->method, x->path, &x->err);
 	}
@@ -796,6 +999,8 @@ do_json(struct kube *k, const struct kube_req *r, json_object **out, struct err 
 	if (out != NULL)
 		*out = NULL;
 	if (kube_do(k, r, &resp, e) < 0) {
+		if (r->secret)
+			buf_wipe(&resp.body);
 		kube_resp_free(&resp);
 		return -1;
 	}
@@ -803,6 +1008,8 @@ do_json(struct kube *k, const struct kube_req *r, json_object **out, struct err 
 		*out = resp.json;
 		resp.json = NULL;
 	}
+	if (r->secret)
+		buf_wipe(&resp.body);
 	kube_resp_free(&resp);
 	return 0;
 }
@@ -813,6 +1020,15 @@ kube_get(struct kube *k, const char *path, const char *query, json_object **out,
 {
 	struct kube_req r = { .method = "GET", .path = path, .query = query,
 	    .idempotent = true };
+
+	return do_json(k, &r, out, e);
+}
+
+int
+kube_get_secret(struct kube *k, const char *path, json_object **out, struct err *e)
+{
+	struct kube_req r = { .method = "GET", .path = path, .idempotent = true,
+	    .secret = true };
 
 	return do_json(k, &r, out, e);
 }
@@ -1014,6 +1230,12 @@ watch_bytes(const char *p, size_t n, void *arg)
 
 	for (size_t i = 0; i < n && w->result == 0; i++) {
 		if (p[i] != '\n') {
+			if (w->line.len >= KUBE_WATCH_LINE_MAX) {
+				w->result = -1;
+				err_set(w->e, "watch: the server sent an event larger than %d MiB",
+				    KUBE_WATCH_LINE_MAX >> 20);
+				break;
+			}
 			buf_append(&w->line, p + i, 1);
 			continue;
 		}
@@ -1097,6 +1319,12 @@ kube_watch(struct kube *k, const char *path, const char *query, const char *rv,
 		    now_ms() - x->started);
 		if (w.result != 0) {
 			xfer_free(x);
+			break;
+		}
+		if (x->too_big) {
+			too_big_err(x, e);
+			xfer_free(x);
+			w.result = -1;
 			break;
 		}
 		if (cc == CURLE_ABORTED_BY_CALLBACK) {

@@ -13,6 +13,14 @@
 
 struct kube;
 
+/*
+ * Hard limits on what a server may send: a response body (decoded, so a
+ * gzip bomb stops too) and one watch event.  A list page of 500 namespaces
+ * is well under 2 MiB.
+ */
+#define KUBE_BODY_MAX		(64 * 1024 * 1024)
+#define KUBE_WATCH_LINE_MAX	(16 * 1024 * 1024)
+
 struct kube_opts {
 	long request_timeout_ms;	/* per request; 0 = none */
 	int parallel;			/* bound for batches; 0 = default (32) */
@@ -46,6 +54,7 @@ struct kube_req {
 	size_t body_len;
 	bool dry_run;		/* adds dryRun=All */
 	bool idempotent;
+	bool secret;		/* the answer holds secrets: read uncompressed, wiped after use */
 };
 
 /* What came back.  `json' is the parsed body (any status) or NULL. */
@@ -71,6 +80,12 @@ int kube_do(struct kube *k, const struct kube_req *r, struct kube_resp *resp,
 /* Shorthands returning the parsed body (caller puts it). */
 int kube_get(struct kube *k, const char *path, const char *query,
     json_object **out, struct err *e);
+/*
+ * GET an object that holds secrets (a Secret): every copy of the answer the
+ * client made is zeroed before it is freed.  The caller wipes *out's strings
+ * (json_wipe_strings) before putting it.
+ */
+int kube_get_secret(struct kube *k, const char *path, json_object **out, struct err *e);
 int kube_create(struct kube *k, const char *path, json_object *obj,
     bool dry_run, json_object **out, struct err *e);
 int kube_patch(struct kube *k, const char *path, enum kube_patch type,
@@ -133,6 +148,15 @@ void kube_batch_free(struct kube_batch *b);
 int kube_raw_setup(struct kube *k, void *h, struct buf *lines, struct err *e);
 /* The server's base URL as requests address it (no trailing slash). */
 const char *kube_base_url(const struct kube *k);
+/*
+ * The Host header when libcurl would not write it as kubectl does
+ * (tls-server-name, an explicit default port), else NULL.
+ */
+const char *kube_host_header(const struct kube *k);
+/* client-go's escaping of an Impersonate-Extra- key (caller frees). */
+char *kube_header_key_escape(const char *s);
+/* The hint for a failed TLS verification on handle h (a CURL *). */
+void kube_tls_hint(const struct kube *k, void *h, struct err *e);
 /* After a 401: drop cached credentials; true when trying again can help. */
 bool kube_reauth(struct kube *k);
 

@@ -1,4 +1,5 @@
 /* exec.c: pods/exec over WebSocket: libcurl carries the bytes, wslay frames them */
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "../util/log.h"
 #include "../util/sig.h"
 #include "../util/xalloc.h"
+#include "exec-test.h"
 #include "exec.h"
 #include "retry.h"
 #include "status.h"
@@ -760,7 +762,11 @@ resp_parse(const char *data, size_t head_len, struct resp *r)
 			/* HTTP/1.1 101 Switching Protocols */
 			if (n < 12 || strncmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ')
 				return -1;
-			r->status = atoi(p + 9);
+			/* Three digits, nothing else: a server's "-1" or 20 digits is no status. */
+			if (!isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) ||
+			    !isdigit((unsigned char)p[11]) || (n > 12 && p[12] != ' '))
+				return -1;
+			r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
 			first = false;
 		} else if (n > 0 && (colon = memchr(p, ':', n)) != NULL) {
 			size_t kl = (size_t)(colon - p);
@@ -793,28 +799,80 @@ resp_parse(const char *data, size_t head_len, struct resp *r)
 	return first ? -1 : 0;
 }
 
-/* A chunked body, decoded in place; false when it is not complete yet. */
-static bool
-dechunk(struct buf *b, size_t from, struct buf *out)
+/*
+ * A chunked body (RFC 9112 7.1) from b->data[from..]: 1 complete, 0 not yet,
+ * -1 malformed.  The server is not trusted: sizes are hex digits only,
+ * checked against BODY_MAX before any arithmetic, so "-1" or 17 f's cannot
+ * wrap a length.  Extensions after ';' and trailers are skipped.
+ */
+static int
+dechunk(const struct buf *b, size_t from, struct buf *out)
 {
 	size_t i = from;
 
 	buf_reset(out);
 	for (;;) {
-		char *eol = memmem(b->data + i, b->len - i, "\r\n", 2);
-		unsigned long n;
+		const char *line = b->data + i;
+		const char *eol = memmem(line, b->len - i, "\r\n", 2);
+		size_t n = 0, d = 0;
 
 		if (eol == NULL)
-			return false;
-		n = strtoul(b->data + i, NULL, 16);
+			return b->len - i > 1024 ? -1 : 0;
+		for (; line + d < eol && isxdigit((unsigned char)line[d]); d++) {
+			int v = isdigit((unsigned char)line[d]) ? line[d] - '0' :
+			    tolower((unsigned char)line[d]) - 'a' + 10;
+
+			if (n > (BODY_MAX - (size_t)v) / 16)
+				return -1;
+			n = n * 16 + (size_t)v;
+		}
+		if (d == 0 || (line + d < eol && line[d] != ';' && line[d] != ' ' &&
+		    line[d] != '\t'))
+			return -1;
 		i = (size_t)(eol - b->data) + 2;
 		if (n == 0)
-			return true;
+			return 1;
+		if (out->len + n > BODY_MAX)
+			return -1;
 		if (b->len - i < n + 2)
-			return false;
+			return 0;
+		if (memcmp(b->data + i + n, "\r\n", 2) != 0)
+			return -1;
 		buf_append(out, b->data + i, n);
 		i += n + 2;
 	}
+}
+
+int
+exec_response_parse_for_tests(const char *p, size_t n, int *status, struct buf *body)
+{
+	const char *hdr_end = memmem(p, n, "\r\n\r\n", 4);
+	struct buf b = BUF_INIT;
+	struct resp r = { 0 };
+	int rc;
+
+	buf_reset(body);
+	if (hdr_end == NULL)
+		return n > HEADER_MAX ? -1 : 0;
+	if (resp_parse(p, (size_t)(hdr_end - p) + 4, &r) < 0) {
+		resp_free(&r);
+		return -1;
+	}
+	*status = r.status;
+	buf_append(&b, p, n);
+	if (r.te != NULL && strcasestr(r.te, "chunked") != NULL) {
+		rc = dechunk(&b, r.head_len, body);
+	} else if (r.clen >= 0) {
+		rc = n - r.head_len >= (size_t)r.clen;
+		if (rc)
+			buf_append(body, p + r.head_len, (size_t)r.clen);
+	} else {
+		buf_append(body, p + r.head_len, n - r.head_len);
+		rc = 1;
+	}
+	buf_free(&b);
+	resp_free(&r);
+	return rc;
 }
 
 /* The error body of a refused upgrade. */
@@ -832,7 +890,11 @@ read_body(struct conn *c, struct buf *b, struct resp *r, struct buf *body,
 		size_t have = b->len - r->head_len;
 
 		if (chunked) {
-			if (dechunk(b, r->head_len, body))
+			int rc = dechunk(b, r->head_len, body);
+
+			if (rc < 0)
+				buf_reset(body);	/* garbage explains nothing */
+			if (rc != 0)
 				return 0;
 		} else if (r->clen >= 0 && have >= (size_t)r->clen) {
 			buf_append(body, b->data + r->head_len, (size_t)r->clen);
@@ -911,6 +973,7 @@ connect_failure(struct conn *c, struct kube *k, CURLcode cc, struct err *e)
 	case CURLE_SSL_CACERT_BADFILE:
 		err_set(e, "exec in %s: the server's certificate could not be verified (%s)",
 		    c->path, curl_easy_strerror(cc));
+		kube_tls_hint(k, c->h, e);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
 		err_set(e, "exec in %s: timed out connecting to %s", c->path, cfg->server);
@@ -1027,6 +1090,10 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 	c->url = xasprintf("%s%s?%s", kube_base_url(k), c->path, query);
 	if (target_parts(kube_base_url(k), &host, &prefix, e) < 0)
 		goto out;
+	if (kube_host_header(k) != NULL) {	/* tls-server-name: Host stays the server's */
+		free(host);
+		host = xstrdup(kube_host_header(k));
+	}
 	c->h = curl_easy_init();
 	curl_easy_setopt(c->h, CURLOPT_URL, c->url);
 	if (kube_raw_setup(k, c->h, &lines, e) < 0)

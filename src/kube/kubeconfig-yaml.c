@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +180,169 @@ build(const char *text, size_t len, struct fy_diag *diag)
 	return fy_document_build_from_string(&pc, text, len);
 }
 
+/* The probe's own parse: quietly, errors collected, the document dropped. */
+static void
+probe_parse(const char *text, size_t len)
+{
+	struct fy_diag_cfg dc;
+	struct fy_diag *diag;
+
+	fy_diag_cfg_default(&dc);
+	dc.fp = NULL;
+	dc.output_fn = diag_discard;
+	diag = fy_diag_create(&dc);
+	if (diag != NULL)
+		fy_diag_set_collect_errors(diag, true);
+	fy_document_destroy(build(text, len, diag));
+	if (diag != NULL)
+		fy_diag_destroy(diag);
+}
+
+/* In a child: no core file, no allocator's complaint on stderr. */
+static void
+probe_child_setup(void)
+{
+	struct rlimit none = { 0, 0 };
+	int null = open("/dev/null", O_WRONLY);
+
+	setrlimit(RLIMIT_CORE, &none);
+	if (null >= 0)
+		dup2(null, STDERR_FILENO);
+}
+
+static int
+probe_failed(const struct ky_file *f, int st, bool timed_out, struct err *e)
+{
+	if (timed_out || (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM))
+		return err_set(e, "%s: invalid YAML: the YAML parser did not finish in %d s",
+		    f->path, PROBE_SECONDS);
+	return err_set(e, "%s: invalid YAML: the YAML parser failed on it (%s)", f->path,
+	    WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exited");
+}
+
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+/*
+ * Fuzzing only: one long-lived probe process instead of a fork per input
+ * (forking an ASan process costs about a millisecond; the fuzzer wants
+ * millions of runs).  Texts go to it over a pipe; it answers one byte per
+ * text it came through.  A crash or a hang replaces it, and so does every
+ * thousandth text, so a heap libfyaml damaged quietly does not linger.
+ * The state is this process's alone, as the fuzzer is.
+ */
+static struct {
+	pid_t pid;
+	int to, from;
+	unsigned uses;
+} server = { -1, -1, -1, 0 };
+
+static bool
+io_full(int fd, void *p, size_t n, bool out)
+{
+	char *c = p;
+
+	while (n > 0) {
+		ssize_t r = out ? write(fd, c, n) : read(fd, c, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		c += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+static void
+server_stop(int *st)
+{
+	if (server.pid > 0) {
+		kill(server.pid, SIGKILL);
+		while (waitpid(server.pid, st, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (server.to >= 0)
+		close(server.to);
+	if (server.from >= 0)
+		close(server.from);
+	server.pid = -1;
+	server.to = server.from = -1;
+	server.uses = 0;
+}
+
+static bool
+server_start(void)
+{
+	int down[2], up[2];
+
+	if (pipe2(down, O_CLOEXEC) < 0)
+		return false;
+	if (pipe2(up, O_CLOEXEC) < 0) {
+		close(down[0]);
+		close(down[1]);
+		return false;
+	}
+	server.pid = fork();
+	if (server.pid == 0) {
+		size_t len;
+		char *text;
+
+		probe_child_setup();
+		close(down[1]);
+		close(up[0]);
+		signal(SIGPIPE, SIG_DFL);
+		while (io_full(down[0], &len, sizeof len, false)) {
+			text = malloc(len ? len : 1);
+			if (text == NULL || !io_full(down[0], text, len, false))
+				_exit(0);
+			probe_parse(text, len);
+			free(text);
+			if (!io_full(up[1], "k", 1, true))
+				_exit(0);
+		}
+		_exit(0);
+	}
+	close(down[0]);
+	close(up[1]);
+	if (server.pid < 0) {
+		close(down[1]);
+		close(up[0]);
+		return false;
+	}
+	server.to = down[1];
+	server.from = up[0];
+	return true;
+}
+
+static int
+probe(const struct ky_file *f, struct err *e)
+{
+	struct pollfd pfd;
+	size_t len = f->len;
+	char ok;
+	int st = 0, rc;
+
+	if (server.pid > 0 && ++server.uses > 1000)
+		server_stop(&st);
+	if (server.pid < 0 && !server_start())
+		return 0;	/* no probe: parse as before */
+	signal(SIGPIPE, SIG_IGN);
+	if (!io_full(server.to, &len, sizeof len, true) ||
+	    !io_full(server.to, f->text, f->len, true)) {
+		server_stop(&st);
+		return probe_failed(f, st, false, e);
+	}
+	pfd.fd = server.from;
+	pfd.events = POLLIN;
+	while ((rc = poll(&pfd, 1, PROBE_SECONDS * 1000)) < 0 && errno == EINTR)
+		;
+	if (rc == 0 || !io_full(server.from, &ok, 1, false)) {
+		server_stop(&st);
+		return probe_failed(f, st, rc == 0, e);
+	}
+	return 0;
+}
+#else
 /*
  * libfyaml 0.7 (Debian 12) crashes, frees twice or spins forever on some
  * malformed YAML ("? -:\t-"; fixed upstream since).  A child process parses
@@ -187,36 +352,17 @@ build(const char *text, size_t len, struct fy_diag *diag)
 static int
 probe(const struct ky_file *f, struct err *e)
 {
-	struct fy_diag_cfg dc;
-	struct fy_diag *diag;
 	pid_t pid;
 	int st;
 
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-	/* A fork per input would slow the fuzzer 30-fold: only texts like the known triggers. */
-	if (memchr(f->text, '\t', f->len) == NULL && memchr(f->text, '%', f->len) == NULL)
-		return 0;
-#endif
 	pid = fork();
 	if (pid < 0)
 		return 0;	/* no probe: parse as before */
 	if (pid == 0) {
-		struct rlimit none = { 0, 0 };
-		int null = open("/dev/null", O_WRONLY);
-
-		/* Quietly: no core file, no allocator's complaint on stderr. */
-		setrlimit(RLIMIT_CORE, &none);
-		if (null >= 0)
-			dup2(null, STDERR_FILENO);
+		probe_child_setup();
 		signal(SIGALRM, SIG_DFL);
 		alarm(PROBE_SECONDS);
-		fy_diag_cfg_default(&dc);
-		dc.fp = NULL;
-		dc.output_fn = diag_discard;
-		diag = fy_diag_create(&dc);
-		if (diag != NULL)
-			fy_diag_set_collect_errors(diag, true);
-		fy_document_destroy(build(f->text, f->len, diag));
+		probe_parse(f->text, f->len);
 		_exit(0);
 	}
 	while (waitpid(pid, &st, 0) < 0) {
@@ -225,12 +371,9 @@ probe(const struct ky_file *f, struct err *e)
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
-	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
-		return err_set(e, "%s: invalid YAML: the YAML parser did not finish in %d s",
-		    f->path, PROBE_SECONDS);
-	return err_set(e, "%s: invalid YAML: the YAML parser failed on it (%s)", f->path,
-	    WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "exited");
+	return probe_failed(f, st, false, e);
 }
+#endif
 
 static int
 parse(struct ky_file *f, struct err *e)
@@ -522,6 +665,10 @@ ky_str(const struct ky_file *f, struct fy_node *map, const char *where,
 		return ky_err(e, f, k, "%s%s%s: expected a string, found %s",
 		    FIELD(where, key), ky_kind(v));
 	s = fy_node_get_scalar(v, &len);
+	/* A C string would end at the NUL: "tok\0en" must not quietly become "tok". */
+	if (s != NULL && memchr(s, '\0', len) != NULL)
+		return ky_err(e, f, k, "%s%s%s: the string holds a NUL character",
+		    FIELD(where, key));
 	/* client-go treats an empty string as "not set" everywhere it matters here. */
 	if (s != NULL && len > 0)
 		*out = xstrndup(s, len);
@@ -597,6 +744,11 @@ ky_strv(const struct ky_file *f, struct fy_node *map, const char *where,
 			    FIELD(where, key), i, ky_kind(item));
 		}
 		s = fy_node_get_scalar(item, &len);
+		if (s != NULL && memchr(s, '\0', len) != NULL) {
+			strv_free(strv);
+			return ky_err(e, f, raw, "%s%s%s[%d]: the string holds a NUL character",
+			    FIELD(where, key), i);
+		}
 		copy = xstrndup(s != NULL ? s : "", s != NULL ? len : 0);
 		strv = strv_push(strv, copy);
 		free(copy);

@@ -7,6 +7,27 @@
 
 #include "../util/err.h"
 
+/*
+ * kubectl's config flags (--server, --user, --as, ...), applied over the
+ * kubeconfig as client-go's ConfigOverrides are: a flag replaces the field,
+ * an empty or false one changes nothing.  NULL fields mean "not given".
+ */
+struct kcfg_overrides {
+	const char *user;		/* --user: the kubeconfig user entry to use */
+	const char *cluster;		/* --cluster: the cluster entry */
+	const char *server;		/* -s/--server; clears the file's tls-server-name */
+	const char *tls_server_name;
+	const char *ca_file;		/* --certificate-authority: replaces the CA and insecure */
+	bool insecure;			/* --insecure-skip-tls-verify: clears the CA */
+	bool disable_compression;
+	const char *token;
+	const char *client_cert;	/* files */
+	const char *client_key;
+	const char *as;
+	const char *as_uid;
+	char *const *as_groups;		/* NULL-terminated, or NULL */
+};
+
 /* What the command line said; NULL fields mean "not given". */
 struct kcfg_opts {
 	const char *kubeconfig;	/* --kubeconfig: exactly this file, must exist */
@@ -18,6 +39,7 @@ struct kcfg_opts {
 	const char *default_path;
 	/* Root for in-cluster files; NULL means "/" (tests point it elsewhere). */
 	const char *incluster_root;
+	struct kcfg_overrides ov;
 };
 
 enum kcfg_interactive {
@@ -45,12 +67,15 @@ struct kcfg {
 	char *namespace;	/* the context's namespace, or NULL */
 
 	char *server;		/* https://host:port[/prefix], no trailing slash */
+	char *server_as_written; /* for KUBERNETES_EXEC_INFO: client-go passes it unchanged */
 	char *ca_pem;		/* from certificate-authority-data or the file; NULL = system CAs */
 	size_t ca_len;
 	char *ca_source;	/* file name or "certificate-authority-data", for messages */
 	bool insecure;		/* insecure-skip-tls-verify */
 	char *tls_server_name;
 	char *proxy_url;
+	bool disable_compression;
+	char *exec_config;	/* the cluster's extension client.authentication.k8s.io/exec, as JSON */
 
 	char *cert_pem;		/* client certificate, from data or file */
 	size_t cert_len;
@@ -61,7 +86,9 @@ struct kcfg {
 	char *username;		/* basic auth */
 	char *password;		/* secret */
 	char *impersonate;	/* as */
+	char *impersonate_uid;	/* as-uid */
 	char **impersonate_groups; /* as-groups, NULL-terminated or NULL */
+	char **impersonate_extra; /* as-user-extra: key, value, key, value, ..., NULL */
 	struct kcfg_exec *exec;	/* NULL unless the user has an exec plugin */
 	char *auth_provider;	/* name of a legacy auth-provider (only reported) */
 
@@ -88,6 +115,23 @@ int kcfg_list_contexts(const struct kcfg_opts *o, char ***names,
     char **current, struct err *e);
 
 void kcfg_free(struct kcfg *c);
+
+/*
+ * What a confirmation names and asks to type: the context, or the server URL
+ * when there is none (in-cluster, or only --server): never an empty string.
+ */
+const char *kcfg_name(const struct kcfg *c);
+
+/*
+ * The proxy to give libcurl for this cluster, as Go's net/http picks it:
+ * proxy-url always (socks5 as socks5h: the proxy resolves the name), else
+ * HTTPS_PROXY/HTTP_PROXY (upper case first; ALL_PROXY is not read) unless the
+ * server is localhost, a loopback address or matched by NO_PROXY (Go's
+ * rules); "" means no proxy.  *noproxy is what to set as CURLOPT_NOPROXY:
+ * always "", so libcurl applies no rules of its own.  Both are the caller's
+ * to free.
+ */
+void kcfg_proxy(const struct kcfg *c, char **proxy, char **noproxy);
 
 /* Base64 decode (standard alphabet, padding optional, whitespace ignored). */
 int kcfg_base64_decode(const char *in, char **out, size_t *outlen);

@@ -78,26 +78,111 @@ started_by_us(json_object *app, time_t since)
 	return timegm(&tm) >= since - 1;
 }
 
-int
-argocd_sync(struct nub *n, bool dry_run, struct err *e)
+/* The merge patch that starts a sync (caller frees). */
+static char *
+sync_patch(const struct argocd_res *only, size_t nonly)
 {
-	static const char patch[] =
-	    "{\"operation\":{\"initiatedBy\":{\"username\":\"" SYNC_USER "\"},"
-	    "\"sync\":{\"syncStrategy\":{\"hook\":{}}}}}";
+	json_object *p = json_object_new_object(), *op = json_object_new_object();
+	json_object *who = json_object_new_object(), *sync = json_object_new_object();
+	json_object *strategy = json_object_new_object();
+	char *text;
+
+	json_object_object_add(who, "username", json_object_new_string(SYNC_USER));
+	json_object_object_add(op, "initiatedBy", who);
+	json_object_object_add(strategy, "hook", json_object_new_object());
+	json_object_object_add(sync, "syncStrategy", strategy);
+	if (nonly > 0) {
+		json_object *list = json_object_new_array();
+
+		for (size_t i = 0; i < nonly; i++) {
+			json_object *r = json_object_new_object();
+
+			json_object_object_add(r, "group", json_object_new_string(only[i].group));
+			json_object_object_add(r, "kind", json_object_new_string(only[i].kind));
+			json_object_object_add(r, "name", json_object_new_string(only[i].name));
+			json_object_object_add(r, "namespace",
+			    json_object_new_string(only[i].namespace));
+			json_object_array_add(list, r);
+		}
+		json_object_object_add(sync, "resources", list);
+	}
+	json_object_object_add(op, "sync", sync);
+	json_object_object_add(p, "operation", op);
+	text = xstrdup(json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN));
+	json_object_put(p);
+	return text;
+}
+
+static bool
+res_is(json_object *r, const struct argocd_res *want)
+{
+	const char *g = jstr(r, "group", NULL);
+
+	return strcmp(g ? g : "", want->group) == 0 &&
+	    strcmp(jstr(r, "kind", NULL) ? jstr(r, "kind", NULL) : "", want->kind) == 0 &&
+	    strcmp(jstr(r, "namespace", NULL) ? jstr(r, "namespace", NULL) : "",
+	    want->namespace) == 0 &&
+	    strcmp(jstr(r, "name", NULL) ? jstr(r, "name", NULL) : "", want->name) == 0;
+}
+
+bool
+argocd_manages(json_object *app, const struct argocd_res *r)
+{
+	json_object *list = jpath(app, "status", "resources", NULL);
+
+	for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++)
+		if (res_is(json_object_array_get_idx(list, i), r))
+			return true;
+	return false;
+}
+
+char **
+argocd_out_of_sync(json_object *app, const struct argocd_res *except, size_t nexcept)
+{
+	json_object *list = jpath(app, "status", "resources", NULL);
+	char **out = NULL;
+
+	for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++) {
+		json_object *r = json_object_array_get_idx(list, i);
+		const char *st = jstr(r, "status", NULL);
+		bool skip = st == NULL || strcmp(st, "OutOfSync") != 0;
+		char *what;
+
+		for (size_t k = 0; !skip && k < nexcept; k++)
+			skip = res_is(r, &except[k]);
+		if (skip)
+			continue;
+		what = xasprintf("%s %s/%s", jstr(r, "kind", NULL) ? jstr(r, "kind", NULL) : "?",
+		    jstr(r, "namespace", NULL) ? jstr(r, "namespace", NULL) : "",
+		    jstr(r, "name", NULL) ? jstr(r, "name", NULL) : "?");
+		out = strv_push(out, what);
+		free(what);
+	}
+	return out;
+}
+
+int
+argocd_sync(struct nub *n, const struct argocd_res *only, size_t nonly, bool dry_run,
+    struct err *e)
+{
+	char *patch = sync_patch(only, nonly);
 	json_object *app = NULL;
 	const char *running;
 	char *path;
 	struct kube_resp resp;
 	int rc;
 
-	if (argocd_get(n, &app, e) < 0)
+	if (argocd_get(n, &app, e) < 0) {
+		free(patch);
 		return -1;
+	}
 	if ((running = argocd_running(app)) != NULL) {
 		err_set(e, "another Argo CD operation is in progress on %s/%s (%s)",
 		    ARGOCD_NAMESPACE, ARGOCD_APP, running);
 		err_hint(e, "wait for it to finish (or terminate it in Argo CD), then run unblock again");
 		e->exit = EXIT_REFUSED;
 		json_object_put(app);
+		free(patch);
 		return -1;
 	}
 	json_object_put(app);
@@ -111,7 +196,7 @@ argocd_sync(struct nub *n, bool dry_run, struct err *e)
 	 */
 	struct kube_req r = { .method = "PATCH", .path = path,
 	    .content_type = "application/merge-patch+json", .body = patch,
-	    .body_len = sizeof patch - 1, .dry_run = dry_run, .idempotent = false };
+	    .body_len = strlen(patch), .dry_run = dry_run, .idempotent = false };
 	time_t sent = time(NULL);
 
 	for (int attempt = 1;; attempt++) {
@@ -137,6 +222,7 @@ argocd_sync(struct nub *n, bool dry_run, struct err *e)
 		log_debug(LOG_STEPS, "the Argo CD sync did not start (%s); sending it again", e->msg);
 	}
 	free(path);
+	free(patch);
 	if (rc < 0)
 		return err_prefix(e, "starting the Argo CD sync");
 	return 0;

@@ -12,6 +12,7 @@
 #include "../util/log.h"
 #include "../util/statedir.h"
 #include "../util/xalloc.h"
+#include "backup-sql.h"
 #include "db.h"
 #include "hub.h"
 #include "psql.h"
@@ -260,6 +261,16 @@ db_check_refuse(struct db_check *c, const char *code, const char *type, const ch
 		(char *)detail, "" };
 
 	reason_add(&c->refusals, &c->n_refusals, f);
+}
+
+void
+db_check_notice(struct db_check *c, const char *code, const char *type, const char *name,
+    const char *detail)
+{
+	char *f[DB_FIELDS] = { "warn", (char *)code, (char *)type, (char *)name,
+		(char *)detail, "" };
+
+	reason_add(&c->warnings, &c->n_warnings, f);
 }
 
 long long
@@ -519,8 +530,8 @@ capture_output(enum exec_channel ch, const void *p, size_t n, void *arg, struct 
 }
 
 static int
-pod_run(struct nub *n, const char *pod, char **argv, struct capture *cap, long timeout_ms,
-    int *code, struct err *e)
+pod_run_input(struct nub *n, const char *pod, char **argv, const char *input, size_t len,
+    struct capture *cap, long timeout_ms, int *code, struct err *e)
 {
 	struct exec_opts o = EXEC_OPTS_INIT;
 	struct exec_result r;
@@ -529,6 +540,8 @@ pod_run(struct nub *n, const char *pod, char **argv, struct capture *cap, long t
 	o.pod = pod;
 	o.container = HUB_CONTAINER;
 	o.argv = argv;
+	o.stdin_buf = input;
+	o.stdin_len = len;
 	o.output = capture_output;
 	o.output_arg = cap;
 	o.timeout_ms = timeout_ms;
@@ -540,6 +553,13 @@ pod_run(struct nub *n, const char *pod, char **argv, struct capture *cap, long t
 		return -1;
 	*code = r.exit_code;
 	return 0;
+}
+
+static int
+pod_run(struct nub *n, const char *pod, char **argv, struct capture *cap, long timeout_ms,
+    int *code, struct err *e)
+{
+	return pod_run_input(n, pod, argv, NULL, 0, cap, timeout_ms, code, e);
 }
 
 static void
@@ -570,25 +590,70 @@ psql_message(const char *err)
 	return line;
 }
 
-/* psql in the pod: quiet, unaligned, tuples only, never prompting for a password. */
+/*
+ * psql in the pod: quiet, unaligned, tuples only, never prompting for a
+ * password; the SQL (tens of KB) on stdin, out of the request's URL.
+ */
 static int
 psql_run(struct nub *n, const char *pod, const char *url, const char *sql,
     struct capture *cap, long timeout_ms, int *code, struct err *e)
 {
-	char *cmds[] = { (char *)sql, NULL };
 	char *extra[] = { "-q", "-A", "-t", "-w", NULL };
-	struct psql_cmd pc = { .url = url, .commands = cmds, .extra = extra };
+	struct psql_cmd pc = { .url = url, .stdin_sql = sql, .extra = extra };
 	char **argv = NULL;
+	const char *in;
+	size_t len;
 	int rc;
 
 	if (psql_argv(&pc, &argv, e) < 0)
 		return -1;
-	rc = pod_run(n, pod, argv, cap, timeout_ms, code, e);
+	in = psql_stdin(&pc, &len);
+	rc = pod_run_input(n, pod, argv, in, len, cap, timeout_ms, code, e);
 	strv_free(argv);
 	return rc;
 }
 
 #define CHECK_TIMEOUT_MS (120 * 1000L)
+
+int
+db_psql_script(struct nub *n, const char *pod, const char *url, const char *script,
+    bool single, long timeout_ms, char **out, struct err *e)
+{
+	char *extra1[] = { "-q", "-A", "-t", "-w", "-1", NULL };
+	struct psql_cmd pc = { .url = url, .script = script, .extra = extra1 };
+	struct capture cap = { .out_fd = -1 };
+	char **argv = NULL;
+	const char *in;
+	size_t len;
+	int code = 0, rc = -1;
+
+	if (out != NULL)
+		*out = NULL;
+	if (!single)
+		extra1[4] = NULL;
+	if (psql_argv(&pc, &argv, e) < 0)
+		return -1;
+	in = psql_stdin(&pc, &len);
+	if (pod_run_input(n, pod, argv, in, len, &cap, timeout_ms, &code, e) < 0) {
+		/* The session ended early: psql may or may not have finished. */
+		if (e->reason == NULL)
+			e->reason = "Unknown";
+		goto out;
+	}
+	if (code != 0) {
+		err_set(e, "psql exited with %d: %s", code, psql_message(cap.err.data));
+		goto out;
+	}
+	if (out != NULL) {
+		*out = cap.out.data;
+		cap.out.data = NULL;
+	}
+	rc = 0;
+out:
+	strv_free(argv);
+	capture_free(&cap);
+	return rc;
+}
 
 int
 db_check_run(struct nub *n, const char *pod, const char *url, struct db_check *out,
@@ -661,9 +726,6 @@ tools_check(struct nub *n, const char *pod, struct db_check *c, struct err *e)
 	capture_free(&cap);
 	if (c->psql_version == NULL)
 		db_check_refuse(c, "tool", "program", "psql", "not found in the hub pod");
-	if (c->pg_dump_version == NULL)
-		db_check_refuse(c, "tool", "program", "pg_dump",
-		    "not found in the hub pod: no backup possible");
 	return 0;
 }
 
@@ -696,27 +758,42 @@ db_preflight(struct nub *n, const char *pod, const char *url, struct db_check *o
 	}
 	db_check_clear(&tools);
 
-	/* pg_dump refuses a server newer than itself: find out now, not after the block. */
-	if (out->pg_dump_version != NULL && out->server_version >= 100000) {
-		int major = db_tool_major(out->pg_dump_version);
+	/* pg_dump refuses a server newer than itself: psql takes the backup then. */
+	if (db_backup_kind(out) == DB_BACKUP_PSQL) {
+		char *why = out->pg_dump_version == NULL ?
+		    xstrdup("not in the hub pod: the backup is taken with psql (COPY)") :
+		    xasprintf("version %d cannot dump a PostgreSQL %d server: the backup is "
+		    "taken with psql (COPY)", db_tool_major(out->pg_dump_version),
+		    out->server_version / 10000);
 
-		if (major >= 0 && major < out->server_version / 10000) {
-			char *why = xasprintf("version %d cannot dump a PostgreSQL %d server",
-			    major, out->server_version / 10000);
-
-			db_check_refuse(out, "tool", "program", "pg_dump", why);
-			free(why);
-		}
+		db_check_notice(out, "backup", "program", "pg_dump", why);
+		free(why);
 	}
 	return 0;
 }
 
 /* ---- backup ---- */
 
-int
-db_backup_dir(const char *context, char **dir, struct err *e)
+enum db_backup_kind
+db_backup_kind(const struct db_check *c)
 {
-	return statedir(context, "backups", dir, e);
+	int major = c->pg_dump_version ? db_tool_major(c->pg_dump_version) : -1;
+
+	if (major < 0 || (c->server_version >= 100000 && major < c->server_version / 10000))
+		return DB_BACKUP_PSQL;
+	return DB_BACKUP_PG_DUMP;
+}
+
+const char *
+db_backup_kind_name(enum db_backup_kind k)
+{
+	return k == DB_BACKUP_PSQL ? "psql" : "pg_dump";
+}
+
+int
+db_backup_dir(struct nub *n, char **dir, struct err *e)
+{
+	return nub_state_dir(n, "backups", dir, e);
 }
 
 char *
@@ -736,39 +813,6 @@ db_backup_path(const char *dir, const char *context, time_t t)
 	return p;
 }
 
-static char *
-read_file(const char *path, size_t *len, struct err *e)
-{
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		err_set(e, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof chunk);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_set(e, "cannot read '%s': %s", path, strerror(errno));
-			close(fd);
-			buf_free(&b);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		buf_append(&b, chunk, (size_t)r);
-	}
-	close(fd);
-	if (b.data == NULL)
-		buf_puts(&b, "");
-	*len = b.len;
-	return buf_detach(&b);
-}
-
 /*
  * A plain dump ends with "-- PostgreSQL database dump complete", then
  * "--", blank lines and, from pg_dump 17.6/16.10/15.14 on, "\unrestrict KEY".
@@ -779,7 +823,8 @@ int
 db_backup_verify(const char *path, char *const *tables, long long *counts, struct err *e)
 {
 	size_t len, ntables = strv_len(tables);
-	char *data = read_file(path, &len, e), *p;
+	char *data = file_read(path, &len, e), *p;
+	const char *trailer = "-- PostgreSQL database dump complete";
 	bool complete = false, *found;
 	int rc = -1;
 
@@ -790,7 +835,9 @@ db_backup_verify(const char *path, char *const *tables, long long *counts, struc
 		err_set(e, "backup '%s' holds a NUL byte: not a plain pg_dump file", path);
 		goto out;
 	}
-	if (strncmp(data, "--\n-- PostgreSQL database dump\n", 31) != 0) {
+	if (strncmp(data, BACKUP_PSQL_HEADER, strlen(BACKUP_PSQL_HEADER)) == 0) {
+		trailer = BACKUP_PSQL_TRAILER;
+	} else if (strncmp(data, "--\n-- PostgreSQL database dump\n", 31) != 0) {
 		err_set(e, "backup '%s' does not start like a pg_dump file", path);
 		goto out;
 	}
@@ -805,11 +852,14 @@ db_backup_verify(const char *path, char *const *tables, long long *counts, struc
 				    path);
 				goto out;
 			}
-		} else if (n == 36 && strncmp(p, "-- PostgreSQL database dump complete", 36) == 0) {
+		} else if (n == strlen(trailer) && strncmp(p, trailer, n) == 0) {
 			complete = true;
-		} else if (n > 12 && strncmp(p, "COPY public.", 12) == 0) {
-			const char *name = p + 12;
-			size_t nlen = strcspn(name, " \n");
+		} else if ((n > 12 && strncmp(p, "COPY public.", 12) == 0) ||
+		    (n > 14 && strncmp(p, "COPY \"public\".", 14) == 0)) {
+			/* pg_dump writes public.users, the psql backup "public"."users". */
+			bool quoted = p[5] == '"';
+			const char *name = p + (quoted ? 15 : 12);
+			size_t nlen = quoted ? strcspn(name, "\"\n") : strcspn(name, " \n");
 			long long rows = 0;
 			size_t i;
 
@@ -894,25 +944,57 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 {
 	struct capture cap = { .out_fd = -1 };
 	char **args = NULL, **argv = NULL, **tables = NULL, *own_dir = NULL, *path = NULL;
-	int code, rc = -1;
+	char *script = NULL;
+	enum db_backup_kind kind = db_backup_kind(c);
+	const char *tool = kind == DB_BACKUP_PSQL ? "psql" : "pg_dump";
+	int code = 0, rc = -1;
 
 	*path_out = NULL;
 	if (c->n_tables == 0)
 		return err_set(e, "no JupyterHub tables to back up in database '%s'",
 		    c->database ? c->database : "?");
 	if (dir == NULL) {
-		if (db_backup_dir(context, &own_dir, e) < 0)
+		if (db_backup_dir(n, &own_dir, e) < 0)
 			return -1;
 		dir = own_dir;
 	} else if (mkdir_p(dir, e) < 0) {
 		return -1;
 	}
 	path = db_backup_path(dir, context, time(NULL));
-
-	args = db_dump_args(c, url);
 	for (size_t i = 0; i < c->n_tables; i++)
 		tables = strv_push(tables, c->tables[i].name);
-	argv = pg_tool_argv("pg_dump", args);
+	if (kind == DB_BACKUP_PSQL) {
+		/* Rows load parents first: the foreign keys between the tables say how. */
+		struct capture fk = { .out_fd = -1 };
+		char *sql = backup_fk_sql("public");
+		char **ordered = NULL;
+		bool alembic = db_check_rows(c, "alembic_version") >= 0;
+
+		if (psql_run(n, pod, url, sql, &fk, CHECK_TIMEOUT_MS, &code, e) < 0 || code != 0) {
+			if (code != 0)
+				err_set(e, "reading the tables' foreign keys failed (psql exit %d): %s",
+				    code, psql_message(fk.err.data));
+			err_prefix(e, "backup failed");
+			free(sql);
+			capture_free(&fk);
+			goto out;
+		}
+		ordered = backup_order(tables, fk.out.data);
+		script = backup_psql_script("public", ordered, alembic);
+		strv_free(ordered);
+		capture_free(&fk);
+		free(sql);
+		{
+			char *extra[] = { "-q", "-A", "-t", "-w", NULL };
+			struct psql_cmd pc = { .url = url, .script = script, .extra = extra };
+
+			if (psql_argv(&pc, &argv, e) < 0)
+				goto out;
+		}
+	} else {
+		args = db_dump_args(c, url);
+		argv = pg_tool_argv("pg_dump", args);
+	}
 
 	cap.out_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	cap.out_path = path;
@@ -920,13 +1002,14 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 		err_set(e, "cannot create backup file '%s': %s", path, strerror(errno));
 		goto out;
 	}
-	log_debug(LOG_STEPS, "pg_dump in pod %s to %s", pod, path);
-	if (pod_run(n, pod, argv, &cap, DUMP_TIMEOUT_MS, &code, e) < 0) {
+	log_debug(LOG_STEPS, "%s in pod %s to %s", tool, pod, path);
+	if (pod_run_input(n, pod, argv, script, script ? strlen(script) : 0, &cap,
+	    DUMP_TIMEOUT_MS, &code, e) < 0) {
 		err_prefix(e, "backup failed");
 		goto fail;
 	}
 	if (code != 0) {
-		err_set(e, "backup failed: pg_dump exited with %d: %s", code,
+		err_set(e, "backup failed: %s exited with %d: %s", tool, code,
 		    psql_message(cap.err.data));
 		goto fail;
 	}
@@ -955,6 +1038,7 @@ out:
 	strv_free(args);
 	strv_free(argv);
 	strv_free(tables);
+	free(script);
 	free(path);
 	free(own_dir);
 	return rc;

@@ -70,6 +70,9 @@ bool db_check_ok(const struct db_check *c);
 /* Add a reason to refuse found outside the SQL (the pod's tools). */
 void db_check_refuse(struct db_check *c, const char *code, const char *type,
     const char *name, const char *detail);
+/* Add a notice: worth saying, no reason to refuse. */
+void db_check_notice(struct db_check *c, const char *code, const char *type,
+    const char *name, const char *detail);
 /* The rows of table `name', or -1 when the role owns no such table. */
 long long db_check_rows(const struct db_check *c, const char *name);
 /* The sum over the JupyterHub tables. */
@@ -111,16 +114,26 @@ int db_preflight(struct nub *n, const char *pod, const char *url, struct db_chec
     struct err *e);
 
 /*
+ * psql in the pod on `script' (sent on stdin, psql -f -, -q -A -t), in one
+ * transaction of its own when `single' (psql -1).  0 when psql exited 0,
+ * with its output in *out (caller frees; may be NULL to discard); else -1
+ * with psql's message (e->reason "Unknown" when the exec connection ended
+ * before psql did: whether it committed is then unknown).
+ */
+int db_psql_script(struct nub *n, const char *pod, const char *url, const char *script,
+    bool single, long timeout_ms, char **out, struct err *e);
+
+/*
  * Run the ownership check alone (no tool check): 0 with *out filled, or -1.
  */
 int db_check_run(struct nub *n, const char *pod, const char *url, struct db_check *out,
     struct err *e);
 
 /*
- * The default backup directory: $XDG_STATE_HOME/kubectl-nublado/<context>/backups
- * (created 0700).  Caller frees.
+ * The default backup directory: the cluster's state directory's backups/
+ * (nub_state_dir, created 0700).  Caller frees.
  */
-int db_backup_dir(const char *context, char **dir, struct err *e);
+int db_backup_dir(struct nub *n, char **dir, struct err *e);
 
 /*
  * The backup file for `context' at time t in dir: "DIR/nublado-db-CONTEXT-
@@ -141,6 +154,15 @@ char *db_backup_path(const char *dir, const char *context, time_t t);
 int db_backup(struct nub *n, const char *pod, const char *url, const struct db_check *c,
     const char *dir, const char *context, char **path_out, long long *counts,
     struct err *e);
+
+/*
+ * How the backup is taken: with the pod's pg_dump when it can dump this
+ * server (it refuses newer majors: Debian 12's 15 against Cloud SQL's 16),
+ * else with psql alone (backup-sql.h).
+ */
+enum db_backup_kind { DB_BACKUP_PG_DUMP, DB_BACKUP_PSQL };
+enum db_backup_kind db_backup_kind(const struct db_check *c);
+const char *db_backup_kind_name(enum db_backup_kind k);
 
 /* pg_dump's arguments for that backup (after the program name); strv_free. */
 char **db_dump_args(const struct db_check *c, const char *url);

@@ -16,6 +16,8 @@
 #include "../kube/url.h"
 #include "../util/buf.h"
 #include "../util/exitcode.h"
+#include "../util/jsonout.h"
+#include "../util/log.h"
 #include "../util/xalloc.h"
 #include "dburl.h"
 
@@ -158,6 +160,38 @@ password_key(const char *k, size_t n)
 
 	free(d);
 	return yes;
+}
+
+/*
+ * The first query parameter that moves the connection somewhere the URL's
+ * host and port do not say (q after the '?'), or NULL.  psql in the hub pod
+ * sends the pod's password to wherever it connects: ?host=, ?hostaddr=,
+ * ?port= and ?service= (a pg_service.conf entry) would take it elsewhere
+ * while the host shown looks right.
+ */
+static const char *
+redirecting_key(const char *q)
+{
+	static const char *const keys[] = { "host", "hostaddr", "port", "service", NULL };
+	const char *p = q, *amp, *eq, *found = NULL;
+	size_t len;
+
+	while (found == NULL) {
+		char *k;
+
+		amp = strchr(p, '&');
+		len = amp != NULL ? (size_t)(amp - p) : strlen(p);
+		eq = memchr(p, '=', len);
+		k = pct_decode(p, eq != NULL ? (size_t)(eq - p) : len);
+		for (int i = 0; keys[i] != NULL && found == NULL; i++)
+			if (strcmp(k, keys[i]) == 0)
+				found = keys[i];
+		free(k);
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+	return found;
 }
 
 /* The values of password parameters in a URL query (q after the '?'). */
@@ -498,6 +532,15 @@ dburl_parse(const char *raw, struct dburl *u, struct err *e)
 		tail = at + 1;
 	}
 	q = strchr(tail, '?');
+	if (q != NULL && redirecting_key(q + 1) != NULL) {
+		const char *k = redirecting_key(q + 1);
+
+		err_set(e, "the database URL '%s' sets %s in its query: psql would connect "
+		    "where that says, not where the URL's host and port point", redacted, k);
+		err_hint(e, "write the host and port before the path "
+		    "(postgresql://USER@HOST:PORT/DB) and leave %s out of the query", k);
+		goto fail;
+	}
 	if (q != NULL) {
 		buf_append(&url, tail, (size_t)(q - tail));
 		query_without_passwords(&url, q + 1, &u->had_password);
@@ -884,7 +927,7 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 	int line, col, rc = -1;
 
 	*out = NULL;
-	if (kube_get(n->kube, path, NULL, &obj, e) < 0) {
+	if (kube_get_secret(n->kube, path, &obj, e) < 0) {
 		if (e->http == 404) {
 			snprintf(why, whylen, "no Secret %s/%s", n->ns, name);
 			err_clear(e);
@@ -929,6 +972,8 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 		(*out)->secret = xasprintf("%s/%s", n->ns, name);
 out:
 	ky_free(f);
+	/* The cookie secret, crypto key, proxy token and password came along: zero them. */
+	json_wipe_strings(obj);
 	json_object_put(obj);
 	free(val);
 	free(source);
@@ -953,4 +998,33 @@ dburl_from_cluster(struct nub *n, struct dburl **out, struct err *e)
 	err_set(e, "no database URL in the cluster: %s; %s", why1, why2);
 	err_hint(e, "read it from Phalanx instead: --phalanx DIR --env ENV");
 	return -1;
+}
+
+int
+dburl_resolve(struct nub *n, const char *flag, char **url, char **source, struct err *e)
+{
+	struct dburl *u = NULL;
+
+	*url = *source = NULL;
+	if (flag != NULL) {
+		struct dburl parsed;
+
+		if (dburl_parse(flag, &parsed, e) < 0) {
+			e->exit = EXIT_USAGE;	/* a bad option, not a safety refusal */
+			return err_prefix(e, "--db-url");
+		}
+		*url = xstrdup(parsed.url);
+		*source = xstrdup("--db-url");
+		if (parsed.had_password)
+			log_warn("the --db-url carried a password; it was removed (the hub pod "
+			    "reads its own password file)");
+		dburl_clear(&parsed);
+		return 0;
+	}
+	if (dburl_from_cluster(n, &u, e) < 0)
+		return err_prefix(e, "finding the database URL");
+	*url = xstrdup(u->url);
+	*source = xstrdup(u->source ? u->source : "the cluster");
+	dburl_free(u);
+	return 0;
 }

@@ -69,6 +69,13 @@ int dburl_from_phalanx(const char *dir, const char *env, struct dburl **out,
  */
 int dburl_parse(const char *raw, struct dburl *u, struct err *e);
 
+/*
+ * The URL a command works on: `flag' (--db-url) when given, parsed (a bad
+ * one is a usage error, exit 2; a password in it is dropped with a
+ * warning), else the deployed value.  *url and *source are the caller's.
+ */
+int dburl_resolve(struct nub *n, const char *flag, char **url, char **source, struct err *e);
+
 /* A malloc'd copy of raw with any password replaced by "***" (even in garbage). */
 char *dburl_redact(const char *raw);
 

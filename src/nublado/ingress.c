@@ -10,7 +10,9 @@
 #include "../kube/url.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
+#include "../util/buf.h"
 #include "../util/sig.h"
+#include "../util/statedir.h"
 #include "../util/xalloc.h"
 #include "ingress.h"
 
@@ -40,12 +42,37 @@ ingress_routes_to_hub(json_object *gi)
 	return false;
 }
 
+bool
+ingress_creates_labs(json_object *gi)
+{
+	json_object *rules = jpath(gi, "template", "spec", "rules", NULL);
+
+	if (rules == NULL || !json_object_is_type(rules, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(rules); i++) {
+		json_object *paths = jpath(json_object_array_get_idx(rules, i), "http",
+		    "paths", NULL);
+
+		if (paths == NULL || !json_object_is_type(paths, json_type_array))
+			continue;
+		for (size_t j = 0; j < json_object_array_length(paths); j++) {
+			const char *p = jstr(json_object_array_get_idx(paths, j), "path", NULL);
+			size_t n = p ? strlen(p) : 0;
+
+			if (p != NULL && strstr(p, "/spawner/v1/labs/") != NULL && n > 7 &&
+			    strcmp(p + n - 7, "/create") == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 static int
 collect(json_object *item, void *arg, struct err *e)
 {
 	struct ingset *set = arg;
 
-	if (ingress_routes_to_hub(item)) {
+	if (ingress_routes_to_hub(item) || ingress_creates_labs(item)) {
 		set->items = xrealloc(set->items, (set->n + 1) * sizeof *set->items);
 		set->items[set->n++] = json_object_get(item);
 	} else {
@@ -108,31 +135,30 @@ ingress_save(const struct ingset *set, const char *dir, struct err *e)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		const char *name = jstr(set->items[i], "metadata", "name", NULL);
-		json_object *m = clean_manifest(set->items[i]);
-		const char *text = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY |
-		    JSON_C_TO_STRING_NOSLASHESCAPE);
-		char *path = xasprintf("%s/%s.json", dir, name);
-		char *tmp = xasprintf("%s/.%s.json.tmp", dir, name);
-		size_t len = strlen(text);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		int ok = fd >= 0 && write(fd, text, len) == (ssize_t)len &&
-		    write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+		json_object *m;
+		struct buf text = BUF_INIT;
+		char *path;
+		int rc;
 
-		if (fd >= 0 && close(fd) != 0)
-			ok = 0;
-		/* Rename last: a crash leaves the old copy, never half a new one. */
-		if (!ok || rename(tmp, path) != 0) {
-			err_set(e, "cannot save manifest '%s': %s", path, strerror(errno));
-			unlink(tmp);
-			free(path);
-			free(tmp);
-			json_object_put(m);
-			return -1;
-		}
-		log_debug(LOG_STEPS, "saved %s", path);
+		/* The name becomes a file name: a server's "../x" must not. */
+		if (name == NULL || *name == '\0' || *name == '.' || strchr(name, '/') != NULL)
+			return err_set(e, "GafaelfawrIngress with an invalid name '%s'",
+			    name ? name : "");
+		m = clean_manifest(set->items[i]);
+		buf_puts(&text, json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY |
+		    JSON_C_TO_STRING_NOSLASHESCAPE));
+		buf_puts(&text, "\n");
+		path = xasprintf("%s/%s.json", dir, name);
+		rc = file_write_atomic(path, text.data, text.len, e);
+		if (rc == 0)
+			log_debug(LOG_STEPS, "saved %s", path);
+		else
+			err_prefix(e, "cannot save manifest");
 		free(path);
-		free(tmp);
+		buf_free(&text);
 		json_object_put(m);
+		if (rc < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -12,16 +12,24 @@
 #define GAF_GROUP "gafaelfawr.lsst.io"
 #define GAF_VERSION "v1alpha1"
 #define GAF_PLURAL "gafaelfawringresses"
+#define GAF_KIND "GafaelfawrIngress"
 #define HUB_SERVICE "proxy-public"
 
 struct ingset {
-	json_object **items;	/* the GafaelfawrIngresses that route to proxy-public */
+	json_object **items;	/* the users' ways in: to proxy-public, or to lab creation */
 	size_t n;
-	char **others;		/* names of the ones that do not (left alone) */
+	char **others;		/* names of the ones that are not (left alone) */
 };
 
 /* Does this GafaelfawrIngress send any path to Service proxy-public? */
 bool ingress_routes_to_hub(json_object *gi);
+/*
+ * Does it route the controller's lab creation (a path ".../spawner/v1/labs/
+ * .../create": upstream's nublado-controller-user)?  Users holding a notebook
+ * token reach it though the proxy routes are gone: a lab could appear in the
+ * middle of a wipe.  block takes it away too; unblock puts it back.
+ */
+bool ingress_creates_labs(json_object *gi);
 
 /* List the Nublado namespace's GafaelfawrIngresses and pick the hub's. */
 int ingress_find(struct nub *n, struct ingset *set, struct err *e);

@@ -19,6 +19,7 @@ struct nub_opts {
 	bool color_err;			/* colour on stderr */
 	bool out_tty;			/* stdout is a terminal */
 	bool err_tty;			/* stderr is a terminal */
+	struct kcfg_overrides ov;	/* kubectl's config flags: --server, --user, --as, ... */
 };
 
 #define NUB_DEFAULT_NAMESPACE "nublado"
@@ -28,10 +29,23 @@ struct nub {
 	struct kcfg *cfg;
 	struct kube *kube;
 	const char *ns;			/* the Nublado namespace */
+	char *identity;			/* see nub_identity(); NULL until asked */
+	char *cluster_uid;		/* kube-system's UID; NULL if unreadable */
 };
 
 /* Load the kubeconfig and open a client; the Nublado namespace is -n or "nublado". */
 int nub_open(const struct nub_opts *o, struct nub **out, struct err *e);
 void nub_close(struct nub *n);
+
+/*
+ * Who this cluster is, as one string: "server=URL namespace=NS uid=UID"
+ * with kube-system's UID (every cluster has that namespace, its UID is made
+ * when the cluster is), or "uid=-" where the user may not read it.  Asked
+ * once per session.  Saved state (journal, manifests, backups) is keyed
+ * and checked by it.
+ */
+const char *nub_identity(struct nub *n, struct err *e);
+/* The state directory for this cluster (statedir.h), sub may be NULL. */
+int nub_state_dir(struct nub *n, const char *sub, char **out, struct err *e);
 
 #endif

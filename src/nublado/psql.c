@@ -23,8 +23,14 @@
 
 /* Exec the tool: its exit code is the command's. */
 static const char exec_script[] = PRELUDE "exec \"$0\" \"$@\"";
-/* The script is $1: feed it to the tool's stdin (the pipeline's status is the tool's). */
-static const char pipe_script[] = PRELUDE "s=$1; shift; printf '%s' \"$s\" | \"$0\" \"$@\"";
+/*
+ * $1 bytes of stdin are the script: the tool reads them to their end (the
+ * pipeline's status is the tool's), though our side never closes stdin.
+ */
+static const char pipe_script[] = PRELUDE "n=$1; shift; head -c \"$n\" | \"$0\" \"$@\"";
+/* $1 bytes of stdin are one more -c command for the tool. */
+static const char stdin_c_script[] = PRELUDE
+	"n=$1; shift; s=$(head -c \"$n\") || exit 2; exec \"$0\" \"$@\" -c \"$s\"";
 
 char **
 pg_tool_argv(const char *tool, char *const *args)
@@ -62,14 +68,19 @@ psql_argv(const struct psql_cmd *c, char ***argv, struct err *e)
 	for (char *const *s = c->commands; s != NULL && *s != NULL; s++)
 		if (check_len("the SQL", *s, e) < 0)
 			return -1;
-	if (c->script != NULL && check_len("the script", c->script, e) < 0)
+	if (c->stdin_sql != NULL && check_len("the SQL", c->stdin_sql, e) < 0)
 		return -1;
 	v = strv_push(v, "sh");
 	v = strv_push(v, "-c");
-	v = strv_push(v, c->script != NULL ? pipe_script : exec_script);
+	v = strv_push(v, c->script != NULL ? pipe_script : c->stdin_sql != NULL ?
+	    stdin_c_script : exec_script);
 	v = strv_push(v, "psql");
-	if (c->script != NULL)
-		v = strv_push(v, c->script);
+	if (c->script != NULL || c->stdin_sql != NULL) {
+		char *len = xasprintf("%zu", strlen(c->script ? c->script : c->stdin_sql));
+
+		v = strv_push(v, len);
+		free(len);
+	}
 	/* No ~/.psqlrc surprises; a failing statement stops a script (exit 3). */
 	v = strv_push(v, "-X");
 	v = strv_push(v, "-v");
@@ -88,6 +99,15 @@ psql_argv(const struct psql_cmd *c, char ***argv, struct err *e)
 		v = strv_push(v, *s);
 	*argv = v;
 	return 0;
+}
+
+const char *
+psql_stdin(const struct psql_cmd *c, size_t *len)
+{
+	const char *s = c->script != NULL ? c->script : c->stdin_sql;
+
+	*len = s != NULL ? strlen(s) : 0;
+	return s;
 }
 
 /* ---- the URL ---- */

@@ -32,11 +32,20 @@ int psql_url_clean(const char *url, char **out, bool *had_password, struct err *
  */
 char **pg_tool_argv(const char *tool, char *const *args);
 
+/*
+ * Long SQL never travels in the exec request's URL (front ends such as GKE's
+ * DNS endpoint, Teleport or Rancher cap URLs well below our 23 KB check):
+ * `script' and `stdin_sql' go on stdin, their length in the URL, and a shell
+ * in the pod reads exactly that many bytes (head -c).  So psql sees the end
+ * of its input without stdin being closed, which v4.channel.k8s.io cannot do.
+ * Send psql_stdin()'s bytes as the session's stdin (exec_opts.stdin_buf).
+ */
 struct psql_cmd {
 	const char *url;		/* cleaned by psql_url_clean */
 	char *const *commands;		/* each becomes `-c SQL'; NULL-terminated, or NULL */
-	const char *script;		/* a script (-f) passed as one argument, piped to psql -f - */
-	bool script_on_stdin;		/* the script comes on stdin instead (v5 only): -f - */
+	const char *stdin_sql;		/* one more `-c SQL', its text sent on stdin */
+	const char *script;		/* a script for psql -f -, sent on stdin */
+	bool script_on_stdin;		/* the script is the caller's own stdin (v5 only): -f - */
 	char *const *extra;		/* the user's own psql arguments, last; or NULL */
 };
 
@@ -46,5 +55,7 @@ struct psql_cmd {
  * one execve argument can be (PSQL_ARG_MAX).
  */
 int psql_argv(const struct psql_cmd *c, char ***argv, struct err *e);
+/* The bytes psql_argv's command expects on stdin (script or stdin_sql), or NULL. */
+const char *psql_stdin(const struct psql_cmd *c, size_t *len);
 
 #endif

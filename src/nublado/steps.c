@@ -42,7 +42,7 @@ step_ctx_init(struct step_ctx *c, struct nub *n, struct err *e)
 		c->timeout_ms = DEFAULT_WAIT_MS;
 	if (c->parallel <= 0)
 		c->parallel = 32;
-	return statedir(n->cfg->context, NULL, &c->state_dir, e);
+	return nub_state_dir(n, NULL, &c->state_dir, e);
 }
 
 void
@@ -110,9 +110,21 @@ block_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct
 	struct block_state *s = state;
 	json_object *names = json_object_new_array();
 
+	if (s->self_heal && s->set.n > 0 && !c->ignore_self_heal) {
+		/* A block Argo CD undoes in seconds lets users in during the drop. */
+		err_set(e, "Argo CD Application %s/%s has automated sync with selfHeal: it would "
+		    "recreate the ingresses and undo the block", ARGOCD_NAMESPACE, ARGOCD_APP);
+		err_hint(e, "turn selfHeal off for the Application first (Argo CD UI, or kubectl -n "
+		    "%s patch application %s --type merge -p '{\"spec\":{\"syncPolicy\":"
+		    "{\"automated\":null}}}'), or pass --ignore-self-heal", ARGOCD_NAMESPACE,
+		    ARGOCD_APP);
+		e->exit = EXIT_REFUSED;
+		json_object_put(names);
+		return -1;
+	}
 	if (s->self_heal)
 		log_warn("Argo CD Application %s/%s has automated sync with selfHeal: it will "
-		    "recreate the ingresses and UNDO this block; disable selfHeal first",
+		    "recreate the ingresses and UNDO this block (--ignore-self-heal)",
 		    ARGOCD_NAMESPACE, ARGOCD_APP);
 	if (s->no_app)
 		log_warn("no Argo CD Application %s/%s: to unblock later use "
@@ -120,10 +132,10 @@ block_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct
 	*empty = s->set.n == 0;
 	if (*empty) {
 		buf_printf(out, "  access is already blocked: no GafaelfawrIngress in '%s' "
-		    "routes to %s\n", c->n->ns, HUB_SERVICE);
+		    "routes to %s or to lab creation\n", c->n->ns, HUB_SERVICE);
 	} else {
 		buf_printf(out, "  block user access: delete %zu GafaelfawrIngress(es) in '%s' "
-		    "routing to %s:", s->set.n, c->n->ns, HUB_SERVICE);
+		    "routing to %s or to lab creation:", s->set.n, c->n->ns, HUB_SERVICE);
 		for (size_t i = 0; i < s->set.n; i++) {
 			const char *name = jstr(s->set.items[i], "metadata", "name", NULL);
 
@@ -133,7 +145,8 @@ block_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct
 		buf_printf(out, "\n    (saved first to %s/)\n", s->dir);
 	}
 	for (char **o = s->set.others; o != NULL && *o != NULL; o++)
-		buf_printf(out, "    left alone: %s (does not route to %s)\n", *o, HUB_SERVICE);
+		buf_printf(out, "    left alone: %s (routes neither to %s nor to lab creation)\n",
+		    *o, HUB_SERVICE);
 	json_object_object_add(report_for(c, "block"), "ingresses", names);
 	json_object_object_add(report_for(c, "block"), "selfHealWarning",
 	    json_object_new_boolean(s->self_heal));
@@ -202,7 +215,11 @@ const struct step step_block = {
 struct labs_state {
 	struct labset set;
 	size_t deleted;
+	size_t appeared;	/* labs made after the list, found and deleted too */
 };
+
+/* Rounds of "list again, delete what appeared" before lab creation is called open. */
+#define LAB_ROUNDS 5
 
 static int
 labs_inspect(struct step_ctx *c, void **state, struct err *e)
@@ -270,10 +287,47 @@ static int
 labs_wait(struct step_ctx *c, void *state, struct err *e)
 {
 	struct labs_state *s = state;
+	struct labset cur = { 0 }, *wait = &s->set;
+	int rc = 0;
 
-	if (s->set.n == 0 || c->dry_run)
+	if (c->dry_run)
 		return 0;
-	return labs_wait_gone(c->n, &s->set, c->timeout_ms, c->tty, e);
+	/*
+	 * A lab can be made while we delete (a user holding a token, the hub
+	 * finishing a spawn): once they are gone, list again, until none is left.
+	 */
+	for (int round = 0; rc == 0; round++) {
+		struct labset again;
+
+		if (wait->n > 0 && labs_wait_gone(c->n, wait, c->timeout_ms, c->tty, e) < 0) {
+			rc = -1;
+			break;
+		}
+		if (labs_select(c->n, c->user, &again, e) < 0) {
+			rc = -1;
+			break;
+		}
+		labset_free(&cur);
+		cur = again;
+		if (cur.n == 0)
+			break;
+		if (round + 1 >= LAB_ROUNDS) {
+			rc = err_set(e, "lab namespaces keep appearing (%s%s): lab creation is still "
+			    "open", cur.labs[0].name, cur.n > 1 ? " and more" : "");
+			err_hint(e, "block user access first (kubectl nublado block), then run again");
+			break;
+		}
+		log_warn("%zu lab namespace(s) appeared since the list, deleting them too: %s%s",
+		    cur.n, cur.labs[0].name, cur.n > 1 ? " ..." : "");
+		s->appeared += cur.n;
+		if (labs_delete(c->n, &cur, c->parallel, false, c->tty, &s->deleted, e) < 0) {
+			rc = -1;
+			break;
+		}
+		wait = &cur;
+	}
+	labset_free(&cur);
+	return rc;
 }
 
 static void
@@ -286,6 +340,8 @@ labs_result(struct step_ctx *c, void *state, struct buf *out)
 	else
 		buf_printf(out, "deleted %zu lab namespace(s)%s", s->set.n,
 		    s->set.nskipped ? " (others skipped, see above)" : "");
+	if (s->appeared > 0)
+		buf_printf(out, "; %zu more appeared meanwhile and were deleted too", s->appeared);
 }
 
 static void
@@ -425,6 +481,7 @@ struct unblock_state {
 	const char *running;		/* an Argo CD operation in progress */
 	bool no_app;
 	size_t created;
+	char **others;			/* out of sync besides the ingresses: a full sync deploys them */
 };
 
 static bool
@@ -434,6 +491,43 @@ present(const struct ingset *set, const char *name)
 		if (strcmp(jstr(set->items[i], "metadata", "name", NULL), name) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * What block removed, as Argo CD names resources: the saved manifests not
+ * present now that the Application manages; with none saved (a block by
+ * hand), the Application's GafaelfawrIngresses in the namespace that it
+ * reports out of sync.  n of them into *out (names borrowed from app/saved).
+ */
+static size_t
+blocked_resources(struct step_ctx *c, json_object *app, json_object **saved, size_t nsaved,
+    const struct ingset *now, struct argocd_res **out)
+{
+	json_object *list = jpath(app, "status", "resources", NULL);
+	struct argocd_res *v = xcalloc(nsaved + (list ? json_object_array_length(list) : 0) + 1,
+	    sizeof *v);
+	size_t n = 0;
+
+	for (size_t i = 0; i < nsaved; i++) {
+		const char *name = jstr(saved[i], "metadata", "name", NULL);
+		struct argocd_res r = { GAF_GROUP, GAF_KIND, c->n->ns, name };
+
+		if (name != NULL && !present(now, name) && argocd_manages(app, &r))
+			v[n++] = r;
+	}
+	for (size_t i = 0; n == 0 && nsaved == 0 && list != NULL &&
+	    i < json_object_array_length(list); i++) {
+		json_object *r = json_object_array_get_idx(list, i);
+		const char *st = jstr(r, "status", NULL), *kind = jstr(r, "kind", NULL);
+		const char *ns = jstr(r, "namespace", NULL), *name = jstr(r, "name", NULL);
+
+		if (st != NULL && strcmp(st, "OutOfSync") == 0 && kind != NULL &&
+		    strcmp(kind, GAF_KIND) == 0 && ns != NULL && strcmp(ns, c->n->ns) == 0 &&
+		    name != NULL)
+			v[n++] = (struct argocd_res){ GAF_GROUP, GAF_KIND, ns, name };
+	}
+	*out = v;
+	return n;
 }
 
 static int
@@ -477,6 +571,13 @@ unblock_inspect(struct step_ctx *c, void **state, struct err *e)
 		return -1;
 	}
 	s->running = argocd_running(app) ? "running" : NULL;
+	{
+		struct argocd_res *ours = NULL;
+		size_t n = blocked_resources(c, app, s->saved, s->nsaved, &s->now, &ours);
+
+		s->others = argocd_out_of_sync(app, ours, n);
+		free(ours);
+	}
 	json_object_put(app);
 	return 0;
 }
@@ -491,8 +592,8 @@ unblock_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, stru
 	 * missing; with nothing saved, any hub ingress means open.
 	 */
 	*empty = s->now.n > 0 && s->missing == NULL;
-	if (*empty && c->wipe != NULL) {
-		/* In wipe-db, block runs first: by then there will be something to undo. */
+	if (*empty && c->after_block) {
+		/* In wipe-db and restore-db, block runs first: then there is something to undo. */
 		*empty = false;
 		buf_printf(out, "  let users back in: sync Argo CD Application %s/%s\n",
 		    ARGOCD_NAMESPACE, ARGOCD_APP);
@@ -517,8 +618,13 @@ unblock_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, stru
 		err_hint(e, "wait for it to finish, then run unblock again");
 		return -1;
 	}
-	buf_printf(out, "  let users back in: sync Argo CD Application %s/%s", ARGOCD_NAMESPACE,
-	    ARGOCD_APP);
+	if (c->full_sync) {
+		buf_printf(out, "  let users back in: sync ALL of Argo CD Application %s/%s "
+		    "(--full-sync)", ARGOCD_NAMESPACE, ARGOCD_APP);
+	} else {
+		buf_printf(out, "  let users back in: sync only the blocked GafaelfawrIngresses of "
+		    "Argo CD Application %s/%s", ARGOCD_NAMESPACE, ARGOCD_APP);
+	}
 	if (s->missing != NULL) {
 		buf_puts(out, " (recreates");
 		for (char **m = s->missing; *m != NULL; m++)
@@ -526,6 +632,18 @@ unblock_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, stru
 		buf_puts(out, ")");
 	}
 	buf_puts(out, "\n");
+	if (s->others != NULL && c->full_sync) {
+		buf_printf(out, "    Argo CD reports these out of sync too: the full sync deploys "
+		    "them from the Application's source now:\n");
+		for (char **o = s->others; *o != NULL; o++)
+			buf_printf(out, "      %s\n", *o);
+	} else if (s->others != NULL) {
+		buf_printf(out, "    left alone (out of sync in Argo CD, --full-sync would deploy "
+		    "them):");
+		for (char **o = s->others; *o != NULL; o++)
+			buf_printf(out, " %s", *o);
+		buf_puts(out, "\n");
+	}
 	return 0;
 }
 
@@ -546,7 +664,52 @@ unblock_apply(struct step_ctx *c, void *state, struct err *e)
 		free(absent);
 		return rc;
 	}
-	return argocd_sync(c->n, c->dry_run, e);
+	if (c->full_sync)
+		return argocd_sync(c->n, NULL, 0, c->dry_run, e);
+	{
+		/* What block removed, looked at now: in wipe-db, block ran since inspect. */
+		char *dir = xasprintf("%s/ingresses", c->state_dir);
+		json_object **saved = NULL, *app = NULL;
+		struct argocd_res *only = NULL;
+		struct ingset now;
+		size_t nsaved = 0, n = 0;
+		int rc = ingress_saved(dir, &saved, &nsaved, e);
+
+		free(dir);
+		if (rc == 0 && (rc = ingress_find(c->n, &now, e)) == 0) {
+			if ((rc = argocd_get(c->n, &app, e)) == 0) {
+				n = blocked_resources(c, app, saved, nsaved, &now, &only);
+				/* A dry run blocked nothing: what block would remove is what is there. */
+				for (size_t i = 0; c->dry_run && n == 0 && i < now.n; i++) {
+					struct argocd_res r = { GAF_GROUP, GAF_KIND, c->n->ns,
+					    jstr(now.items[i], "metadata", "name", NULL) };
+
+					if (r.name != NULL && argocd_manages(app, &r))
+						only[n++] = r;
+				}
+				if (n == 0) {
+					rc = err_set(e, "cannot tell which GafaelfawrIngresses block removed: "
+					    "none saved is missing, and Argo CD reports none out of sync");
+					err_hint(e, "run `kubectl nublado unblock --full-sync` (the whole "
+					    "Application) or `unblock --from-backup`");
+				} else {
+					rc = argocd_sync(c->n, only, n, c->dry_run, e);
+				}
+				/* The missing ones are checked by the wait. */
+				strv_free(s->missing);
+				s->missing = NULL;
+				for (size_t i = 0; i < n; i++)
+					s->missing = strv_push(s->missing, only[i].name);
+				free(only);
+				json_object_put(app);
+			}
+			ingset_free(&now);
+		}
+		for (size_t i = 0; i < nsaved; i++)
+			json_object_put(saved[i]);
+		free(saved);
+		return rc;
+	}
 }
 
 static int
@@ -607,6 +770,7 @@ unblock_free(void *state)
 		json_object_put(s->saved[i]);
 	free(s->saved);
 	strv_free(s->missing);
+	strv_free(s->others);
 	free(s);
 }
 
@@ -744,8 +908,8 @@ steps_main(const struct nub_opts *o, const struct step_ctx *tmpl,
 		nub_close(nb);
 		return e.exit ? e.exit : 1;
 	}
-	q = xasprintf(question, nb->cfg->context);
-	rc = steps_run(&c, steps, n, q, typed_context ? nb->cfg->context : NULL, &e);
+	q = xasprintf(question, kcfg_name(nb->cfg));
+	rc = steps_run(&c, steps, n, q, typed_context ? kcfg_name(nb->cfg) : NULL, &e);
 	if (c.json) {
 		json_object_object_add(c.report, "context", json_object_new_string(nb->cfg->context));
 		json_object_object_add(c.report, "dryRun", json_object_new_boolean(c.dry_run));

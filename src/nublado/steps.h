@@ -11,6 +11,7 @@
 #include "nub.h"
 
 struct wipe;
+struct restore;
 
 /* What every step may look at: the session and the shared command options. */
 struct step_ctx {
@@ -23,10 +24,14 @@ struct step_ctx {
 	int parallel;		/* kill-labs */
 	const char *user;	/* kill-labs --user */
 	bool from_backup;	/* unblock --from-backup */
+	bool full_sync;		/* unblock --full-sync: the whole Argo CD Application */
+	bool ignore_self_heal;	/* block though Argo CD self-heal would undo it */
 	char *state_dir;	/* $XDG_STATE_HOME/kubectl-nublado/<context> */
 	json_object *report;	/* per-step results, for -o json */
 	bool preflight_refuses;	/* wipe-db: any inspect failure is a refusal (exit 3) */
 	struct wipe *wipe;	/* wipe-db's database steps share this */
+	struct restore *restore;	/* restore-db's likewise */
+	bool after_block;	/* block runs earlier in this command: unblock will have work */
 	long long blocked_ms;	/* when block deleted the ingresses (monotonic), 0 if not */
 	long long unblocked_ms;	/* when unblock saw them back, 0 if not */
 };

@@ -5,15 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "../kube/access.h"
 #include "../util/exitcode.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
+#include "../util/statedir.h"
 #include "../util/xalloc.h"
+#include "argocd.h"
 #include "dburl.h"
 #include "hub.h"
+#include "ingress.h"
+#include "labs.h"
 #include "rollout.h"
 #include "wipe.h"
 
@@ -48,10 +54,14 @@ jtime(json_object *o, const char *k)
 }
 
 int
-wipe_journal_load(struct wipe *w, const char *state_dir, struct err *e)
+wipe_journal_load(struct wipe *w, const char *state_dir, const char *identity,
+    struct err *e)
 {
+	const char *cluster;
 	json_object *j;
+	struct stat sb;
 
+	w->identity = identity;
 	w->journal = xasprintf("%s/wipe.json", state_dir);
 	if (access(w->journal, F_OK) != 0)
 		return 0;
@@ -59,6 +69,16 @@ wipe_journal_load(struct wipe *w, const char *state_dir, struct err *e)
 	if (j == NULL)
 		return err_set(e, "cannot read the journal of an earlier wipe '%s': %s",
 		    w->journal, json_util_get_last_err());
+	cluster = jstr(j, "cluster", NULL);
+	if (cluster == NULL || strcmp(cluster, identity) != 0) {
+		err_set(e, "the journal '%s' is of another cluster (%s), not this one (%s)",
+		    w->journal, cluster ? cluster : "none recorded", identity);
+		err_hint(e, "its backup is not of this database: move the file away, then "
+		    "run wipe-db again");
+		e->exit = EXIT_REFUSED;
+		json_object_put(j);
+		return -1;
+	}
 	w->started = jtime(j, "started");
 	w->blocked_at = jtime(j, "blocked");
 	w->backed_up = jtime(j, "backedUp");
@@ -68,6 +88,15 @@ wipe_journal_load(struct wipe *w, const char *state_dir, struct err *e)
 	if (jstr(j, "backup", NULL) != NULL)
 		w->backup = xstrdup(jstr(j, "backup", NULL));
 	json_object_put(j);
+	/* A backup deleted since is no backup: take another before any drop. */
+	if (w->backed_up != 0 && w->dropped == 0 &&
+	    (w->backup == NULL || stat(w->backup, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+		log_warn("the backup taken earlier (%s) is gone: taking a new one",
+		    w->backup ? w->backup : "no file recorded");
+		free(w->backup);
+		w->backup = NULL;
+		w->backed_up = 0;
+	}
 	/* A finished wipe long ago is history: a new run starts afresh. */
 	if (w->completed != 0 && (w->again || time(NULL) - w->completed > RECENT_SECONDS)) {
 		free(w->backup);
@@ -82,9 +111,8 @@ int
 wipe_journal_save(const struct wipe *w, struct err *e)
 {
 	json_object *j = json_object_new_object();
-	char *tmp = xasprintf("%s.tmp", w->journal);
 	const char *text;
-	int fd, ok;
+	int rc;
 
 #define PUT(k, v) if (v) json_object_object_add(j, k, json_object_new_int64((int64_t)(v)))
 	PUT("started", w->started);
@@ -96,28 +124,102 @@ wipe_journal_save(const struct wipe *w, struct err *e)
 #undef PUT
 	if (w->backup != NULL)
 		json_object_object_add(j, "backup", json_object_new_string(w->backup));
+	json_object_object_add(j, "cluster", json_object_new_string(w->identity));
 	text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) && fsync(fd) == 0;
-	if (fd >= 0 && close(fd) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, w->journal) != 0) {
-		err_set(e, "cannot write the wipe journal '%s': %s", w->journal, strerror(errno));
-		unlink(tmp);
-		ok = 0;
-	}
-	free(tmp);
+	rc = file_write_atomic(w->journal, text, strlen(text), e);
+	if (rc < 0)
+		err_prefix(e, "cannot write the wipe journal");
 	json_object_put(j);
-	return ok ? 0 : -1;
+	return rc;
 }
 
 /* ---- preflight: who, where, and is the drop safe ---- */
+
+/*
+ * What the run will need, checked now so it cannot fail for a known reason
+ * after users are blocked: the rights (as far as SelfSubjectAccessReview
+ * tells), and a backup directory that takes a file and has room for it.
+ */
+static int
+preflight_needs(struct step_ctx *c, struct wipe *w, struct err *e)
+{
+	const char *ns = c->n->ns;
+	const struct access_need needs[] = {
+		{ "delete", GAF_GROUP, GAF_PLURAL, NULL, ns },
+		{ "delete", "", "namespaces", NULL, NULL },
+		{ "create", "", "pods", "exec", ns },
+		{ "patch", "apps", "deployments", NULL, ns },
+		{ "patch", "argoproj.io", "applications", NULL, ARGOCD_NAMESPACE },
+	};
+	char **denied = NULL, *dir = NULL, *probe;
+	struct statvfs vfs;
+	struct err ae;
+	int fd;
+
+	err_clear(&ae);
+	if (access_check(c->n->kube, needs, sizeof needs / sizeof needs[0], &denied, &ae) < 0) {
+		log_debug(LOG_STEPS, "rights not checked: %s", ae.msg);
+	} else if (denied != NULL) {
+		struct buf b = BUF_INIT;
+
+		for (char **d = denied; *d != NULL; d++)
+			buf_printf(&b, "%s%s", d == denied ? "" : ", ", *d);
+		err_set(e, "this user may not: %s", b.data);
+		err_hint(e, "use a context with those rights (or --as a user who has them); "
+		    "`kubectl auth can-i` tells the same");
+		e->exit = EXIT_REFUSED;
+		buf_free(&b);
+		strv_free(denied);
+		return -1;
+	}
+	if (w->no_backup || w->backed_up != 0)
+		return 0;
+	if (w->backup_dir != NULL) {
+		if (mkdir_p(w->backup_dir, e) < 0) {
+			e->exit = EXIT_REFUSED;
+			return err_prefix(e, "--backup-dir");
+		}
+		dir = xstrdup(w->backup_dir);
+	} else if (db_backup_dir(c->n, &dir, e) < 0) {
+		return -1;
+	}
+	/* A file made and removed: permissions, read-only mounts, quotas all say no here. */
+	probe = xasprintf("%s/.kubectl-nublado-probe-%ld", dir, (long)getpid());
+	fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_set(e, "cannot write the backup in '%s': %s", dir, strerror(errno));
+		err_hint(e, "choose a writable directory with --backup-dir");
+		e->exit = EXIT_REFUSED;
+		free(probe);
+		free(dir);
+		return -1;
+	}
+	close(fd);
+	unlink(probe);
+	free(probe);
+	/* COPY text is about the tables' size; a generous 1 KiB a row and 64 MiB spare. */
+	if (statvfs(dir, &vfs) == 0) {
+		unsigned long long freeb = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+		unsigned long long need = (unsigned long long)db_check_total_rows(&w->check) * 1024 +
+		    64ULL * 1024 * 1024;
+
+		if (freeb < need) {
+			err_set(e, "not enough room for the backup in '%s': %llu MiB free, about %llu "
+			    "MiB needed", dir, freeb >> 20, need >> 20);
+			err_hint(e, "free some space or choose another directory with --backup-dir");
+			e->exit = EXIT_REFUSED;
+			free(dir);
+			return -1;
+		}
+	}
+	free(dir);
+	return 0;
+}
 
 static int
 preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 {
 	struct wipe *w = c->wipe;
-	struct dburl *u = NULL;
 
 	*state = w;
 	if (w->completed != 0 && !w->again)
@@ -128,26 +230,8 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 			return -1;
 		err_clear(e);
 	}
-	if (w->db_url != NULL) {
-		struct dburl parsed;
-
-		if (dburl_parse(w->db_url, &parsed, e) < 0) {
-			e->exit = EXIT_USAGE;	/* a bad option, not a safety refusal */
-			return err_prefix(e, "--db-url");
-		}
-		w->url = xstrdup(parsed.url);
-		w->url_source = xstrdup("--db-url");
-		if (parsed.had_password)
-			log_warn("the --db-url carried a password; it was removed (the hub pod "
-			    "reads its own password file)");
-		dburl_clear(&parsed);
-	} else {
-		if (dburl_from_cluster(c->n, &u, e) < 0)
-			return err_prefix(e, "finding the database URL");
-		w->url = xstrdup(u->url);
-		w->url_source = xstrdup(u->source ? u->source : "the cluster");
-		dburl_free(u);
-	}
+	if (dburl_resolve(c->n, w->db_url, &w->url, &w->url_source, e) < 0)
+		return -1;
 	if (w->dropped != 0) {
 		/* An earlier run dropped already: what is there now is the new schema. */
 		return 0;
@@ -155,6 +239,8 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 	if (db_preflight(c->n, w->pod, w->url, &w->check, e) < 0)
 		return -1;
 	w->checked = true;
+	if (preflight_needs(c, w, e) < 0)
+		return -1;
 	if (!db_check_ok(&w->check)) {
 		e->exit = EXIT_REFUSED;
 		err_set(e, "the database role '%s' owns or touches more than JupyterHub's tables: "
@@ -245,8 +331,10 @@ backup_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struc
 		buf_printf(out, "  backup already taken: %s\n", w->backup ? w->backup : "?");
 		return 0;
 	}
-	buf_printf(out, "  back up %zu JupyterHub tables (%lld rows) with pg_dump in the pod to %s/\n",
+	buf_printf(out, "  back up %zu JupyterHub tables (%lld rows) with %s in the pod to %s/\n",
 	    w->check.n_tables, db_check_total_rows(&w->check),
+	    db_backup_kind(&w->check) == DB_BACKUP_PSQL ?
+	    "psql (COPY in one snapshot; the pod's pg_dump cannot dump this server)" : "pg_dump",
 	    w->backup_dir ? w->backup_dir : "the state directory's backups");
 	for (size_t i = 0; i < w->check.n_tables; i++)
 		buf_printf(out, "%s%s (%lld)", i % 6 == 0 ? (i ? "\n      " : "      ") : ", ",
@@ -297,6 +385,8 @@ backup_apply(struct step_ctx *c, void *state, struct err *e)
 	w->backup = path;
 	w->backed_up = time(NULL);
 	json_object_object_add(c->report, "backup", json_object_new_string(path));
+	json_object_object_add(c->report, "backupKind",
+	    json_object_new_string(db_backup_kind_name(db_backup_kind(&w->check))));
 	return wipe_journal_save(w, e);
 }
 
@@ -307,7 +397,8 @@ backup_result(struct step_ctx *c, void *state, struct buf *out)
 	struct stat sb;
 
 	if (w->backup != NULL && stat(w->backup, &sb) == 0)
-		buf_printf(out, "backed up: %s (%lld bytes, %lld rows, verified)", w->backup,
+		buf_printf(out, "backed up with %s: %s (%lld bytes, %lld rows, verified)",
+		    db_backup_kind_name(db_backup_kind(&w->check)), w->backup,
 		    (long long)sb.st_size, w->backup_rows);
 	else
 		buf_printf(out, "backed up");
@@ -377,6 +468,36 @@ drop_apply(struct step_ctx *c, void *state, struct err *e)
 	if (c->dry_run)
 		return 0;
 	if (w->dropped == 0) {
+		struct labset left;
+
+		/* No lab may outlive its session rows: one made since kill-labs stops us here. */
+		if (labs_select(c->n, NULL, &left, e) < 0)
+			return err_prefix(e, "looking for labs before the drop");
+		if (left.n > 0) {
+			err_set(e, "lab namespace %s%s exists: a lab appeared after kill-labs; "
+			    "nothing was dropped", left.labs[0].name, left.n > 1 ? " (and more)" : "");
+			err_hint(e, "run wipe-db again: kill-labs deletes it first");
+			labset_free(&left);
+			return -1;
+		}
+		labset_free(&left);
+		/* Still blocked?  Self-heal, or a hand, may have let users back in. */
+		{
+			struct ingset open;
+
+			if (ingress_find(c->n, &open, e) < 0)
+				return err_prefix(e, "looking at access before the drop");
+			if (open.n > 0) {
+				err_set(e, "access is open again (GafaelfawrIngress %s is back): users "
+				    "could reach the hub during the drop; nothing was dropped",
+				    jstr(open.items[0], "metadata", "name", NULL));
+				err_hint(e, "find what recreated it (Argo CD self-heal?), stop it, then "
+				    "run wipe-db again: it blocks access first");
+				ingset_free(&open);
+				return -1;
+			}
+			ingset_free(&open);
+		}
 		/*
 		 * From here until the restart PATCH is sent, Ctrl-C waits: a
 		 * dropped database under a running hub is the one state we must

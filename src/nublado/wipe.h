@@ -27,6 +27,7 @@ struct wipe {
 
 	/* the journal: what an interrupted run already did */
 	char *journal;			/* path of wipe.json in the state dir */
+	const char *identity;		/* nub_identity(): the journal's cluster */
 	time_t started, blocked_at, backed_up, dropped, restart_issued, completed;
 	char *backup;			/* backup file, once verified */
 	long long backup_rows;
@@ -40,8 +41,13 @@ extern const struct step step_backup;
 extern const struct step step_drop;
 
 void wipe_clear(struct wipe *w);
-/* Load the journal of an earlier run on this context, if any. */
-int wipe_journal_load(struct wipe *w, const char *state_dir, struct err *e);
+/*
+ * Load the journal of an earlier run on this cluster, if any.  A journal
+ * that names another cluster (or none) is refused: its backup is not this
+ * database's.  `identity' is nub_identity()'s, kept in w.
+ */
+int wipe_journal_load(struct wipe *w, const char *state_dir, const char *identity,
+    struct err *e);
 int wipe_journal_save(const struct wipe *w, struct err *e);
 /* The summary lines, after a run. */
 void wipe_summary(const struct wipe *w, struct step_ctx *c, bool kept_blocked);

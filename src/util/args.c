@@ -203,13 +203,37 @@ args_free(struct args *a)
 	memset(a, 0, sizeof *a);
 }
 
+/*
+ * A name both tables define (kill-labs --user, kubectl's global --user):
+ * the command's own option answers to the name, the global one to
+ * args_get_global.
+ */
 static int
 find_seen(const struct args *a, const char *name)
 {
-	for (int i = 0; i < a->nseen; i++)
-		if (strcmp(a->seen[i].opt->name, name) == 0)
+	const struct opt *own = a->tables[1] != NULL ? opt_find(a->tables[1], name, 0) : NULL;
+	int first = -1;
+
+	for (int i = 0; i < a->nseen; i++) {
+		if (strcmp(a->seen[i].opt->name, name) != 0)
+			continue;
+		if (own == NULL || a->seen[i].opt == own)
 			return i;
-	return -1;
+		if (first < 0)
+			first = i;
+	}
+	return own != NULL ? -1 : first;
+}
+
+const char *
+args_get_global(const struct args *a, const char *name)
+{
+	const struct opt *g = opt_find(a->tables[0], name, 0);
+
+	for (int i = 0; g != NULL && i < a->nseen; i++)
+		if (a->seen[i].opt == g)
+			return a->seen[i].value;
+	return NULL;
 }
 
 bool

@@ -23,6 +23,7 @@ enum opt_complete {
 	COMPLETE_NAMESPACE,
 	COMPLETE_LAB_USER,
 	COMPLETE_PHALANX_ENV,
+	COMPLETE_BACKUP,	/* wipe-db's saved backups of the context, else *.sql files */
 };
 
 #define OPT_DESTRUCTIVE	0x1	/* never offered by completion (--yes) */
@@ -75,6 +76,8 @@ bool args_has(const struct args *a, const char *name);
 const char *args_get(const struct args *a, const char *name);
 int args_count(const struct args *a, const char *name);
 char *const *args_list(const struct args *a, const char *name);
+/* The global table's option of that name even where the command has one too. */
+const char *args_get_global(const struct args *a, const char *name);
 
 /* Look an option up by long or short name in a table; NULL if not there. */
 const struct opt *opt_find(const struct opt *t, const char *name, char shortname);

@@ -32,6 +32,40 @@ buf_append(struct buf *b, const void *p, size_t n)
 }
 
 void
+buf_append_wiping(struct buf *b, const void *p, size_t n)
+{
+	size_t want = b->len + n + 1, cap = b->cap ? b->cap : 64;
+
+	if (want > b->cap) {
+		char *d;
+
+		while (cap < want)
+			cap *= 2;
+		/* Never realloc: it may leave the old block's bytes behind, unwiped. */
+		d = xmalloc(cap);
+		if (b->len > 0)
+			memcpy(d, b->data, b->len);
+		buf_wipe(b);
+		b->data = d;
+		b->cap = cap;
+	}
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void
 buf_puts(struct buf *b, const char *s)
 {
 	buf_append(b, s, strlen(s));

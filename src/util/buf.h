@@ -13,6 +13,10 @@ struct buf {
 #define BUF_INIT { NULL, 0, 0 }
 
 void buf_append(struct buf *b, const void *p, size_t n);
+/* For secrets: grows without leaving copies in freed memory; free with buf_wipe. */
+void buf_append_wiping(struct buf *b, const void *p, size_t n);
+/* Zero the whole allocation, then free it. */
+void buf_wipe(struct buf *b);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

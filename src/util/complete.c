@@ -303,7 +303,24 @@ complete_run(const struct opt *global, const struct complete_cmd *cmds,
 			if (!cmds[i].hidden && has_prefix(cmds[i].name, cur))
 				complete_add(out, cmds[i].name, cmds[i].summary);
 	}
-	/* No command takes file arguments: offer nothing rather than files. */
+	if (l.cmd != NULL && l.npos == 1 && !l.dashdash && l.cmd->args == COMPLETE_BACKUP) {
+		struct complete_result all = { 0 };
+
+		/* The saved backups, newest first; else any *.sql file. */
+		if (lookup != NULL && lookup(COMPLETE_BACKUP, &l, &all, arg) == 0)
+			for (size_t i = 0; i < all.n; i++)
+				if (has_prefix(all.v[i].value, cur))
+					complete_add(out, all.v[i].value, all.v[i].desc);
+		cands_free(&all);
+		if (out->n > 0) {
+			out->directive = COMPLETE_DIR_NOFILE | COMPLETE_DIR_KEEP_ORDER;
+		} else {
+			complete_add(out, "sql", NULL);
+			out->directive = COMPLETE_DIR_FILTER_EXT;
+		}
+		return;
+	}
+	/* Other commands take no file arguments: offer nothing rather than files. */
 }
 
 /* One line of a description, tabs made spaces: the protocol is line-based. */

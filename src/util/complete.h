@@ -29,6 +29,7 @@ struct complete_cmd {
 	const struct opt *opts;		/* may be NULL */
 	bool hidden;			/* never offered */
 	bool destructive;		/* only its full name selects it */
+	enum opt_complete args;		/* its first argument, or COMPLETE_NONE */
 };
 
 /* What the words before the cursor said. */

@@ -1,6 +1,9 @@
 /* jsonout.c: path lookups into Kubernetes objects */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <json-c/printbuf.h>
 
 #include "jsonout.h"
 
@@ -57,4 +60,49 @@ json_print(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void
+json_wipe_strings(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		/* The storage is json-c's; zeroing it in place is all a caller can do. */
+		explicit_bzero((char *)json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			json_wipe_strings(v);
+		}
+		break;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			json_wipe_strings(json_object_array_get_idx(o, i));
+		break;
+	default:
+		break;
+	}
+}
+
+json_object *
+json_parse_secret(const char *text, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	json_object *o;
+
+	if (tok == NULL)
+		return NULL;
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	/* The tokener gathers each string in its printbuf: zero it too. */
+	if (tok->pb != NULL && tok->pb->buf != NULL)
+		explicit_bzero(tok->pb->buf, (size_t)tok->pb->size);
+	json_tokener_free(tok);
+	return o;
 }

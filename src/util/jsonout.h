@@ -12,6 +12,13 @@ json_object *jpath(json_object *o, ...) __attribute__((sentinel));
 const char *jstr(json_object *o, ...) __attribute__((sentinel));
 /* The integer at a path, or `def'. */
 long long jint(json_object *o, long long def, ...) __attribute__((sentinel));
+/* Zero every string value in o, recursively (secrets, before json_object_put). */
+void json_wipe_strings(json_object *o);
+/*
+ * Parse text that holds secrets: the parser's own buffer is zeroed after
+ * use (json_tokener_parse would free it as it is).  NULL when not JSON.
+ */
+json_object *json_parse_secret(const char *text, size_t len);
 /* Print o on stdout, pretty, with a newline. */
 void json_print(json_object *o);
 

@@ -1,18 +1,37 @@
-/* statedir.h: where saved manifests and backups live */
+/* statedir.h: where saved manifests, backups and the wipe journal live */
 #ifndef NUB_STATEDIR_H
 #define NUB_STATEDIR_H
+
+#include <stddef.h>
 
 #include "err.h"
 
 /*
- * $XDG_STATE_HOME/kubectl-nublado/<context>[/<sub>] (default
- * ~/.local/state), created 0700 on the way.  The context name is made safe
- * for a file name.  Caller frees *out.
+ * The state directory's name for one cluster as seen through one context:
+ * the context name percent-encoded (any byte outside [A-Za-z0-9_-], so
+ * names differing only in '/', '_', ':' or '.' stay apart and ".." is no
+ * path), cut to 64 bytes, then '.' and 16 hex digits of SHA-256 over the
+ * context and `identity' (the server, namespace and cluster UID): two
+ * clusters behind contexts of the same name never share state.  Caller frees.
  */
-int statedir(const char *context, const char *sub, char **out, struct err *e);
+char *statedir_name(const char *context, const char *identity);
+/* The part of every such name that the context alone makes ("sim."). */
+char *statedir_context_prefix(const char *context);
+/*
+ * $XDG_STATE_HOME/kubectl-nublado/<name>[/<sub>] (default ~/.local/state),
+ * created 0700 on the way.  `name' comes from statedir_name().  Caller
+ * frees *out.
+ */
+int statedir(const char *name, const char *sub, char **out, struct err *e);
+/*
+ * Write a whole file, mode 0600, atomically: to "PATH.tmp" made with
+ * O_EXCL|O_NOFOLLOW (a planted symlink is never followed), fsync'd, then
+ * renamed over PATH.  A crash leaves the old file, never half a new one.
+ */
+int file_write_atomic(const char *path, const char *data, size_t len, struct err *e);
+/* A whole file, NUL-terminated (*len excludes it); NULL with e set.  Caller frees. */
+char *file_read(const char *path, size_t *len, struct err *e);
 /* mkdir -p with mode 0700 for what it creates. */
 int mkdir_p(const char *path, struct err *e);
-/* "20261125T133700Z" for file names, UTC. */
-void utc_stamp(char *buf, size_t n);
 
 #endif

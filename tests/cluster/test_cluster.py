@@ -12,6 +12,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -859,6 +860,63 @@ class StateTest(unittest.TestCase):
             self.assertIn("url: postgresql://nublado3@postgres.postgres/jupyterhub", f.read())
         with open(os.path.join(base, "values-sim.yaml")) as f:
             self.assertIn("url: " + env("SIM_DB_URL_NOPW"), f.read())
+
+
+class UpstreamTableTest(unittest.TestCase):
+    """The cluster's Nublado objects match README.md's table of upstream's, row by row."""
+
+    def rows(self):
+        with open(os.path.join(HERE, "README.md")) as f:
+            text = f.read()
+        part = text.split("## The Nublado objects, as upstream has them", 1)[1]
+        out = []
+        for line in part.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 4 and cells[0] not in ("kind", "---") and "/" in cells[1]:
+                out.append(cells)
+        return out
+
+    def test_every_row_is_seeded_as_the_table_says(self):
+        items = json.loads(state_text())["items"]
+        by = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o
+              for o in items}
+        rows = self.rows()
+        self.assertGreaterEqual(len(rows), 13)
+        for kind, nsname, source, what in rows:
+            ns, name = nsname.split("/", 1)
+            self.assertTrue(source.startswith(("phalanx ", "nublado ", "zero-to-jupyterhub")),
+                            "row %s cites no upstream file" % nsname)
+            if kind == "Pod":
+                pods = [k for k in by if k[0] == "Pod" and k[1].startswith("nublado-user")]
+                self.assertTrue(pods)
+                for _, pns, pname in pods:
+                    self.assertEqual(pname, pns[len("nublado-"):] + "-nb")
+                continue
+            self.assertIn((kind, ns, name), by, "%s %s is in the table, not in the cluster"
+                          % (kind, nsname))
+            o = by[(kind, ns, name)]
+            text = json.dumps(o)
+            # every word of every `quoted` value in the row is in the object
+            for tok in re.findall(r"`([^`]+)`", what):
+                for word in re.findall(r"[A-Za-z0-9_-]{3,}", tok):
+                    if word in ("HOST", "USER", "user", "prefix"):
+                        continue
+                    self.assertIn(word, text, "%s %s lacks %r (from %r)" % (
+                        kind, nsname, word, tok))
+        # and nothing of the app's that the table leaves out
+        table = {(r[0], r[1]) for r in self.rows()}
+        for (kind, ns, name) in by:
+            if kind == "GafaelfawrIngress" and ns == "nublado":
+                self.assertIn((kind, "%s/%s" % (ns, name)), table, "%s not in the table" % name)
+
+    def test_application_as_phalanx_has_it(self):
+        app = json.loads(state_text())
+        app = [o for o in app["items"] if o["kind"] == "Application" and
+               o["metadata"]["name"] == "nublado"][0]
+        self.assertEqual(app["spec"]["project"], "rsp")
+        self.assertNotIn("syncPolicy", app["spec"])
+        self.assertEqual({d["kind"] for d in app["spec"]["ignoreDifferences"]},
+                         {"Secret", "Deployment"})
 
 
 if __name__ == "__main__":

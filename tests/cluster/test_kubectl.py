@@ -211,7 +211,7 @@ class KubectlCase(unittest.TestCase):
     def test_gafaelfawringress_delete_and_argocd_sync(self):
         r = self.ok("get", "gafaelfawringress")
         names = [ln.split()[0] for ln in r.stdout.splitlines()[1:]]
-        for n in ("proxy", "proxy-spawn", "proxy-labs", "nublado-controller"):
+        for n in ("proxy", "proxy-spawn", "proxy-labs", "nublado-controller-user"):
             self.assertIn(n, names)
         r = self.ok("get", "gafaelfawringress", "proxy-spawn", "-o", "json")
         gi = json.loads(r.stdout)

@@ -1,6 +1,7 @@
 /* e2e.c: process helpers for the end-to-end tests */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -410,4 +411,19 @@ sim_faults_of(const struct sim *s, const char *spec)
 	run_argv(&r, argv, NULL, 60);
 	cr_assert_eq(r.status, 0, "cluster faults %s failed: %s", spec, r.err);
 	run_free(&r);
+}
+
+const char *
+sim_state_dir(const struct sim *s, const char *context)
+{
+	static char path[1024];
+	char pattern[900];
+	glob_t g;
+
+	snprintf(pattern, sizeof pattern, "%s/state/kubectl-nublado/%s.*", s->dir, context);
+	cr_assert_eq(glob(pattern, 0, NULL, &g), 0, "no state directory %s", pattern);
+	cr_assert_eq(g.gl_pathc, 1, "%zu state directories %s", g.gl_pathc, pattern);
+	snprintf(path, sizeof path, "%s", g.gl_pathv[0]);
+	globfree(&g);
+	return path;
 }

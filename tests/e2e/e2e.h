@@ -77,6 +77,12 @@ void sim_faults_of(const struct sim *s, const char *spec);
 /* Run $NUB_BIN against s, sending `sig' once its stderr shows `seen'. */
 void sim_nub_signal_on(const struct sim *s, struct run *r, const char *seen, int sig,
     const char *arg, ...) __attribute__((sentinel));
+/*
+ * The state directory of `context' on s ($XDG_STATE_HOME/kubectl-nublado/
+ * CONTEXT.DIGEST), failing the test unless there is exactly one; a static
+ * buffer that lasts until the next call.
+ */
+const char *sim_state_dir(const struct sim *s, const char *context);
 /* One value from psql -At against a database URL (caller frees). */
 char *sql_value(const char *url, const char *sql);
 #endif

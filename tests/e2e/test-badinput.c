@@ -237,6 +237,12 @@ Test(badinput, kubeconfigs)
 	    { "kc-scheme:", "is not an http:// or https:// URL" } },
 	    ARGS("--kubeconfig", k, "kill-labs", "-y"), 10);
 
+	k = path_in("kc-userinfo");
+	kubeconfig_server(k, "https://admin:s3cret-in-url@127.0.0.1:6443");
+	check_case(&(struct badcase){ "server URL with user:password@", 1,
+	    { "kc-userinfo:", "carries a user name or password" } },
+	    ARGS("--kubeconfig", k, "block", "-y"), 10);
+
 	k = path_in("kc-b64");
 	kubeconfig_with(k, "certificate-authority-data: \"", "certificate-authority-data: \"!!");
 	check_case(&(struct badcase){ "CA data not base64", 1, { "kc-b64:", "invalid base64" } },
@@ -274,6 +280,13 @@ Test(badinput, options)
 	    { "port 'port' is not a number", "u:***@h" } },
 	    ARGS("--kubeconfig", sm.kubeconfig, "wipe-db", "-y", "--db-url",
 	    "postgresql://u:secret@h:port/db"), 10);
+	check_case(&(struct badcase){ "--server not http(s)", 2,
+	    { "--server: 'ftp://h' is not an http:// or https:// URL" } },
+	    ARGS("--kubeconfig", sm.kubeconfig, "--server", "ftp://h", "status"), 10);
+	check_case(&(struct badcase){ "--as-group without --as", 0,
+	    { "without impersonating a user" } },
+	    ARGS("--kubeconfig", sm.kubeconfig, "--as-group", "system:masters", "wipe-db", "-y"),
+	    10);
 	check_case(&(struct badcase){ "psql --db-url bad port", 1, { "port '99999' is not a number" } },
 	    ARGS("--kubeconfig", sm.kubeconfig, "psql", "--db-url", "postgresql://u@h:99999/db",
 	    "-c", "select 1"), 10);

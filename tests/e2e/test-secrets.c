@@ -434,8 +434,8 @@ Test(secrets, every_command_every_context_at_the_highest_verbosity, .timeout = 6
 	{
 		char cmd[2048];
 
-		snprintf(cmd, sizeof cmd, "ls %s/*.sql %s/state/kubectl-nublado/sim-exec-beta/"
-		    "backups/*.sql %s/state/kubectl-nublado/sim-token/ingresses/proxy.json", bdir,
+		snprintf(cmd, sizeof cmd, "ls %s/*.sql %s/state/kubectl-nublado/sim-exec-beta.*/"
+		    "backups/*.sql %s/state/kubectl-nublado/sim-token.*/ingresses/proxy.json", bdir,
 		    sm.dir, sm.dir);
 		run_sh(&r, cmd);
 		cr_assert_eq(r.status, 0, "backups or manifests missing: %s", r.err);

@@ -164,12 +164,19 @@ Test(steps, block_then_unblock_by_argocd_and_from_backup)
 	    *n != NULL; n++) {
 		cr_assert_not(has(st, "GafaelfawrIngress", "nublado", *n), "%s still there", *n);
 		cr_assert_not(has(st, "Ingress", "nublado", *n), "generated %s still there", *n);
-		snprintf(path, sizeof path, "%s/state/kubectl-nublado/sim/ingresses/%s.json", s.dir, *n);
+		snprintf(path, sizeof path, "%s/ingresses/%s.json", sim_state_dir(&s, "sim"), *n);
 		cr_assert_eq(stat(path, &sb), 0, "%s not saved", path);
 		cr_assert_eq(sb.st_mode & 0777, 0600, "%s mode %o", path, sb.st_mode & 0777);
 	}
-	/* The unrelated one stays. */
-	cr_assert(has(st, "GafaelfawrIngress", "nublado", "nublado-controller"));
+	/* The lab-creation route goes too (saved); the controller's others stay. */
+	cr_assert_not(has(st, "GafaelfawrIngress", "nublado", "nublado-controller-user"));
+	snprintf(path, sizeof path, "%s/ingresses/nublado-controller-user.json",
+	    sim_state_dir(&s, "sim"));
+	cr_assert_eq(stat(path, &sb), 0, "%s not saved", path);
+	for (const char *const *n = (const char *const[]){ "nublado-controller-admin",
+	    "nublado-controller-anonymous", "nublado-controller-hub", "nublado-controller-files",
+	    NULL }; *n != NULL; n++)
+		cr_assert(has(st, "GafaelfawrIngress", "nublado", *n), "%s was removed", *n);
 	free(st);
 	sim_nub(&s, &r, "block", "-y", NULL);
 	cr_assert_eq(r.status, 0);
@@ -182,6 +189,7 @@ Test(steps, block_then_unblock_by_argocd_and_from_backup)
 	st = sim_state_of(&s);
 	cr_assert(has(st, "GafaelfawrIngress", "nublado", "proxy"));
 	cr_assert(has(st, "GafaelfawrIngress", "nublado", "proxy-labs"));
+	cr_assert(has(st, "GafaelfawrIngress", "nublado", "nublado-controller-user"));
 	free(st);
 	sim_nub(&s, &r, "unblock", "-y", NULL);
 	cr_assert_eq(r.status, 0);
@@ -194,7 +202,7 @@ Test(steps, block_then_unblock_by_argocd_and_from_backup)
 	run_free(&r);
 	sim_nub(&s, &r, "unblock", "--from-backup", "-y", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(strstr(r.out, "recreated 3") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "recreated 4") != NULL, "%s", r.out);
 	run_free(&r);
 	st = sim_state_of(&s);
 	cr_assert(has(st, "GafaelfawrIngress", "nublado", "proxy-spawn"));
@@ -208,9 +216,15 @@ Test(steps, block_warns_about_self_heal)
 	struct run r;
 
 	sim_start(&s, "--faults argocd-selfheal=1");
+	/* A block Argo CD would undo: refused, before anything changes. */
 	sim_nub(&s, &r, "block", "--dry-run", NULL);
+	cr_assert_eq(r.status, 3, "%d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "selfHeal") != NULL && strstr(r.err, "--ignore-self-heal"),
+	    "%s", r.err);
+	run_free(&r);
+	sim_nub(&s, &r, "block", "--dry-run", "--ignore-self-heal", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert(strstr(r.err, "selfHeal") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "UNDO this block") != NULL, "%s", r.err);
 	run_free(&r);
 	sim_stop(&s);
 }
@@ -253,4 +267,89 @@ Test(steps, kill_labs_timeout_names_the_stuck_namespace)
 	cr_assert(strstr(r.err, "finalizers") != NULL, "%s", r.err);
 	run_free(&r);
 	sim_stop(&s);
+}
+
+/*
+ * unblock puts back only what block removed: another resource of the
+ * Application that is out of sync (here a Service deleted by hand) is left
+ * alone and named; --full-sync, the runbook's way, deploys it and says so.
+ */
+Test(steps, unblock_syncs_only_what_block_removed, .timeout = 120)
+{
+	struct sim s;
+	struct run r;
+	char *st;
+
+	sim_start(&s, NULL);
+	sim_kubectl(&s, &r, "-n nublado delete service nublado-controller");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	sim_nub(&s, &r, "block", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+
+	sim_nub(&s, &r, "unblock", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "sync only the blocked GafaelfawrIngresses") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "left alone") != NULL &&
+	    strstr(r.out, "Service nublado/nublado-controller") != NULL, "%s", r.out);
+	run_free(&r);
+	st = sim_state_of(&s);
+	for (const char *const *n = (const char *const[]){ "proxy", "proxy-spawn", "proxy-labs",
+	    NULL }; *n != NULL; n++)
+		cr_assert(has(st, "GafaelfawrIngress", "nublado", *n), "%s not back", *n);
+	cr_assert_not(has(st, "Service", "nublado", "nublado-controller"),
+	    "the limited sync deployed something block did not remove");
+	free(st);
+
+	sim_nub(&s, &r, "block", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	sim_nub(&s, &r, "unblock", "-y", "--full-sync", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "sync ALL of") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "out of sync too") != NULL &&
+	    strstr(r.out, "Service nublado/nublado-controller") != NULL, "%s", r.out);
+	run_free(&r);
+	st = sim_state_of(&s);
+	cr_assert(has(st, "Service", "nublado", "nublado-controller"), "--full-sync left it out");
+	cr_assert(has(st, "GafaelfawrIngress", "nublado", "proxy"));
+	free(st);
+	sim_stop(&s);
+}
+
+/*
+ * A lab made while kill-labs deletes the others (its creation route is open:
+ * kill-labs alone does not block): found on the second look and deleted too.
+ */
+Test(steps, kill_labs_deletes_a_lab_made_meanwhile, .timeout = 120)
+{
+	struct sim s;
+	struct run r;
+	char *st;
+
+	sim_start(&s, "--faults lab-appears=latecomer,ns-delete-delay=1");
+	sim_nub(&s, &r, "kill-labs", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.err, "appeared since the list") != NULL, "%s", r.err);
+	cr_assert(strstr(r.out, "1 more appeared meanwhile") != NULL, "%s", r.out);
+	run_free(&r);
+	st = sim_state_of(&s);
+	cr_assert_not(has(st, "Namespace", NULL, "nublado-latecomer"), "the latecomer's lab stayed");
+	cr_assert_not(has(st, "Namespace", NULL, "nublado-user001"));
+	free(st);
+	sim_stop(&s);
+}
+
+/* status for a namespace that is not there: an error, not "Access: BLOCKED" and exit 0. */
+Test(steps, status_of_a_missing_namespace_is_an_error)
+{
+	struct run r;
+
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "-n", "no-such-nublado", "status",
+	    NULL);
+	cr_assert_eq(r.status, 1, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "namespace 'no-such-nublado' not found") != NULL, "%s", r.err);
+	cr_assert_null(strstr(r.out, "BLOCKED"), "%s", r.out);
+	run_free(&r);
 }

@@ -122,7 +122,7 @@ Test(wipe, full_run_with_real_hub, .timeout = 240)
 
 	/* The backup restores into a fresh database with the original row counts. */
 	snprintf(cmd, sizeof cmd,
-	    "set -e; f=$(ls %s/state/kubectl-nublado/sim/backups/*.sql); "
+	    "set -e; f=$(ls %s/state/kubectl-nublado/sim.*/backups/*.sql); "
 	    "test \"$(stat -c %%a \"$f\")\" = 600; "
 	    "psql -X -q \"%s\" -c 'create database restored owner nublado'; "
 	    "psql -X -q -v ON_ERROR_STOP=1 \"$(echo '%s' | sed 's|/postgres$|/restored|')\" -f \"$f\" >/dev/null",
@@ -200,6 +200,28 @@ Test(wipe, refuses_a_foreign_table_owned_by_the_role, .timeout = 120)
 	sim_start(&s, NULL);
 	free(sql_value(sim_get(&s, "SIM_DB_URL"), "create table public.notes (id int); select 1"));
 	refused(&s, NULL, "notes");
+	sim_stop(&s);
+}
+
+/* A table named to wipe the refusal off the screen: shown, its escapes made harmless. */
+Test(wipe, names_from_the_database_reach_the_terminal_without_escapes, .timeout = 120)
+{
+	struct sim s;
+	struct run r;
+
+	sim_start(&s, NULL);
+	free(sql_value(sim_get(&s, "SIM_DB_URL"), "create table public.\"evil\033[2K\033[1A"
+	    "\033]0;t\007\" (id int); select 1"));
+	sim_nub(&s, &r, "--color", "always", "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 3, "%d: %s%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "evil?[2K?[1A?]0;t?") != NULL ||
+	    strstr(r.err, "evil?[2K?[1A?]0;t?") != NULL, "%s%s", r.out, r.err);
+	cr_assert_null(strstr(r.out, "\033[2K"), "%s", r.out);
+	cr_assert_null(strstr(r.err, "\033[2K"), "%s", r.err);
+	cr_assert_null(strstr(r.err, "\033]"), "%s", r.err);
+	cr_assert_null(strchr(r.out, '\007'));
+	cr_assert_null(strchr(r.err, '\007'));
+	run_free(&r);
 	sim_stop(&s);
 }
 
@@ -309,6 +331,173 @@ Test(wipe, failure_before_the_drop_then_rerun_completes, .timeout = 240)
 	sim_stop(&s);
 }
 
+/* Run $NUB_BIN against s with XDG_STATE_HOME = state (shared between clusters). */
+static void
+nub_with_state(const struct sim *s, const char *state, struct run *r, const char *const *args)
+{
+	char *argv[32];
+	int n = 0;
+
+	argv[n++] = (char *)need_env("NUB_BIN");
+	argv[n++] = "--kubeconfig";
+	argv[n++] = (char *)s->kubeconfig;
+	for (; *args != NULL && n < 31; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	setenv("XDG_STATE_HOME", state, 1);
+	run_argv(r, argv, NULL, 240);
+}
+
+/* "name size mtime" of every file under dir, sorted. */
+static char *
+listing(const char *dir)
+{
+	struct run r;
+	char cmd[1200], *out;
+
+	snprintf(cmd, sizeof cmd, "cd '%s' && find . -type f -printf '%%p %%s %%T@\\n' | sort", dir);
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	out = r.out;
+	r.out = NULL;
+	run_free(&r);
+	return out;
+}
+
+/*
+ * Two clusters behind the same context name on the same server address (a
+ * re-created cluster; kubeadm's kubernetes-admin@kubernetes everywhere):
+ * the second never takes the first's journal, backup or saved manifests for
+ * its own, and a journal moved across is refused before anything changes.
+ */
+Test(wipe, state_of_another_cluster_with_the_same_names_is_never_used, .timeout = 300)
+{
+	static const char *const block[] = { "block", "-y", NULL };
+	static const char *const wipe[] = { "wipe-db", "-y", NULL };
+	char state[] = "/tmp/nub-shared-state-XXXXXX", port[16], args[64], dir_a[1024];
+	char *list_a, *after, *users, *before, *db_before, path[1200], cmd[4096];
+	const char *server;
+	struct sim a, b;
+	struct run r;
+
+	cr_assert_not_null(mkdtemp(state));
+	sim_start(&a, NULL);
+	nub_with_state(&a, state, &r, block);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	nub_with_state(&a, state, &r, wipe);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	server = sim_get(&a, "SIM_SERVER");
+	snprintf(port, sizeof port, "%s", strrchr(server, ':') + 1);
+	snprintf(cmd, sizeof cmd, "ls -d %s/kubectl-nublado/sim.*", state);
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(dir_a, sizeof dir_a, "%.*s", (int)strcspn(r.out, "\n"), r.out);
+	run_free(&r);
+	list_a = listing(dir_a);
+	cr_assert(strstr(list_a, "./wipe.json") && strstr(list_a, "./backups/") &&
+	    strstr(list_a, "./ingresses/proxy.json"), "%s", list_a);
+	sim_stop(&a);
+
+	/* The same context name, the same https://127.0.0.1:PORT: another cluster. */
+	snprintf(args, sizeof args, "--port %s", port);
+	sim_start(&b, args);
+	cr_assert_str_eq(sim_get(&b, "SIM_SERVER"), server);
+	nub_with_state(&b, state, &r, wipe);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert_null(strstr(r.out, "already wiped"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "backup already taken"), "%s", r.out);
+	run_free(&r);
+	users = sql_value(sim_get(&b, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(users, "0", "cluster b's database was not wiped");
+	free(users);
+	after = listing(dir_a);
+	cr_assert_str_eq(after, list_a, "cluster b's run touched cluster a's state");
+	free(after);
+	snprintf(cmd, sizeof cmd, "ls %s/kubectl-nublado/ | wc -l; ls %s/kubectl-nublado/sim.*/backups/*.sql "
+	    "| wc -l", state, state);
+	run_sh(&r, cmd);
+	cr_assert_str_eq(r.out, "2\n2\n", "one directory and one backup per cluster: %s", r.out);
+	run_free(&r);
+
+	/* Cluster a's journal (as if interrupted after its backup) moved into b's place. */
+	snprintf(cmd, sizeof cmd, "for d in %s/kubectl-nublado/sim.*; do [ \"$d\" = '%s' ] || echo \"$d\"; done",
+	    state, dir_a);
+	run_sh(&r, cmd);
+	snprintf(path, sizeof path, "%.*s/wipe.json", (int)strcspn(r.out, "\n"), r.out);
+	run_free(&r);
+	snprintf(cmd, sizeof cmd, "python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); "
+	    "[j.pop(k,None) for k in (\"dropped\",\"restartIssued\",\"completed\")]; "
+	    "json.dump(j,open(sys.argv[2],\"w\"))' '%s/wipe.json' '%s'", dir_a, path);
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	/* Give b something to lose. */
+	free(sql_value(sim_get(&b, "SIM_DB_URL"),
+	    "insert into users (name, admin, created, last_activity, cookie_id) "
+	    "values ('after', false, now(), now(), 'cookie-after')"));
+	before = sim_state_of(&b);
+	db_before = sql_value(sim_get(&b, "SIM_DB_URL"), "select count(*) from users");
+	nub_with_state(&b, state, &r, wipe);
+	cr_assert_eq(r.status, 3, "want exit 3, got %d:\n%s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "of another cluster") != NULL, "%s", r.err);
+	run_free(&r);
+	after = sim_state_of(&b);
+	cr_assert_str_eq(before, after, "the cluster changed");
+	free(after);
+	after = sql_value(sim_get(&b, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(after, db_before, "the database changed");
+	free(after);
+	free(before);
+	free(db_before);
+	free(list_a);
+	sim_stop(&b);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", state);
+	run_sh(&r, cmd);
+	run_free(&r);
+}
+
+/*
+ * No lab slips in: block takes the lab-creation route away too, so a user
+ * asking for a lab during the wipe gets none; and a lab made some other way
+ * (an admin, during the backup) stops the drop before anything is dropped.
+ */
+Test(wipe, no_lab_slips_in, .timeout = 300)
+{
+	struct sim s;
+	struct run r;
+	char *st, *users;
+
+	sim_start(&s, "--faults lab-appears=latecomer");
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert_null(strstr(r.err, "appeared"), "%s", r.err);
+	run_free(&r);
+	st = sim_state_of(&s);
+	cr_assert_null(strstr(st, "nublado-latecomer"), "a lab was made during the block");
+	free(st);
+	sim_stop(&s);
+
+	sim_start(&s, "--faults lab-at-dump=admin1");
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 1, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "nublado-admin1") != NULL &&
+	    strstr(r.err, "nothing was dropped") != NULL, "%s", r.err);
+	run_free(&r);
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_neq(users, "0", "dropped though a lab existed");
+	free(users);
+	/* Run again: kill-labs deletes it, then the drop goes ahead. */
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	run_free(&r);
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_eq(users, "0");
+	free(users);
+	sim_stop(&s);
+}
+
 /* wipe-db -y on a fresh cluster: exit 0, the plan and summary (stdout and stderr). */
 static char *
 wipe_ok(struct sim *s)
@@ -358,29 +547,134 @@ Test(wipe, ukidac_shape_on_postgresql_12, .timeout = 240)
 }
 
 /*
- * A Cloud SQL-like role (CREATEROLE, CREATEDB, member of cloudsqlsuperuser,
- * which owns the database): notices, and the wipe goes through.  On 15 here:
- * on 16 the pod's pg_dump 15 cannot take the backup yet.
+ * Cloud SQL's shape (the IDF environments): PostgreSQL 16, a role made with
+ * CREATEROLE and CREATEDB, a member of cloudsqlsuperuser, which owns the
+ * database.  DROP OWNED touches only the role's own objects: notices, not
+ * refusals; the pod's pg_dump 15 cannot dump 16, so psql takes the backup;
+ * restore-db brings every row back.
  */
-Test(wipe, cloud_sql_role_passes_with_notices, .timeout = 240)
+Test(wipe, cloud_sql_role_on_16_wipes_with_notices_and_restores, .timeout = 300)
 {
 	struct sim s;
-	char *v, *text;
+	struct run r;
+	char *v, *text, *before, *file;
 	const char *admin;
 
-	sim_start(&s, NULL);
+	sim_start(&s, "--pg-version 16");
 	admin = sim_get(&s, "SIM_DB_ADMIN_URL");
 	free(sql_value(admin, "create role cloudsqlsuperuser createrole createdb"));
 	free(sql_value(admin, "alter role nublado createrole createdb"));
 	free(sql_value(admin, "grant cloudsqlsuperuser to nublado"));
 	free(sql_value(admin, "alter database nublado owner to cloudsqlsuperuser"));
+	before = sql_value(sim_get(&s, "SIM_DB_URL"),
+	    "select string_agg(name, ',' order by name) from users");
 	text = wipe_ok(&s);
 	cr_assert(strstr(text, "notice: role nublado: has CREATEROLE") != NULL, "%s", text);
 	cr_assert(strstr(text, "notice: role cloudsqlsuperuser: nublado is a member of it") != NULL,
 	    "%s", text);
+	cr_assert(strstr(text, "backed up with psql") != NULL, "%s", text);
 	free(text);
 	v = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
 	cr_assert_str_eq(v, "0");
 	free(v);
+	{
+		char cmd[1200];
+
+		snprintf(cmd, sizeof cmd, "ls %s/backups/*.sql", sim_state_dir(&s, "sim"));
+		run_sh(&r, cmd);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		file = strndup(r.out, strcspn(r.out, "\n"));
+		run_free(&r);
+	}
+	sim_nub(&s, &r, "restore-db", "-y", file, NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	run_free(&r);
+	v = sql_value(sim_get(&s, "SIM_DB_URL"),
+	    "select string_agg(name, ',' order by name) from users");
+	cr_assert_str_eq(v, before, "restored %s, had %s", v, before);
+	free(v);
+	free(before);
+	free(file);
+	sim_stop(&s);
+}
+
+/*
+ * Argo CD self-heal would undo the block: wipe-db refuses before anything
+ * changes; told to go on anyway, it finds access open again before the drop
+ * (self-heal put the ingresses back) and drops nothing.
+ */
+Test(wipe, self_heal_refused_and_caught_before_the_drop, .timeout = 240)
+{
+	struct sim s;
+	struct run r;
+	char *before, *after, *users;
+
+	sim_start(&s, "--faults argocd-selfheal=1,ns-delete-delay=4");
+	before = sim_state_of(&s);
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "selfHeal") != NULL, "%s", r.err);
+	run_free(&r);
+	after = sim_state_of(&s);
+	cr_assert_str_eq(before, after, "the refusal changed the cluster");
+	free(before);
+	free(after);
+
+	sim_nub(&s, &r, "wipe-db", "-y", "--ignore-self-heal", NULL);
+	cr_assert_eq(r.status, 1, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "access is open again") != NULL &&
+	    strstr(r.err, "nothing was dropped") != NULL, "%s", r.err);
+	run_free(&r);
+	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
+	cr_assert_str_neq(users, "0", "dropped while users could get in");
+	free(users);
+	sim_stop(&s);
+}
+
+/*
+ * What the run will need is checked before anything changes (dry run too):
+ * a backup directory that cannot take a file, one without room for the
+ * backup, and rights the user lacks all stop the preflight with exit 3.
+ */
+Test(wipe, preflight_checks_the_backup_directory_and_the_rights, .timeout = 240)
+{
+	struct sim s;
+	struct run r;
+	char *before, *after, cmd[5000], dir[700];
+
+	sim_start(&s, NULL);
+	before = sim_state_of(&s);
+	/* Not a directory one can write in (root ignores modes: /proc refuses anyone). */
+	sim_nub(&s, &r, "wipe-db", "--dry-run", "--backup-dir", "/proc/kubectl-nublado-backups",
+	    NULL);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "backup-dir") != NULL, "%s", r.err);
+	run_free(&r);
+	sim_nub(&s, &r, "wipe-db", "-y", "--backup-dir", "/proc/kubectl-nublado-backups", NULL);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	run_free(&r);
+
+	/* A directory with no room: a 1 MiB tmpfs in a mount namespace of the run's own. */
+	snprintf(dir, sizeof dir, "%s/tiny", s.dir);
+	mkdir(dir, 0700);
+	snprintf(cmd, sizeof cmd, "unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs %s && "
+	    "XDG_STATE_HOME=%s/state exec %s --kubeconfig %s wipe-db -y --backup-dir %s'",
+	    dir, s.dir, need_env("NUB_BIN"), s.kubeconfig, dir);
+	run_sh(&r, cmd);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "not enough room for the backup") != NULL, "%s", r.err);
+	run_free(&r);
+
+	/* The read-only user: its missing rights, named. */
+	sim_nub(&s, &r, "--context", "sim-readonly", "wipe-db", "--dry-run",
+	    "--db-url", sim_get(&s, "SIM_DB_URL_NOPW"), NULL);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "may not") != NULL || strstr(r.err, "forbidden") != NULL,
+	    "%s", r.err);
+	run_free(&r);
+	after = sim_state_of(&s);
+	cr_assert_str_eq(before, after, "a refused preflight changed the cluster");
+	free(before);
+	free(after);
 	sim_stop(&s);
 }

@@ -51,6 +51,11 @@ STEPS = ("preflight", "block", "kill-labs", "backup", "drop", "unblock", "restar
 HUB_INGRESSES = ("proxy", "proxy-labs", "proxy-spawn")
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 DUMP_TRAILER = "-- PostgreSQL database dump complete"
+PSQL_HEADER = "--\n-- kubectl-nublado database backup: psql COPY"
+PSQL_TRAILER = "-- kubectl-nublado backup complete"
+# The deployments' PostgreSQL majors (DOMAIN.md): in-cluster 12, Debian's 15, Cloud SQL 16,
+# CloudNativePG 17.  The pod's pg_dump is 15: 16 and 17 get the psql backup.
+PG_MAJORS = [12, 15, 16, 17]
 
 KINDS = ("429", "5xx", "reset", "watch-cut", "continue-expire", "exec-drop-backup",
          "exec-drop-drop", "stuck-ns", "token-expire", "revoke", "hub-unready")
@@ -76,6 +81,7 @@ class Scenario:
         self.real_hub = real_hub
         self.context = "sim"
         self.labs = 5
+        self.pg = 15                # the PostgreSQL major of the run's server
         self.timeout = 60           # the command's --timeout, seconds
         self.base = {}              # faults from `up'
         # chains of (trigger, changes), each chain in order, chains side by side;
@@ -195,6 +201,7 @@ def draw(run_seed, real_hub_share, force_real_hub):
         sc.context = rng.choice(["sim-token", "sim-exec-beta"])
     if "continue-expire" in chosen:
         sc.real_hub = False
+    sc.pg = rng.choice(PG_MAJORS)    # drawn last: the draws before it stay as they were
     return sc
 
 
@@ -207,6 +214,8 @@ def quick_scenarios():
         s.base = dict(base)
         s.events = list(events)
         s.context, s.labs, s.timeout = ctx, labs, timeout
+        # every major in turn; the backup cut (9005) and the drop cut (9006) on 16: psql's backup
+        s.pg = {9005: 16, 9006: 16}.get(seed, PG_MAJORS[seed % len(PG_MAJORS)])
         out.append(s)
 
     sc(9001, "wipe-db", ["429"], {"429": 0.3, "retry-after": 1, "paths": "^/api"})
@@ -347,13 +356,14 @@ def labset(items):
 
 
 def hub_ingresses(items):
-    """GafaelfawrIngresses in nublado routing to proxy-public (what block removes)."""
+    """GafaelfawrIngresses in nublado routing to proxy-public or to lab creation (what
+    block removes)."""
     out = set()
     for o in items:
         if o["kind"] != "GafaelfawrIngress" or o["metadata"].get("namespace") != "nublado":
             continue
         text = json.dumps(o.get("template", {}))
-        if '"proxy-public"' in text:
+        if '"proxy-public"' in text or re.search(r'/spawner/v1/labs/[^"]*/create"', text):
             out.add(o["metadata"]["name"])
     return out
 
@@ -432,7 +442,8 @@ class Run:
     def up(self):
         os.makedirs(self.dir)
         os.chmod(self.dir, 0o755)
-        argv = [CLUSTER, "up", self.dir, "--labs", str(self.sc.labs), "--seed", str(self.sc.seed)]
+        argv = [CLUSTER, "up", self.dir, "--labs", str(self.sc.labs), "--seed", str(self.sc.seed),
+                "--pg-version", str(self.sc.pg)]
         if self.sc.real_hub:
             argv.append("--real-hub")
         p = subprocess.run(argv, capture_output=True, text=True, timeout=180)
@@ -523,6 +534,7 @@ class Run:
                 f.write("scenario: %s %s ctx=%s labs=%d real-hub=%s timeout=%ds\nfaults: %s\n" % (
                     self.sc.command, ",".join(self.sc.kinds), self.sc.context, self.sc.labs,
                     self.sc.real_hub, self.sc.timeout, self.sc.faults_text()))
+                f.write("PostgreSQL %d\n" % self.sc.pg)
                 f.write("outcome: %s, re-run: %s\n" % (self.outcome, self.rerun))
                 for m in self.log:
                     f.write("note: %s\n" % m)
@@ -679,7 +691,7 @@ class Run:
         else:
             t_drop = seen[0]
         # I2: a complete backup, written before the drop
-        ctxdir = os.path.join(state_dir, self.sc.context.replace("/", "_"))
+        ctxdir = context_dir(state_dir, self.sc.context)
         good = []
         for f in sorted(glob.glob(os.path.join(ctxdir, "backups", "*.sql"))):
             why = backup_problem(f, jh0, db0["users"])
@@ -745,7 +757,7 @@ class Run:
                 self.v("exit 0 but the hub has not recreated its schema")
             elif db1["users"] not in (0, None):
                 self.v("exit 0 but users has %s rows" % db1["users"])
-            j = load_journal(os.path.join(state_dir, self.sc.context.replace("/", "_")))
+            j = load_journal(context_dir(state_dir, self.sc.context))
             if j is None or not j.get("completed"):
                 self.v("exit 0 but the journal does not say completed")
 
@@ -760,6 +772,15 @@ def settled(cl):
             return s
         time.sleep(0.25)
     return s
+
+
+def context_dir(state_dir, context):
+    """The context's state directory: its name percent-encoded, '.', a digest of the
+    cluster's identity (src/util/statedir.h); one cluster per run, so one match."""
+    enc = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "%%%02X" % ord(c)
+                  for c in context)
+    found = glob.glob(os.path.join(state_dir, glob.escape(enc) + ".*"))
+    return found[0] if len(found) == 1 else os.path.join(state_dir, enc + ".none")
 
 
 def load_journal(ctxdir):
@@ -777,14 +798,18 @@ def backup_problem(path, jh0, users):
             text = f.read()
     except OSError as e:
         return str(e)
-    if DUMP_TRAILER not in text[-4096:]:
-        return "no pg_dump trailer (incomplete)"
+    psql = text.startswith(PSQL_HEADER)
+    if (PSQL_TRAILER if psql else DUMP_TRAILER) not in text[-4096:]:
+        return "no %s trailer (incomplete)" % ("psql backup" if psql else "pg_dump")
     tables = [k[3] for k, v in jh0.items() if k[1] == "rel" and k[2] == "public"]
-    created = set(re.findall(r"^CREATE TABLE public\.(\w+) ", text, re.M))
+    # pg_dump makes each table and loads it; psql's backup loads rows into the hub's schema
+    have = set(re.findall(r'^COPY "public"\."(\w+)" ' if psql else r"^CREATE TABLE public\.(\w+) ",
+                          text, re.M))
     for t in ("users", "alembic_version", "api_tokens", "spawners"):
-        if t in tables and t not in created:
+        if t in tables and t not in have:
             return "table %s missing" % t
-    m = re.search(r"^COPY public\.users \(.*?\) FROM stdin;\n(.*?)^\\\.$", text, re.M | re.S)
+    m = re.search(r'^COPY (?:"public"\."users"|public\.users) \(.*?\) FROM stdin;\n(.*?)^\\\.$',
+                  text, re.M | re.S)
     if users is not None:
         n = len(m.group(1).splitlines()) if m else 0
         if n != users:
@@ -828,8 +853,9 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     print("campaign: %d runs, %d at a time, in %s (binary %s)" % (
         len(scenarios), o.jobs, workdir, o.bin), flush=True)
-    hdr = "%-4s %-10s %-11s %-13s %-4s %-34s %-28s %-6s %-5s %s" % (
-        "run", "seed", "command", "context", "hub", "faults", "outcome", "re-run", "viol", "secs")
+    hdr = "%-4s %-10s %-11s %-13s %-4s %-5s %-34s %-28s %-6s %-5s %s" % (
+        "run", "seed", "command", "context", "hub", "pg", "faults", "outcome", "re-run", "viol",
+        "secs")
     print(hdr)
     print("-" * len(hdr), flush=True)
     t0 = time.time()
@@ -839,8 +865,9 @@ def main():
     def one(r):
         r.execute()
         with lock:
-            print("%-4d %-10d %-11s %-13s %-4s %-34s %-28s %-6s %-5d %.0f" % (
+            print("%-4d %-10d %-11s %-13s %-4s pg%-3d %-34s %-28s %-6s %-5d %.0f" % (
                 r.idx, r.sc.seed, r.sc.command, r.sc.context, "real" if r.sc.real_hub else "sim",
+                r.sc.pg,
                 ",".join(r.sc.kinds)[:34], r.outcome[:28], r.rerun, len(r.violations),
                 r.seconds), flush=True)
             for m in r.violations:
@@ -881,6 +908,8 @@ def main():
     print("commands: %s" % ", ".join("%s %d" % (c, sum(1 for r in done if r.sc.command == c))
                                      for c in APPLIES))
     print("real hub: %d runs" % sum(1 for r in done if r.sc.real_hub))
+    print("PostgreSQL: %s" % ", ".join("%d: %d runs" % (m, sum(1 for r in done if r.sc.pg == m))
+                                       for m in PG_MAJORS))
     print("fault kinds (runs): %s" % ", ".join("%s %d" % (k, kinds.get(k, 0)) for k in KINDS))
     print("faults injected: %s HTTP fault answers (%s), %d mid-run fault changes%s" % (
         sum(inj.values()), ", ".join("%s: %d" % kv for kv in sorted(inj.items())), events,

@@ -366,7 +366,11 @@ Test(auth, exec_v1beta1_cluster_info)
 	standard_plugin();
 	c = exec_config("    certificate-authority-data: " CA_B64 "\n"
 	    "    tls-server-name: kube.internal\n"
-	    "    proxy-url: http://proxy:3128\n",
+	    "    proxy-url: http://proxy:3128\n"
+	    "    disable-compression: true\n"
+	    "    extensions:\n"
+	    "    - name: client.authentication.k8s.io/exec\n"
+	    "      extension: {audience: kube, count: 1}\n",
 	    V1BETA1, "IfAvailable", TOKEN_FOREVER, "      provideClusterInfo: true\n");
 	a = auth_new(c);
 	cr_assert_eq(auth_get(a, &cr, &e), 0, "%s", e.msg);
@@ -375,7 +379,8 @@ Test(auth, exec_v1beta1_cluster_info)
 	    "\"spec\":{\"cluster\":{\"server\":\"https://k.example.com:6443\","
 	    "\"tls-server-name\":\"kube.internal\","
 	    "\"certificate-authority-data\":\"" CA_B64 "\","
-	    "\"proxy-url\":\"http://proxy:3128\"},\"interactive\":false}}");
+	    "\"proxy-url\":\"http://proxy:3128\",\"disable-compression\":true,"
+	    "\"config\":{\"audience\":\"kube\",\"count\":1}},\"interactive\":false}}");
 	free(s);
 	auth_free(a);
 	kcfg_free(c);
@@ -651,6 +656,92 @@ Test(auth, secrets_never_logged)
 	    "the run is logged: %s", log);
 	cr_assert(strstr(log, "SECRET") == NULL, "a secret was logged: %s", log);
 	free(log);
+	auth_free(a);
+	kcfg_free(c);
+}
+
+/* client-go: tokenFile is read for each request even with a token; the token is the fallback */
+Test(auth, token_file_wins_over_token)
+{
+	struct kcfg *c;
+	struct auth *a;
+	struct auth_creds cr;
+	struct err e;
+	char *path;
+
+	put("tok", "from-file\n", 0600);
+	c = config("", "    token: inline\n    tokenFile: tok\n");
+	a = auth_new(c);
+	cr_assert_eq(auth_get(a, &cr, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(cr.token, "from-file");
+	auth_free(a);
+	kcfg_free(c);
+	path = tpath("tok");
+	unlink(path);
+	free(path);
+	c = config("", "    token: inline\n    tokenFile: tok\n");
+	a = auth_new(c);
+	cr_assert_eq(auth_get(a, &cr, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(cr.token, "inline", "an unreadable file falls back on the token");
+	auth_free(a);
+	kcfg_free(c);
+}
+
+/* client-go's exec authenticator steps aside for a client certificate */
+Test(auth, client_cert_beats_exec)
+{
+	struct kcfg *c;
+	struct auth *a;
+	struct auth_creds cr;
+	struct err e;
+
+	standard_plugin();
+	c = config("", "    client-certificate-data: " CERT_B64 "\n"
+	    "    client-key-data: " KEY_B64 "\n"
+	    "    exec:\n      apiVersion: " V1BETA1 "\n"
+	    "      command: ./plugin\n      env: [{name: D, value: '%s'}]\n", tmp);
+	a = auth_new(c);
+	cr_assert_eq(auth_get(a, &cr, &e), 0, "%s", e.msg);
+	cr_assert_null(cr.token);
+	cr_assert_not_null(cr.cert_pem);
+	cr_assert_eq(runs(), 0, "the plugin must not run");
+	auth_free(a);
+	kcfg_free(c);
+}
+
+/* client-go passes the server as written, and config null when there is no extension */
+Test(auth, exec_cluster_info_as_client_go)
+{
+	struct kcfg *c;
+	struct auth *a;
+	struct auth_creds cr;
+	struct err e;
+	char *s, *path = tpath("config");
+	FILE *f;
+	struct kcfg_opts o = { .kubeconfig = path };
+
+	standard_plugin();
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "current-context: ctx\n"
+	    "clusters:\n- name: c\n  cluster:\n    server: HTTPS://k.example.com:6443/?q=1\n"
+	    "contexts:\n- name: ctx\n  context: {cluster: c, user: u}\n"
+	    "users:\n- name: u\n  user:\n    exec:\n      apiVersion: " V1BETA1 "\n"
+	    "      command: ./plugin\n      provideClusterInfo: true\n"
+	    "      env: [{name: D, value: '%s'}, {name: APIV, value: " V1BETA1 "},"
+	    " {name: STATUS, value: '" TOKEN_FOREVER "'}]\n", tmp);
+	fclose(f);
+	err_clear(&e);
+	cr_assert_eq(kcfg_load(&o, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->server, "https://k.example.com:6443");
+	a = auth_new(c);
+	cr_assert_eq(auth_get(a, &cr, &e), 0, "%s", e.msg);
+	s = slurp("info");
+	cr_assert_str_eq(s, "{\"kind\":\"ExecCredential\",\"apiVersion\":\"" V1BETA1 "\","
+	    "\"spec\":{\"cluster\":{\"server\":\"HTTPS://k.example.com:6443/?q=1\","
+	    "\"config\":null},\"interactive\":false}}");
+	free(s);
+	free(path);
 	auth_free(a);
 	kcfg_free(c);
 }

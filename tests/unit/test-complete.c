@@ -37,12 +37,13 @@ static const struct opt wipe_db[] = {
 	OPT_END
 };
 static const struct complete_cmd cmds[] = {
-	{ "status", "show state", NULL, false, false },
-	{ "kill-labs", "delete labs", kill_labs, false, true },
-	{ "db-url", "the URL", db_url, false, false },
-	{ "wipe-db", "the runbook", wipe_db, false, true },
-	{ "version", "versions", NULL, false, false },
-	{ "__complete", "completion", NULL, true, false },
+	{ "status", "show state", NULL, false, false, COMPLETE_NONE },
+	{ "kill-labs", "delete labs", kill_labs, false, true, COMPLETE_NONE },
+	{ "db-url", "the URL", db_url, false, false, COMPLETE_NONE },
+	{ "wipe-db", "the runbook", wipe_db, false, true, COMPLETE_NONE },
+	{ "restore-db", "the way back", NULL, false, true, COMPLETE_BACKUP },
+	{ "version", "versions", NULL, false, false, COMPLETE_NONE },
+	{ "__complete", "completion", NULL, true, false, COMPLETE_NONE },
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
@@ -82,6 +83,10 @@ fake_lookup(enum opt_complete kind, const struct complete_line *l,
 	case COMPLETE_LAB_USER:
 		complete_add(r, "alice", "lab namespace nublado-alice");
 		complete_add(r, "bob", "lab namespace nublado-bob");
+		break;
+	case COMPLETE_BACKUP:
+		complete_add(r, "/s/sim.1/backups/nublado-db-sim-20261129T040000Z.sql", "newest");
+		complete_add(r, "/s/sim.1/backups/nublado-db-sim-20261128T040000Z.sql", NULL);
 		break;
 	case COMPLETE_PHALANX_ENV:
 		snprintf(world.phalanx, sizeof world.phalanx, "%s",
@@ -154,7 +159,7 @@ desc_of(const char *value)
 Test(complete, subcommands_in_table_order_without_hidden)
 {
 	run(1, "");
-	cr_assert_str_eq(values_of(), "status kill-labs db-url wipe-db version");
+	cr_assert_str_eq(values_of(), "status kill-labs db-url wipe-db restore-db version");
 	cr_assert_str_eq(desc_of("db-url"), "the URL");
 	cr_assert_eq(res.directive, COMPLETE_DIR_NOFILE | COMPLETE_DIR_KEEP_ORDER);
 }
@@ -162,7 +167,7 @@ Test(complete, subcommands_in_table_order_without_hidden)
 Test(complete, no_arguments_at_all_is_an_empty_word)
 {
 	run(0);
-	cr_assert_str_eq(values_of(), "status kill-labs db-url wipe-db version");
+	cr_assert_str_eq(values_of(), "status kill-labs db-url wipe-db restore-db version");
 }
 
 Test(complete, subcommand_prefix)
@@ -395,4 +400,21 @@ Test(complete, protocol_output)
 	s = print_to_string(false);
 	cr_assert_str_eq(s, "prod\ndev\nmulti\n:36\n");
 	free(s);
+}
+
+Test(complete, restore_db_offers_saved_backups_newest_first_else_sql_files)
+{
+	run(2, "restore-db", "");
+	cr_assert_str_eq(values_of(), "/s/sim.1/backups/nublado-db-sim-20261129T040000Z.sql "
+	    "/s/sim.1/backups/nublado-db-sim-20261128T040000Z.sql");
+	cr_assert(res.directive & COMPLETE_DIR_KEEP_ORDER);
+	cr_assert(res.directive & COMPLETE_DIR_NOFILE);
+	cr_assert_eq(world.kind, COMPLETE_BACKUP);
+	/* A path of one's own: files ending in .sql. */
+	run(2, "restore-db", "./my");
+	cr_assert_str_eq(values_of(), "sql");
+	cr_assert_eq(res.directive, COMPLETE_DIR_FILTER_EXT);
+	/* Only the first argument. */
+	run(3, "restore-db", "x.sql", "");
+	cr_assert_str_eq(values_of(), "");
 }

@@ -504,24 +504,6 @@ Test(db, backup_path)
 	free(p);
 }
 
-Test(db, backup_dir_default)
-{
-	char tmp[] = "/tmp/test-db-state-XXXXXX", *dir = NULL, *want;
-	struct stat st;
-	struct err e;
-
-	cr_assert_not_null(mkdtemp(tmp));
-	setenv("XDG_STATE_HOME", tmp, 1);
-	err_clear(&e);
-	cr_assert_eq(db_backup_dir("idfdev", &dir, &e), 0, "%s", e.msg);
-	want = xasprintf("%s/kubectl-nublado/idfdev/backups", tmp);
-	cr_assert_str_eq(dir, want);
-	cr_assert_eq(stat(dir, &st), 0);
-	cr_assert_eq(st.st_mode & 0777, 0700);
-	free(want);
-	free(dir);
-}
-
 Test(db, print_attributes_and_info)
 {
 	struct db_check c;

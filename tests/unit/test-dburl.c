@@ -803,3 +803,38 @@ Test(dburl, random_passwords_never_leak)
 	/* Most shapes are parseable: refusing everything would pass the test above. */
 	cr_assert(accepted > 1500, "only %d of 3000 accepted", accepted);
 }
+
+/*
+ * psql in the pod sends the pod's password wherever it connects: a query that
+ * moves the connection away from the host shown is refused, however spelled.
+ */
+Test(dburl, query_parameters_that_redirect_the_connection_are_refused)
+{
+	static const struct { const char *raw, *key; } v[] = {
+		{ "postgresql://nublado@postgres.postgres/nublado?host=evil.example.com", "host" },
+		{ "postgresql://nublado@postgres.postgres/nublado?sslmode=require&hostaddr=203.0.113.9",
+		  "hostaddr" },
+		{ "postgresql://nublado@cloud-sql-proxy.nublado/nublado?port=6543", "port" },
+		{ "postgresql://nublado@postgres.postgres/nublado?ho%73t=evil", "host" },
+		{ "postgresql+psycopg2://nublado:pw@postgres.postgres/nublado?host=evil", "host" },
+		{ "postgresql://nublado@postgres.postgres/nublado?service=elsewhere", "service" },
+		{ "postgresql:///nublado?host=/tmp", "host" },
+	};
+	struct dburl u;
+	struct err e;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		char want[64];
+
+		parse_fails(v[i].raw, &e);
+		snprintf(want, sizeof want, "sets %s in its query", v[i].key);
+		cr_assert(strstr(e.msg, want) != NULL, "%s: %s", v[i].raw, e.msg);
+		cr_assert(strstr(e.msg, "pw") == NULL || strstr(e.msg, "***") != NULL, "%s", e.msg);
+	}
+	/* Parameters that keep the target are fine. */
+	err_clear(&e);
+	cr_assert_eq(dburl_parse("postgresql://nublado@postgres.postgres/nublado?sslmode=verify-full"
+	    "&connect_timeout=10&application_name=x", &u, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(u.host, "postgres.postgres");
+	dburl_clear(&u);
+}

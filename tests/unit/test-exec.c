@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 
+#include "../../src/kube/exec-test.h"
 #include "../../src/kube/exec.h"
 #include "../../src/util/buf.h"
 
@@ -496,4 +497,61 @@ Test(exec, demux_arbitrary_bytes)
 		buf_free(&sent);
 		cap_free(&c);
 	}
+}
+
+/* The refused upgrade's body, chunked by a hostile server. */
+static int
+upgrade(const char *text, int *status, struct buf *body)
+{
+	return exec_response_parse_for_tests(text, strlen(text), status, body);
+}
+
+Test(exec, upgrade_answer_chunked_body_decoded)
+{
+	struct buf b = BUF_INIT;
+	int st = 0;
+
+	cr_assert_eq(upgrade("HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", &st, &b), 1);
+	cr_assert_eq(st, 403);
+	cr_assert_str_eq(b.data, "hello world");
+	cr_assert_eq(upgrade("HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "5\r\nhel", &st, &b), 0, "incomplete");
+	buf_free(&b);
+}
+
+Test(exec, upgrade_answer_hostile_chunk_sizes_refused)
+{
+	static const char *const bad[] = {
+		"-1\r\nxx\r\n0\r\n\r\n",			/* was taken as SIZE_MAX */
+		"ffffffffffffffffff\r\nxx\r\n0\r\n\r\n",	/* 2^72 - 1 */
+		"fffffffffffffffe\r\nxx\r\n0\r\n\r\n",		/* wraps n + 2 */
+		"200000\r\nx\r\n",					/* 2 MiB: over the limit */
+		"\r\nxx\r\n",					/* no size */
+		"5\r\nhelloXX0\r\n\r\n",			/* no CRLF after the data */
+		"0x5\r\nhello\r\n0\r\n\r\n",
+	};
+	struct buf b = BUF_INIT;
+	int st = 0;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char text[256];
+
+		snprintf(text, sizeof text, "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked"
+		    "\r\n\r\n%s", bad[i]);
+		cr_assert_eq(upgrade(text, &st, &b), -1, "case %zu accepted", i);
+	}
+	buf_free(&b);
+}
+
+Test(exec, upgrade_answer_status_line_three_digits)
+{
+	struct buf b = BUF_INIT;
+	int st = 0;
+
+	cr_assert_eq(upgrade("HTTP/1.1 -1 x\r\n\r\n", &st, &b), -1);
+	cr_assert_eq(upgrade("HTTP/1.1 99999999999999999999 x\r\n\r\n", &st, &b), -1);
+	cr_assert_eq(upgrade("HTTP/1.1 101 Switching Protocols\r\n\r\n", &st, &b), 1);
+	cr_assert_eq(st, 101);
+	buf_free(&b);
 }

@@ -530,6 +530,13 @@ Test(kubeconfig, in_cluster_fallback)
 	cr_assert_eq(kcfg_load(&o, &c, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(c->namespace, "from-env");
 	kcfg_free(c);
+
+	/* --token replaces the service account's token file (client-go's in-cluster overrides) */
+	o.ov.token = "flag-token";
+	cr_assert_eq(kcfg_load(&o, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->token, "flag-token");
+	cr_assert_null(c->token_file);
+	kcfg_free(c);
 	free(token);
 	free(root);
 }
@@ -810,11 +817,11 @@ Test(kubeconfig, token_and_token_file)
 	free(user);
 	kcfg_free(c);
 
-	/* token wins over tokenFile */
+	/* both kept: client-go reads the file for each request, the token is its fallback */
 	user = xasprintf("    token: inline\n    tokenFile: %s\n", tok);
 	cr_assert_eq(load_one(SERVER, user, &c, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(c->token, "inline");
-	cr_assert_null(c->token_file);
+	cr_assert_str_eq(c->token_file, tok);
 	kcfg_free(c);
 	free(user);
 	free(tok);
@@ -1094,4 +1101,292 @@ Test(kubeconfig, list_contexts_ignores_broken_users)
 	free(a);
 	free(b);
 	free(broken);
+}
+
+/* ---- client-go parity (issue 11) ---- */
+
+Test(kubeconfig, impersonation_uid_extra)
+{
+	struct kcfg *c;
+	struct err e;
+
+	cr_assert_eq(load_one(SERVER, "    as: jdoe\n    as-uid: u-1\n"
+	    "    as-user-extra:\n      scopes: [view, edit]\n      example.org/team: [a b]\n",
+	    &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->impersonate_uid, "u-1");
+	cr_assert_str_eq(c->impersonate_extra[0], "scopes");
+	cr_assert_str_eq(c->impersonate_extra[1], "view");
+	cr_assert_str_eq(c->impersonate_extra[2], "scopes");
+	cr_assert_str_eq(c->impersonate_extra[3], "edit");
+	cr_assert_str_eq(c->impersonate_extra[4], "example.org/team");
+	cr_assert_str_eq(c->impersonate_extra[5], "a b");
+	cr_assert_null(c->impersonate_extra[6]);
+	kcfg_free(c);
+	/* client-go's validation refuses these without a user to impersonate */
+	assert_fails(load_one(SERVER, "    as-groups: [g1]\n", &c, &e), &e,
+	    "requesting uid, groups or user-extra for user 'u' without impersonating a user");
+	assert_fails(load_one(SERVER, "    as-uid: x\n", &c, &e), &e, "without impersonating");
+	assert_fails(load_one(SERVER, "    as-user-extra: {a: [b]}\n", &c, &e), &e,
+	    "without impersonating");
+}
+
+Test(kubeconfig, server_scheme_case_query_fragment)
+{
+	struct kcfg *c;
+	struct err e;
+
+	cr_assert_eq(load_one("    server: HTTPS://k.example.com:6443\n", NOUSER, &c, &e), 0,
+	    "%s", e.msg);
+	cr_assert_str_eq(c->server, "https://k.example.com:6443");
+	kcfg_free(c);
+	cr_assert_eq(load_one("    server: https://k.example.com:6443/pre/?a=b#f\n", NOUSER,
+	    &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->server, "https://k.example.com:6443/pre");
+	kcfg_free(c);
+	cr_assert_eq(load_one("    server: https://k.example.com:6443?x=1\n", NOUSER, &c, &e), 0,
+	    "%s", e.msg);
+	cr_assert_str_eq(c->server, "https://k.example.com:6443");
+	kcfg_free(c);
+	assert_fails(load_one("    server: https://?x\n", NOUSER, &c, &e), &e, "is not an http");
+	/* libcurl would send these as basic auth; kubectl ignores them: refused, not shown */
+	assert_fails(load_one("    server: https://u:s3cret@k.example.com\n", NOUSER, &c, &e), &e,
+	    "clusters[0].cluster.server: the server URL carries a user name or password");
+	cr_assert(strstr(e.msg, "s3cret") == NULL, "%s", e.msg);
+}
+
+Test(kubeconfig, disable_compression_and_exec_extension)
+{
+	struct kcfg *c;
+	struct err e;
+
+	cr_assert_eq(load_one(SERVER "    disable-compression: true\n"
+	    "    extensions:\n"
+	    "    - name: other\n      extension: {a: 1}\n"
+	    "    - name: client.authentication.k8s.io/exec\n"
+	    "      extension:\n        audience: kube\n        n: 3\n        f: 1.5\n"
+	    "        ok: yes\n        s: \"3\"\n        none: ~\n        l: [x, 0x1F, 010, off]\n"
+	    "        k: 1_000\n        e: ''\n",
+	    NOUSER, &c, &e), 0, "%s", e.msg);
+	cr_assert(c->disable_compression);
+	/* YAML 1.1 typing, as client-go's sigs.k8s.io/yaml: the key n is false */
+	cr_assert_str_eq(c->exec_config, "{\"audience\":\"kube\",\"false\":3,\"f\":1.5,"
+	    "\"ok\":true,\"s\":\"3\",\"none\":null,\"l\":[\"x\",31,8,false],\"k\":1000,"
+	    "\"e\":\"\"}");
+	kcfg_free(c);
+}
+
+/* Load tmp/one/config-style file with overrides. */
+static int
+load_ov(const struct kcfg_overrides *ov, const char *context, struct kcfg **c,
+    struct err *e)
+{
+	char *path = put("ov/config",
+	    "current-context: ctx\n"
+	    "clusters:\n"
+	    "- name: c\n  cluster:\n    server: https://k.example.com:6443\n"
+	    "    certificate-authority-data: " CA_B64 "\n    tls-server-name: file-name\n"
+	    "- name: c2\n  cluster:\n    server: https://other.example.com\n"
+	    "contexts:\n- name: ctx\n  context: {cluster: c, user: u}\n"
+	    "users:\n- name: u\n  user:\n    token: file-token\n"
+	    "- name: certuser\n  user:\n    client-certificate-data: " CERT_B64 "\n"
+	    "    client-key-data: " KEY_B64 "\n");
+	struct kcfg_opts o = { .kubeconfig = path, .context = context, .ov = *ov };
+	int rc;
+
+	err_clear(e);
+	*c = NULL;
+	rc = kcfg_load(&o, c, e);
+	free(path);
+	return rc;
+}
+
+Test(kubeconfig, overrides_cluster)
+{
+	char *ca = put("ov/ca.crt", CERT_PEM);
+	struct kcfg_overrides ov = { .server = "HTTPS://s.example.com:1/" };
+	struct kcfg *c;
+	struct err e;
+
+	/* --server replaces the URL and clears the file's tls-server-name */
+	cr_assert_eq(load_ov(&ov, NULL, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->server, "https://s.example.com:1");
+	cr_assert_null(c->tls_server_name);
+	cr_assert_not_null(c->ca_pem, "the file's CA stays");
+	kcfg_free(c);
+	ov = (struct kcfg_overrides){ .server = "https://s:1", .tls_server_name = "flag-name" };
+	cr_assert_eq(load_ov(&ov, NULL, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->tls_server_name, "flag-name");
+	kcfg_free(c);
+	/* --certificate-authority replaces the data; --insecure-skip-tls-verify clears it */
+	ov = (struct kcfg_overrides){ .ca_file = ca };
+	cr_assert_eq(load_ov(&ov, NULL, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->ca_pem, CERT_PEM);
+	cr_assert_str_eq(c->tls_server_name, "file-name");
+	kcfg_free(c);
+	ov = (struct kcfg_overrides){ .insecure = true };
+	cr_assert_eq(load_ov(&ov, NULL, &c, &e), 0, "%s", e.msg);
+	cr_assert(c->insecure);
+	cr_assert_null(c->ca_pem);
+	kcfg_free(c);
+	ov = (struct kcfg_overrides){ .insecure = true, .ca_file = ca };
+	assert_fails(load_ov(&ov, NULL, &c, &e), &e,
+	    "specifying a root certificates file with the insecure flag is not allowed");
+	ov = (struct kcfg_overrides){ .server = "ftp://x" };
+	assert_fails(load_ov(&ov, NULL, &c, &e), &e, "--server: 'ftp://x' is not an http");
+	cr_assert_eq(e.exit, 2);
+	/* --cluster picks another entry; one that is not there is an error */
+	ov = (struct kcfg_overrides){ .cluster = "c2", .disable_compression = true };
+	cr_assert_eq(load_ov(&ov, NULL, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->server, "https://other.example.com");
+	cr_assert_str_eq(c->token, "file-token");
+	cr_assert(c->disable_compression);
+	kcfg_free(c);
+	ov = (struct kcfg_overrides){ .cluster = "nope" };
+	assert_fails(load_ov(&ov, NULL, &c, &e), &e, "cluster 'nope' (--cluster) is not defined");
+	free(ca);
+}
+
+Test(kubeconfig, overrides_user)
+{
+	char *crt = put("ov/c.crt", CERT_PEM), *key = put("ov/c.key", KEY_PEM);
+	char *groups[] = { "g1", "g2", NULL };
+	struct kcfg_overrides ov = { .token = "flag-token", .as = "jdoe", .as_groups = groups,
+	    .as_uid = "u1" };
+	struct kcfg *c;
+	struct err e;
+
+	cr_assert_eq(load_ov(&ov, NULL, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->token, "flag-token");
+	cr_assert_str_eq(c->impersonate, "jdoe");
+	cr_assert_str_eq(c->impersonate_uid, "u1");
+	cr_assert_str_eq(c->impersonate_groups[1], "g2");
+	kcfg_free(c);
+	ov = (struct kcfg_overrides){ .as_groups = groups };
+	assert_fails(load_ov(&ov, NULL, &c, &e), &e,
+	    "requesting uid, groups or user-extra for user 'u' without impersonating a user");
+	ov = (struct kcfg_overrides){ .user = "certuser" };
+	cr_assert_eq(load_ov(&ov, NULL, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->user_name, "certuser");
+	cr_assert_null(c->token);
+	cr_assert_str_eq(c->cert_pem, CERT_PEM);
+	kcfg_free(c);
+	ov = (struct kcfg_overrides){ .user = "nope" };
+	assert_fails(load_ov(&ov, NULL, &c, &e), &e, "user 'nope' (--user) is not defined");
+	/* kubectl refuses a file flag over the entry's data */
+	ov = (struct kcfg_overrides){ .user = "certuser", .client_cert = crt, .client_key = key };
+	assert_fails(load_ov(&ov, NULL, &c, &e), &e,
+	    "client-certificate-data and --client-certificate are both specified for user "
+	    "'certuser'");
+	ov = (struct kcfg_overrides){ .client_cert = crt, .client_key = key };
+	cr_assert_eq(load_ov(&ov, NULL, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->cert_pem, CERT_PEM);
+	cr_assert_str_eq(c->key_pem, KEY_PEM);
+	cr_assert_str_eq(c->token, "file-token");
+	kcfg_free(c);
+	free(crt);
+	free(key);
+}
+
+Test(kubeconfig, overrides_without_context)
+{
+	struct kcfg_overrides ov = { .server = "https://s.example.com", .token = "t" };
+	struct kcfg_opts o = { .kubeconfig = "/dev/null", .ov = ov };
+	struct kcfg *c;
+	struct err e;
+
+	err_clear(&e);
+	cr_assert_eq(kcfg_load(&o, &c, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(c->server, "https://s.example.com");
+	cr_assert_str_eq(c->token, "t");
+	cr_assert_str_eq(c->context, "");
+	kcfg_free(c);
+	o.ov = (struct kcfg_overrides){ .token = "t" };
+	err_clear(&e);
+	cr_assert_eq(kcfg_load(&o, &c, &e), -1);
+}
+
+/* Go's net/http picks the proxy: never for loopback, no ALL_PROXY, NO_PROXY not on proxy-url */
+Test(kubeconfig, proxy_choice)
+{
+	struct kcfg c = { .server = "https://k.example.com:6443" };
+	char *p, *np;
+
+	unsetenv("HTTPS_PROXY");
+	unsetenv("https_proxy");
+	unsetenv("HTTP_PROXY");
+	unsetenv("http_proxy");
+	setenv("ALL_PROXY", "http://all:1", 1);
+	setenv("NO_PROXY", "example.com", 1);
+	kcfg_proxy(&c, &p, &np);
+	cr_assert_str_eq(p, "", "ALL_PROXY is not read");
+	free(p);
+	free(np);
+	setenv("HTTPS_PROXY", "proxy:3128", 1);
+	setenv("https_proxy", "http://lower:1", 1);
+	kcfg_proxy(&c, &p, &np);
+	cr_assert_str_eq(p, "", "NO_PROXY example.com covers k.example.com");
+	cr_assert_str_eq(np, "", "NO_PROXY is matched here, never by libcurl");
+	free(p);
+	free(np);
+	setenv("NO_PROXY", ".k.example.com, 10.0.0.0/8,k.example.com:443,[::2]", 1);
+	kcfg_proxy(&c, &p, &np);
+	cr_assert_str_eq(p, "http://proxy:3128", "upper case first, http:// by default");
+	free(p);
+	free(np);
+	{
+		static const struct { const char *server, *no_proxy; bool proxied; } t[] = {
+			{ "https://k.example.com:6443", "k.example.com:6443", false },
+			{ "https://k.example.com", "k.example.com:443", false },
+			{ "https://k.example.com", "*.example.com", false },
+			{ "https://example.com", "*.example.com", true },
+			{ "https://example.com", ".example.com", true },
+			{ "https://xexample.com", "example.com", true },
+			{ "https://K.Example.COM", " EXAMPLE.com ", false },
+			{ "https://10.1.2.3:6443", "10.0.0.0/8", false },
+			{ "https://10.1.2.3:6443", "10.1.2.3", false },
+			{ "https://10.1.2.3:6443", "10.1.2.3:443", true },
+			{ "https://10.1.2.3:6443", "2.3", true },
+			{ "https://[fd00::1]:6443", "fd00::/64", false },
+			{ "https://[fd00::1]:6443", "[fd00::1]:6443", false },
+			{ "https://[fd00::1]:6443", "fd00::2", true },
+			{ "https://any.where", "*", false },
+			{ "https://any.where", ",,", true },
+		};
+
+		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+			c.server = (char *)t[i].server;
+			setenv("NO_PROXY", t[i].no_proxy, 1);
+			kcfg_proxy(&c, &p, &np);
+			cr_assert_eq(p[0] != '\0', t[i].proxied, "%s with NO_PROXY '%s': '%s'",
+			    t[i].server, t[i].no_proxy, p);
+			free(p);
+			free(np);
+		}
+		c.server = "https://k.example.com:6443";
+	}
+	c.server = "https://127.0.0.2:6443";
+	kcfg_proxy(&c, &p, &np);
+	cr_assert_str_eq(p, "");
+	free(p);
+	free(np);
+	c.server = "https://[::1]:6443";
+	kcfg_proxy(&c, &p, &np);
+	cr_assert_str_eq(p, "");
+	free(p);
+	free(np);
+	c.server = "https://LOCALHOST:6443";
+	kcfg_proxy(&c, &p, &np);
+	cr_assert_str_eq(p, "");
+	free(p);
+	free(np);
+	c.proxy_url = "socks5://bastion:1080";
+	kcfg_proxy(&c, &p, &np);
+	cr_assert_str_eq(p, "socks5h://bastion:1080", "the proxy resolves the name");
+	cr_assert_str_eq(np, "", "NO_PROXY never applies to proxy-url");
+	free(p);
+	free(np);
+	unsetenv("HTTPS_PROXY");
+	unsetenv("https_proxy");
+	unsetenv("ALL_PROXY");
+	unsetenv("NO_PROXY");
 }

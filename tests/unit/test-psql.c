@@ -135,15 +135,21 @@ Test(psql, argv_script_and_extra)
 	char *extra[] = { "-A", "-t", NULL };
 	struct psql_cmd c = { .url = "postgresql://u@h/db", .script = "select 1;\n\\q\n",
 	    .extra = extra };
-	static const char *const want_tail[] = { "psql", "select 1;\n\\q\n", "-X", "-v",
+	static const char *const want_tail[] = { "psql", "13", "-X", "-v",
 	    "ON_ERROR_STOP=1", "-d", "postgresql://u@h/db", "-f", "-", "-A", "-t", NULL };
+	const char *in;
+	size_t len;
 	char **v;
 	struct err e;
 
 	err_clear(&e);
 	cr_assert_eq(psql_argv(&c, &v, &e), 0);
-	cr_assert(strstr(v[2], "printf '%s' \"$s\" | \"$0\" \"$@\"") != NULL, "%s", v[2]);
+	/* The script is on stdin, never in the argv (the request's URL): its length is. */
+	cr_assert(strstr(v[2], "head -c \"$n\" | \"$0\" \"$@\"") != NULL, "%s", v[2]);
 	assert_argv(v + 3, want_tail);
+	in = psql_stdin(&c, &len);
+	cr_assert_eq(len, 13);
+	cr_assert_str_eq(in, "select 1;\n\\q\n");
 	strv_free(v);
 
 	c.script = NULL;
@@ -152,6 +158,28 @@ Test(psql, argv_script_and_extra)
 	static const char *const want_stdin[] = { "psql", "-X", "-v", "ON_ERROR_STOP=1", "-d",
 	    "postgresql://u@h/db", "-f", "-", "-A", "-t", NULL };
 	assert_argv(v + 3, want_stdin);
+	cr_assert_null(psql_stdin(&c, &len));
+	strv_free(v);
+}
+
+Test(psql, argv_stdin_sql_is_one_command_read_from_stdin)
+{
+	char *extra[] = { "-q", "-A", NULL };
+	struct psql_cmd c = { .url = "postgresql://u@h/db", .stdin_sql = "select 'a;b'; select 2",
+	    .extra = extra };
+	static const char *const want_tail[] = { "psql", "22", "-X", "-v", "ON_ERROR_STOP=1",
+	    "-d", "postgresql://u@h/db", "-q", "-A", NULL };
+	size_t len;
+	char **v;
+	struct err e;
+
+	err_clear(&e);
+	cr_assert_eq(psql_argv(&c, &v, &e), 0, "%s", e.msg);
+	cr_assert(strstr(v[2], "s=$(head -c \"$n\")") != NULL, "%s", v[2]);
+	cr_assert(strstr(v[2], "-c \"$s\"") != NULL, "%s", v[2]);
+	assert_argv(v + 3, want_tail);
+	cr_assert_str_eq(psql_stdin(&c, &len), "select 'a;b'; select 2");
+	cr_assert_eq(len, 22);
 	strv_free(v);
 }
 

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 
+#include "../../src/kube/client.h"
 #include "../../src/kube/url.h"
 
 Test(url, unreserved_stay)
@@ -48,4 +49,19 @@ Test(url, continue_token)
 	kube_query_add(&q, "continue", "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTIzfQ==");
 	cr_assert_str_eq(q.data, "limit=500&continue=eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MTIzfQ%3D%3D");
 	buf_free(&q);
+}
+
+/* client-go's headerKeyEscape for Impersonate-Extra-<key> */
+Test(url, impersonate_extra_key_escape)
+{
+	char *k = kube_header_key_escape("example.org/team 100%~!");
+
+	cr_assert_str_eq(k, "example.org%2Fteam%20100%25~!");
+	free(k);
+	k = kube_header_key_escape("scopes");
+	cr_assert_str_eq(k, "scopes");
+	free(k);
+	k = kube_header_key_escape("\xc3\xa9:");
+	cr_assert_str_eq(k, "%C3%A9%3A");
+	free(k);
 }

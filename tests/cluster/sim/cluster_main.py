@@ -221,11 +221,15 @@ class Sim:
         want = bool(self.faults.get("argocd-selfheal"))
 
         def fn(a):
-            sp = a.setdefault("spec", {}).setdefault("syncPolicy", {})
+            spec = a.setdefault("spec", {})
             if want:
-                sp["automated"] = {"prune": False, "selfHeal": True}
+                spec.setdefault("syncPolicy", {})["automated"] = {"prune": False,
+                                                                 "selfHeal": True}
             else:
-                sp.pop("automated", None)
+                # Phalanx's own: no syncPolicy at all
+                (spec.get("syncPolicy") or {}).pop("automated", None)
+                if not spec.get("syncPolicy"):
+                    spec.pop("syncPolicy", None)
         self.store.update(APP, "argocd", "nublado", fn)
         if want:
             self.controllers.after(0.1, self.controllers.argo_refresh)
@@ -255,7 +259,8 @@ class Sim:
 
     def write_env(self):
         try:
-            setup.write_env(self.dir, self.port, self.db, self.hub_port)
+            setup.write_env(self.dir, self.port, self.db, self.hub_port,
+                            getattr(self, "hub_keys", None))
         except Exception:
             traceback.print_exc()
 
@@ -278,7 +283,10 @@ class Sim:
     def seed_objects(self):
         values = setup.hub_secret_values(self.db["url_nopw"] if self.db else
                                          "postgresql://nublado@127.0.0.1/nublado")
-        for o in seedmod.initial(self.args.labs, values, self.db["password"] if self.db else "x"):
+        self.hub_keys = seedmod.hub_secret_keys()
+        self.write_env()
+        for o in seedmod.initial(self.args.labs, values, self.db["password"] if self.db else "x",
+                                 self.hub_keys):
             res = k8s.res_for(o["apiVersion"], o["kind"])
             ns = o["metadata"].get("namespace", "")
             status = o.pop("status", None)

@@ -4,6 +4,7 @@ process through the runtime), Gafaelfawr's Ingress generation and Argo CD's
 sync of the nublado Application."""
 
 import copy
+import json
 import heapq
 import itertools
 import threading
@@ -54,6 +55,7 @@ class Controllers:
     def __init__(self, sim):
         self.sim = sim
         self.store = sim.store
+        self.lab_appeared = False   # the lab-appears fault fires once
         self.api = sim.api
         self.heap = []
         self.seq = itertools.count()
@@ -109,6 +111,13 @@ class Controllers:
             "deletionTimestamp")
         if res is NS and ev.type == "MODIFIED" and deleting_now:
             self.after(self.sim.faults.get("ns-delete-delay", 0.5), self.finalize_ns, md["name"])
+            user = self.sim.faults.get("lab-appears")
+            if (user and not self.lab_appeared and
+                    (md.get("labels") or {}).get("nublado.lsst.io/category") == "lab"):
+                # a user with a notebook token asks for a lab while the others go
+                self.lab_appeared = True
+                if self.lab_route_open():
+                    self.after(0.2, self.lab_appears, user)
         if ev.type == "DELETED" and md.get("uid") in self.store.owners:
             self.after(0.15, self.gc, md["uid"])
         if ev.type == "MODIFIED" and deleting_now and "foregroundDeletion" in (md.get("finalizers") or []):
@@ -780,6 +789,29 @@ class Controllers:
                                   "status": "True", "type": "ResourcesCreated"}}
         if o is not None:
             self.store.update(GAF, ns, name, status)
+
+    # ------------------------------------------------------------ the controller's labs
+    def lab_route_open(self):
+        """Whether a GafaelfawrIngress still routes lab creation (upstream's
+        nublado-controller-user: .../spawner/v1/labs/.*/create)."""
+        for _, gi in self.store.items(GAF, "nublado"):
+            text = json.dumps(gi.get("template") or {})
+            if "/spawner/v1/labs/" in text and "/create" in text:
+                return True
+        return False
+
+    def lab_appears(self, user):
+        """The Nublado controller makes a lab: its namespace and its pod."""
+        name = "%s-%s" % (seedmod.PREFIX, user)
+        try:
+            self.api.create(NS, "", seedmod.ns(name, {
+                "nublado.lsst.io/category": "lab", "nublado.lsst.io/user": user,
+                "argocd.argoproj.io/instance": "nublado-users"}), {},
+                "system:serviceaccount:nublado:nublado-controller")
+            self.api.create(PODS, name, seedmod.lab_pod(user, name), {},
+                            "system:serviceaccount:nublado:nublado-controller")
+        except ApiError:
+            pass
 
     # ------------------------------------------------------------ Argo CD
     def _missing(self, app, only=None):

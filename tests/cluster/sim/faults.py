@@ -14,7 +14,8 @@ FLOAT = ("429", "500", "503", "reset", "continue-expire")
 SECONDS = ("retry-after", "watch-cut", "ns-delete-delay", "hub-unready")
 INTS = ("latency", "exec-drop", "revoke-after")
 KNOWN = set(FLOAT) | set(SECONDS) | set(INTS) | {
-    "exec-proto", "exec-ws", "stuck-ns", "argocd-selfheal", "paths", "methods", "version"}
+    "exec-proto", "exec-ws", "stuck-ns", "argocd-selfheal", "paths", "methods", "version",
+    "lab-appears", "lab-at-dump"}
 
 DEFAULTS = {"ns-delete-delay": 0.5, "retry-after": 1}
 
@@ -59,6 +60,10 @@ def parse(spec):
             elif name == "stuck-ns":
                 out.setdefault(name, [])
                 out[name].extend(v for v in value.split("|") if v)
+            elif name in ("lab-appears", "lab-at-dump"):
+                if not re.match(r"^[a-z][a-z0-9-]{0,30}$", value):
+                    raise FaultError("fault %s: expected a user name" % name)
+                out[name] = value
             elif name == "argocd-selfheal":
                 out[name] = value not in ("0", "false", "no", "off", "")
             elif name == "paths":

@@ -59,7 +59,7 @@ def hub_deployment():
                     "terminationGracePeriodSeconds": 30,
                     "containers": [{
                         "name": "hub",
-                        "image": "ghcr.io/lsst-sqre/nublado-jupyterhub:9.3.0",
+                        "image": "ghcr.io/lsst-sqre/nublado-jupyterhub:15.1.0",
                         "imagePullPolicy": "IfNotPresent",
                         "args": ["jupyterhub", "--config",
                                  "/usr/local/etc/jupyterhub/jupyterhub_config.py",
@@ -141,10 +141,14 @@ def simple_deployment(name, labels, tmpl_labels, image, strategy=None, port=8080
 
 
 def controller_deployment():
-    labels = {"app.kubernetes.io/name": "nublado-controller",
-              "app.kubernetes.io/instance": "nublado"}
-    return simple_deployment("nublado-controller", labels, dict(labels),
-                             "ghcr.io/lsst-sqre/nublado-controller:9.3.0")
+    # templates/controller-deployment.yaml, _helpers.tpl: selector on name and instance
+    labels = {"app.kubernetes.io/name": "nublado", "app.kubernetes.io/instance": "nublado"}
+    d = simple_deployment("nublado-controller", labels, dict(labels),
+                          "ghcr.io/lsst-sqre/nublado:15.1.0")
+    d["metadata"]["labels"].update({"helm.sh/chart": "nublado-1.0.0",
+                                    "app.kubernetes.io/managed-by": "Helm"})
+    d["metadata"].setdefault("annotations", {})["argocd.argoproj.io/sync-wave"] = "1"
+    return d
 
 
 def proxy_deployment():
@@ -159,11 +163,21 @@ def proxy_deployment():
 
 def gafaelfawr_ingress(name, path, service, port=80, host=HOST, scopes=("exec:notebook",),
                        path_type="Prefix", extra_config=None, namespace="nublado",
-                       instance="nublado"):
-    cfg = {"baseUrl": "https://" + HOST, "scopes": {"all": list(scopes)},
-           "loginRedirect": True}
+                       instance="nublado", paths=None, login_redirect=True, annotations=None):
+    """One GafaelfawrIngress as Phalanx renders it. `port` is a number or a port name;
+    `paths` ([(path, pathType)]) replaces the single path."""
+    cfg = {"baseUrl": "https://" + HOST}
+    if scopes is not None:
+        cfg["scopes"] = {"all": list(scopes)}
+    if login_redirect:
+        cfg["loginRedirect"] = True
     if extra_config:
         cfg.update(extra_config)
+    backend = {"service": {"name": service,
+                           "port": {"name": port} if isinstance(port, str) else {"number": port}}}
+    tmpl_meta = {"name": name}
+    if annotations:
+        tmpl_meta["annotations"] = dict(annotations)
     return {
         "apiVersion": "gafaelfawr.lsst.io/v1alpha1", "kind": "GafaelfawrIngress",
         "metadata": {"name": name, "namespace": namespace,
@@ -173,26 +187,52 @@ def gafaelfawr_ingress(name, path, service, port=80, host=HOST, scopes=("exec:no
                                 "argocd.argoproj.io/instance": instance}},
         "config": cfg,
         "template": {
-            "metadata": {"name": name},
-            "spec": {"rules": [{"host": host, "http": {"paths": [{
-                "path": path, "pathType": path_type,
-                "backend": {"service": {"name": service, "port": {"number": port}}}}]}}]},
+            "metadata": tmpl_meta,
+            "spec": {"rules": [{"host": host, "http": {"paths": [
+                {"path": p, "pathType": t, "backend": copy.deepcopy(backend)}
+                for p, t in (paths or [(path, path_type)])]}}]},
         },
     }
 
 
 def app_gafaelfawr_ingresses():
-    """The GafaelfawrIngresses Argo CD renders for the nublado app."""
+    """The GafaelfawrIngresses Phalanx's applications/nublado/templates render (upstream
+    650a0ef2; tests/cluster/README.md cites each file): the proxy's three (subdomains on,
+    a minimum token lifetime set) and the controller's five (file servers on)."""
+    regex = {"nginx.ingress.kubernetes.io/use-regex": "true"}
+    notebook = {"delegate": {"notebook": {}}}
     return [
-        gafaelfawr_ingress("proxy", "/nb", "proxy-public",
-                           extra_config={"delegate": {"internal": {
-                               "service": "nublado", "scopes": ["read:image", "read:tap"]}}}),
-        gafaelfawr_ingress("proxy-spawn", "/nb/hub/spawn", "proxy-public",
-                           extra_config={"authType": "basic"}),
-        gafaelfawr_ingress("proxy-labs", "/", "proxy-public", host="*." + HOST,
-                           extra_config={"delegate": {"notebook": {}}}),
-        gafaelfawr_ingress("nublado-controller", "/nublado", "nublado-controller",
-                           scopes=("exec:notebook", "admin:jupyterlab")),
+        # proxy-ingress.yaml, proxy-spawn-ingress.yaml: to proxy-public, port by name
+        gafaelfawr_ingress("proxy", "/nb", "proxy-public", port="http",
+                           extra_config=dict(notebook, authCacheDuration="5m")),
+        gafaelfawr_ingress("proxy-spawn", "/nb/hub/spawn", "proxy-public", port="http",
+                           extra_config={"delegate": {"minimumLifetime": 2592000,
+                                                      "notebook": {}}}),
+        gafaelfawr_ingress("proxy-labs", "/", "proxy-public", port="http",
+                           host="*." + HOST, extra_config={"userDomain": True}),
+        # controller-ingress-*.yaml: to nublado-controller, port 80
+        gafaelfawr_ingress("nublado-controller-admin", "/nublado", "nublado-controller",
+                           scopes=("exec:admin",), login_redirect=False),
+        gafaelfawr_ingress("nublado-controller-anonymous", None, "nublado-controller",
+                           scopes=None, login_redirect=False,
+                           extra_config={"scopes": {"anonymous": True}},
+                           paths=[("/nublado/openapi.json", "Exact"), ("/nublado/docs", "Exact"),
+                                  ("/nublado/redoc", "Exact")]),
+        gafaelfawr_ingress("nublado-controller-hub", "/nublado/spawner/v1/labs",
+                           "nublado-controller", scopes=("admin:jupyterlab",),
+                           login_redirect=False, annotations=regex),
+        # the users' own route to the lab API: creates labs while the proxy is blocked
+        gafaelfawr_ingress("nublado-controller-user", None, "nublado-controller",
+                           scopes=("exec:notebook",), login_redirect=False,
+                           extra_config=notebook, annotations=regex,
+                           paths=[("/nublado/spawner/v1/labs/.*/create", "ImplementationSpecific"),
+                                  ("/nublado/spawner/v1/labs/.*/events", "ImplementationSpecific"),
+                                  ("/nublado/spawner/v1/lab-form", "Prefix"),
+                                  ("/nublado/spawner/v1/user-status", "Exact")]),
+        gafaelfawr_ingress("nublado-controller-files", "/files", "nublado-controller",
+                           scopes=("write:files",), login_redirect=False,
+                           extra_config={"delegate": {"internal": {"service": "nublado-files",
+                                                                   "scopes": []}}}),
     ]
 
 
@@ -230,7 +270,18 @@ def controller_configmap():
             "data": {"config.yaml": cfg}}
 
 
-def secrets(values_yaml, db_password):
+def hub_secret_keys():
+    """The hub's own secrets in nublado-secret, random per cluster (the secrets audit and
+    the memory test look for them): key -> value."""
+    import secrets as rnd
+    # templates/vault-secrets.yaml: the keys nublado-secret has upstream
+    return {"hub.config.JupyterHub.cookie_secret": rnd.token_hex(32),
+            "hub.config.CryptKeeper.keys": rnd.token_urlsafe(32),
+            "hub.config.ConfigurableHTTPProxy.auth_token": rnd.token_hex(32)}
+
+
+def secrets(values_yaml, db_password, hub_keys=None):
+    hub_keys = hub_keys or hub_secret_keys()
     return [
         {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
          "metadata": {"name": "nublado-secret", "namespace": "nublado",
@@ -238,9 +289,7 @@ def secrets(values_yaml, db_password):
                       },
          "data": {"values.yaml": b64(values_yaml),
                   "hub.db.password": b64(db_password),
-                  "hub.config.JupyterHub.cookie_secret": b64("c" * 64),
-                  "crypto_key": b64("k" * 64),
-                  "proxy_token": b64("p" * 64)}},
+                  **{k: b64(v) for k, v in hub_keys.items()}}},
         {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
          "metadata": {"name": "hub", "namespace": "nublado",
                       "labels": {"app": "jupyterhub", "component": "hub", "release": "nublado",
@@ -255,7 +304,7 @@ def secrets(values_yaml, db_password):
 
 def lab_pod(user, ns_name):
     return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "nb-" + user, "namespace": ns_name,
+            "metadata": {"name": user + "-nb", "namespace": ns_name,
                          "labels": {"nublado.lsst.io/category": "lab",
                                     "nublado.lsst.io/user": user, "app": "lab"}},
             "spec": {"containers": [{"name": "notebook",
@@ -269,13 +318,21 @@ def application():
         "metadata": {"name": "nublado", "namespace": "argocd",
                      "finalizers": ["resources-finalizer.argocd.argoproj.io"],
                      "labels": {"argocd.argoproj.io/instance": "science-platform"}},
+        # environments/templates/applications/rsp/nublado.yaml: project rsp, no syncPolicy
         "spec": {
-            "project": "default",
+            "project": "rsp",
             "destination": {"namespace": "nublado", "server": "https://kubernetes.default.svc"},
             "source": {"repoURL": "https://github.com/lsst-sqre/phalanx.git",
                        "path": "applications/nublado", "targetRevision": "main",
                        "helm": {"valueFiles": ["values.yaml", "values-sim.yaml"]}},
-            "syncPolicy": {"syncOptions": ["CreateNamespace=true"]},
+            "ignoreDifferences": [
+                {"kind": "Secret", "jsonPointers": [
+                    "/data/hub.config.ConfigurableHTTPProxy.auth_token",
+                    "/data/hub.config.CryptKeeper.keys",
+                    "/data/hub.config.JupyterHub.cookie_secret"]},
+                {"group": "apps", "kind": "Deployment", "jsonPointers": [
+                    "/spec/template/metadata/annotations/checksum~1secret",
+                    "/spec/template/metadata/annotations/checksum~1auth-token"]}],
         },
         "status": {
             "sync": {"status": "Synced", "revision": "3f6c1a9d2e0b7c5a4e8d1f2a3b4c5d6e7f8a9b0c",
@@ -299,7 +356,7 @@ def other_application(name, ns_name):
     return a
 
 
-def initial(n_labs, values_yaml, db_password):
+def initial(n_labs, values_yaml, db_password, hub_keys=None):
     """Return a list of objects in creation order (namespaces first)."""
     objs = []
     base_ns = [
@@ -321,22 +378,18 @@ def initial(n_labs, values_yaml, db_password):
             "nublado.lsst.io/category": "lab", "nublado.lsst.io/user": u,
             "argocd.argoproj.io/instance": "nublado-users"}))
     objs.append(controller_configmap())
-    objs.extend(secrets(values_yaml, db_password))
+    objs.extend(secrets(values_yaml, db_password, hub_keys))
     objs.extend(services())
     objs.append(hub_deployment())
     objs.append(controller_deployment())
     objs.append(proxy_deployment())
     objs.extend(app_gafaelfawr_ingresses())
-    # a GafaelfawrIngress routing to proxy-public in another namespace: not the app's
-    fs = gafaelfawr_ingress("proxy", "/files", "proxy-public", namespace="fileservers",
-                            instance="nublado-fileservers")
-    objs.append(fs)
     objs.append(application())
     objs.append(other_application("gafaelfawr", "gafaelfawr"))
     for u in users(n_labs):
         objs.append(lab_pod(u, "%s-%s" % (PREFIX, u)))
     fsp = lab_pod("user001", "fileservers")
-    fsp["metadata"]["name"] = "user001-fs"
+    fsp["metadata"]["name"] = "user001-fs"  # a file server, not a lab
     fsp["metadata"]["labels"] = {"nublado.lsst.io/category": "fileserver",
                                  "nublado.lsst.io/user": "user001"}
     objs.append(fsp)

@@ -307,7 +307,7 @@ def hub_secret_values(db_url_nopw):
                             "config": {"JupyterHub": {"cookie_secret": "sim"}}}})
 
 
-def write_env(d, port, db, hub_port=None):
+def write_env(d, port, db, hub_port=None, hub_keys=None):
     env = [
         ("SIM_DIR", d),
         ("KUBECONFIG", os.path.join(d, "kubeconfig")),
@@ -330,6 +330,9 @@ def write_env(d, port, db, hub_port=None):
         ]
     if hub_port:
         env.append(("SIM_HUB_PORT", str(hub_port)))
+    if hub_keys:
+        # nublado-secret's other keys (cookie secret, crypto key, proxy token), space-separated
+        env.append(("SIM_HUB_SECRETS", " ".join(hub_keys[k] for k in sorted(hub_keys))))
     import shlex
     with open(os.path.join(d, "env.tmp"), "w") as f:
         for k, v in env:

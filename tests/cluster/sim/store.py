@@ -8,6 +8,7 @@ sections, never across I/O or a sleep.
 
 import bisect
 import copy
+import os
 import random
 import threading
 import uuid
@@ -37,7 +38,9 @@ class Store:
         self.events = []
         self.event_rvs = []
         self.oldest_rv = self.rv  # watches from before this answer 410
-        self._uid_rng = random.Random("uid-%s" % seed)
+        # Every cluster's objects get their own UIDs, as real clusters do (kube-system's
+        # tells two clusters apart); the fault seed stays reproducible without them.
+        self._uid_rng = random.Random("uid-%s-%s" % (seed, os.urandom(8).hex()))
         self.listeners = []  # callables(event), called under the lock; must not block
         self.by_ns = {}   # namespace -> set of (reskey, name)
         self.owners = {}  # owner uid -> set of (reskey, ns, name)

@@ -132,6 +132,11 @@ def handle(h, ns, name, q):
     if container not in containers:
         raise k8s.bad_request("container %s is not valid for pod %s" % (container, name))
     argv = q.get("command") or []
+    user = sim.faults.get("lab-at-dump")
+    if user and "pg_dump" in argv and not getattr(sim, "lab_at_dump_fired", False):
+        # a lab made (by an admin, say) while the backup runs: the drop must not follow
+        sim.lab_at_dump_fired = True
+        sim.controllers.lab_appears(user)
     stdin, stdout, stderr, tty = (_flag(q, "stdin"), _flag(q, "stdout"), _flag(q, "stderr"),
                                   _flag(q, "tty"))
     if not argv:
