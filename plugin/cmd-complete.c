@@ -11,6 +11,8 @@
 #include "../src/kube/kubeconfig.h"
 #include "../src/kube/url.h"
 #include "../src/nublado/dburl.h"
+#include "../src/nublado/labs.h"
+#include "../src/nublado/nub.h"
 #include "../src/util/complete.h"
 #include "../src/util/exitcode.h"
 #include "../src/util/log.h"
@@ -25,7 +27,6 @@
 #define COMPLETE_REQUEST_MS	2000
 #define COMPLETE_DEADLINE_MS	2500
 
-#define LAB_SELECTOR		"nublado.lsst.io/category=lab"
 #define LAB_USER_LABEL		"nublado.lsst.io/user"
 
 static void
@@ -83,7 +84,6 @@ add_contexts(const struct kcfg_opts *ko, struct complete_result *r)
 
 struct ns_walk {
 	struct complete_result *r;
-	bool users;		/* the lab namespaces' users instead of namespace names */
 };
 
 static void
@@ -98,31 +98,19 @@ static int
 ns_each(json_object *item, void *arg, struct err *e)
 {
 	struct ns_walk *w = arg;
-	json_object *md, *name, *labels, *user;
+	json_object *md, *name;
 
-	if (!json_object_object_get_ex(item, "metadata", &md) ||
-	    !json_object_object_get_ex(md, "name", &name))
-		return 0;
-	if (!w->users) {
+	if (json_object_object_get_ex(item, "metadata", &md) &&
+	    json_object_object_get_ex(md, "name", &name))
 		complete_add(w->r, json_object_get_string(name), NULL);
-		return 0;
-	}
-	if (json_object_object_get_ex(md, "labels", &labels) &&
-	    json_object_object_get_ex(labels, LAB_USER_LABEL, &user) &&
-	    json_object_is_type(user, json_type_string)) {
-		char *desc = xasprintf("lab namespace %s", json_object_get_string(name));
-
-		complete_add(w->r, json_object_get_string(user), desc);
-		free(desc);
-	}
 	return 0;
 }
 
 static int
-add_namespaces(const struct kcfg_opts *ko, bool users, struct complete_result *r)
+add_namespaces(const struct kcfg_opts *ko, struct complete_result *r)
 {
 	struct kube_opts kopts = { .request_timeout_ms = COMPLETE_REQUEST_MS };
-	struct ns_walk w = { r, users };
+	struct ns_walk w = { r };
 	struct buf q = BUF_INIT;
 	struct kcfg *cfg = NULL;
 	struct kube *k = NULL;
@@ -132,13 +120,45 @@ add_namespaces(const struct kcfg_opts *ko, bool users, struct complete_result *r
 	err_clear(&e);
 	if (kcfg_load(ko, &cfg, &e) < 0 || kube_open(cfg, &kopts, &k, &e) < 0)
 		goto out;
-	if (users)
-		kube_query_add(&q, "labelSelector", LAB_SELECTOR);
 	rc = kube_list(k, "/api/v1/namespaces", q.data, 500, ns_each, ns_reset, &w, NULL, &e);
 out:
 	buf_free(&q);
 	kube_close(k);
 	kcfg_free(cfg);
+	return rc;
+}
+
+/*
+ * kill-labs --user: the users of the namespaces kill-labs would delete, by
+ * its own rule (labs_select: prefix AND label), not every lab-labelled one.
+ */
+static int
+add_lab_users(const struct complete_line *l, struct complete_result *r)
+{
+	struct nub_opts o = {
+		.kubeconfig = complete_line_get(l, "kubeconfig"),
+		.context = complete_line_get(l, "context"),
+		.namespace = complete_line_get(l, "namespace"),
+		.request_timeout_ms = COMPLETE_REQUEST_MS,
+	};
+	struct labset set;
+	struct nub *n = NULL;
+	struct err e;
+	int rc = -1;
+
+	err_clear(&e);
+	if (nub_open(&o, &n, &e) == 0 && labs_select(n, NULL, &set, &e) == 0) {
+		for (size_t i = 0; i < set.n; i++) {
+			char *desc = xasprintf("lab namespace %s", set.labs[i].name);
+
+			if (set.labs[i].user != NULL)
+				complete_add(r, set.labs[i].user, desc);
+			free(desc);
+		}
+		labset_free(&set);
+		rc = 0;
+	}
+	nub_close(n);
 	return rc;
 }
 
@@ -230,9 +250,9 @@ lookup(enum opt_complete kind, const struct complete_line *l,
 	case COMPLETE_CONTEXT:
 		return add_contexts(&ko, r);
 	case COMPLETE_NAMESPACE:
-		return add_namespaces(&ko, false, r);
+		return add_namespaces(&ko, r);
 	case COMPLETE_LAB_USER:
-		return add_namespaces(&ko, true, r);
+		return add_lab_users(l, r);
 	case COMPLETE_PHALANX_ENV:
 		return add_phalanx_envs(complete_line_get(l, "phalanx"), r);
 	case COMPLETE_BACKUP:

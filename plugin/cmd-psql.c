@@ -187,9 +187,7 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 		goto fail;
 
 	/* Runbook step 4: the hub pod, and psql in it. */
-	if (args_get(a, "pod") != NULL)
-		pod = xstrdup(args_get(a, "pod"));
-	else if (hub_find_pod(n, &pod, &e) < 0)
+	if (hub_find_pod_to_exec(n, args_get(a, "pod"), &pod, &e) < 0)
 		goto fail;
 	log_debug(LOG_STEPS, "psql in pod %s/%s", n->ns, pod);
 

@@ -15,6 +15,8 @@ static const struct opt restore_db_opts[] = {
 	  COMPLETE_NONE, 0 },
 	{ "db-url", 0, OPT_VALUE, "URL", "the database URL (default: the deployed value)",
 	  NULL, COMPLETE_NONE, 0 },
+	{ "pod", 0, OPT_VALUE, "NAME", "run psql and the backup in this pod (default: the hub "
+	  "pod, Ready or else running)", NULL, COMPLETE_NONE, 0 },
 	{ "again", 0, OPT_FLAG, NULL, "restore once more though this backup was just restored",
 	  NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
 	{ "parallel", 0, OPT_VALUE, "N", "lab deletes in flight at once (default 32)", NULL,
@@ -54,6 +56,7 @@ cmd_restore_db_exec(struct cmd_ctx *ctx)
 	r.file = a->pos[1];
 	r.db_url = args_get(a, "db-url");
 	r.again = args_has(a, "again");
+	r.pod_name = args_get(a, "pod");
 	r.t_start = now_ms();
 	c.restore = &r;
 	c.after_block = true;

@@ -40,8 +40,11 @@ cmd_status_exec(struct cmd_ctx *ctx)
 		rc = EXIT_ERROR;
 	} else if (jstr(st, "serverError", NULL) != NULL) {
 		/* Nothing else can be known: an error, not a screen of question marks. */
-		log_error("cannot reach the API server of context '%s': %s", n->cfg->context,
-		    jstr(st, "serverError", NULL));
+		if (n->cfg->context != NULL && *n->cfg->context != '\0')
+			log_error("cannot reach the API server of context '%s': %s", n->cfg->context,
+			    jstr(st, "serverError", NULL));
+		else
+			log_error("%s", jstr(st, "serverError", NULL));
 		rc = EXIT_ERROR;
 	}
 	json_object_put(st);

@@ -20,6 +20,8 @@ static const struct opt wipe_db_opts[] = {
 	  COMPLETE_NONE, 0 },
 	{ "db-url", 0, OPT_VALUE, "URL", "the database URL (default: the deployed value)",
 	  NULL, COMPLETE_NONE, 0 },
+	{ "pod", 0, OPT_VALUE, "NAME", "run psql and the backup in this pod (default: the hub "
+	  "pod, Ready or else running)", NULL, COMPLETE_NONE, 0 },
 	{ "again", 0, OPT_FLAG, NULL, "wipe once more though a wipe finished recently",
 	  NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
 	{ "parallel", 0, OPT_VALUE, "N", "lab deletes in flight at once (default 32)", NULL,
@@ -54,6 +56,7 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 	w.backup_dir = args_get(ctx->args, "backup-dir");
 	w.no_backup = args_has(ctx->args, "no-backup");
 	w.again = args_has(ctx->args, "again");
+	w.pod_name = args_get(ctx->args, "pod");
 	w.t_start = now_ms();
 	c.wipe = &w;
 	c.after_block = true;
@@ -77,7 +80,11 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 		if (wipe_journal_save(&w, &e) < 0)
 			goto fail;
 	}
-	rc = steps_run(&c, runbook, keep ? 5 : 6,
+	/* A resumed run says what is left, not what the first one was about to do. */
+	rc = steps_run(&c, runbook, keep ? 5 : 6, w.dropped != 0 ?
+	    "An earlier run already DROPPED the JupyterHub database; this finishes its job." :
+	    w.backed_up != 0 ? "An earlier run took the backup; this DROPS the JupyterHub "
+	    "database, after blocking users and deleting every lab if needed." :
 	    "This blocks all users, deletes every lab, and DROPS the JupyterHub database.",
 	    c.yes ? NULL : kcfg_name(n->cfg), &e);
 	if (rc < 0)
@@ -92,6 +99,15 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx)
 	goto done;
 fail:
 	rc = e.exit ? e.exit : EXIT_ERROR;
+	if (!c.dry_run && w.journal != NULL && w.started != 0 && w.blocked_at == 0 &&
+	    c.blocked_ms != 0) {
+		struct err je;
+
+		/* The run that comes to finish this one reports the whole lockout. */
+		err_clear(&je);
+		wipe_note_blocked(&c, &w);
+		(void)wipe_journal_save(&w, &je);
+	}
 	if (c.json && c.report != NULL)
 		json_object_object_add(c.report, "error", json_object_new_string(e.msg));
 	log_err(&e);
@@ -111,7 +127,8 @@ const struct cmd_entry cmd_wipe_db_entry = {
 	.summary = "Run the whole runbook: block, kill labs, back up, drop, restart, unblock",
 	.usage = "[-y] [--dry-run] [--backup-dir DIR | --no-backup] [--keep-blocked] "
 	    "[--db-url URL] [-o json] [--timeout DURATION]",
-	.help = "1. Preflight, changing nothing: the hub pod (exactly one, Ready), the database\n"
+	.help = "1. Preflight, changing nothing: the hub pod (exactly one Ready; if none is, the\n"
+	    "   one whose container runs: a sick hub is a reason to wipe; --pod names one), the database\n"
 	    "   URL, psql and pg_dump in the pod, the database reachable with the pod's\n"
 	    "   password file, and the ownership check: the role is no superuser, owns only\n"
 	    "   JupyterHub's tables (and their sequences, indexes, types) in this database,\n"

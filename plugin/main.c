@@ -14,6 +14,7 @@
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_block_entry;
 extern const struct cmd_entry cmd_kill_labs_entry;
+extern const struct cmd_entry cmd_labs_entry;
 extern const struct cmd_entry cmd_db_url_entry;
 extern const struct cmd_entry cmd_psql_entry;
 extern const struct cmd_entry cmd_wipe_db_entry;
@@ -30,6 +31,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
 	&cmd_block_entry,
 	&cmd_kill_labs_entry,
+	&cmd_labs_entry,
 	&cmd_db_url_entry,
 	&cmd_psql_entry,
 	&cmd_wipe_db_entry,
@@ -115,6 +117,96 @@ cmd_find(const char *name, bool *ambiguous)
 		return NULL;
 	}
 	return found;
+}
+
+/* Edit distance, for "did you mean": names are short. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev, tmp;
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * Say why a command word is no command, as git does: a destructive
+ * command's prefix is refused on purpose; a typo gets the nearest name.
+ */
+static void
+unknown_command(const char *prog, const char *name, bool ambiguous)
+{
+	const struct cmd_entry *near = NULL, *destructive = NULL;
+	size_t best = 3, n = strlen(name);
+
+	for (int i = 0; cmd_table[i] != NULL; i++) {
+		const struct cmd_entry *c = cmd_table[i];
+		size_t d;
+
+		if (c->flags & CMD_HIDDEN)
+			continue;
+		if ((c->flags & CMD_DESTRUCTIVE) && n > 0 && strncmp(c->name, name, n) == 0)
+			destructive = c;
+		if ((d = distance(name, c->name)) < best) {
+			best = d;
+			near = c;
+		}
+	}
+	if (destructive != NULL && !ambiguous)
+		log_error("'%s' is not a command: a command that changes things must be typed in "
+		    "full ('%s')", name, destructive->name);
+	else if (ambiguous)
+		log_error("ambiguous command '%s'", name);
+	else
+		log_error("unknown command '%s'", name);
+	if (near != NULL && destructive == NULL)
+		fprintf(stderr, "\nThe most similar command is\n\t%s\n", near->name);
+	fprintf(stderr, "Run '%s --help' for the list of commands.\n", prog);
+}
+
+/*
+ * The command word of a line that failed to parse: the first word that is
+ * neither an option nor a global option's value.  NULL when none.
+ */
+static const char *
+command_word(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct opt *o;
+
+		if (strcmp(a, "--") == 0)
+			return NULL;
+		if (a[0] != '-' || a[1] == '\0')
+			return a;
+		if (a[1] == '-' && strchr(a, '=') == NULL)
+			o = opt_find(cmd_global_opts, a + 2, 0);
+		else if (a[1] != '-' && a[2] == '\0')
+			o = opt_find(cmd_global_opts, NULL, a[1]);
+		else
+			o = NULL;
+		if (o != NULL && o->kind != OPT_FLAG && o->kind != OPT_COUNT)
+			i++;	/* its value */
+	}
+	return NULL;
 }
 
 static const struct opt *
@@ -333,8 +425,16 @@ main(int argc, char **argv)
 	sig_setup();
 	err_clear(&e);
 	if (args_parse(&args, cmd_global_opts, pick_table, NULL, argc - 1, argv + 1, &e) < 0) {
-		log_error("%s", e.msg);
-		fprintf(stderr, "Run '%s --help' for usage.\n", ctx.prog);
+		const char *word = command_word(argc, argv);
+		bool amb2;
+
+		/* "kubectl nublado wipe-d --yes": the command is what is wrong, say that. */
+		if (word != NULL && strcmp(word, "help") != 0 && cmd_find(word, &amb2) == NULL) {
+			unknown_command(ctx.prog, word, amb2);
+		} else {
+			log_error("%s", e.msg);
+			fprintf(stderr, "Run '%s --help' for usage.\n", ctx.prog);
+		}
 		args_free(&args);
 		return EXIT_USAGE;
 	}
@@ -345,14 +445,22 @@ main(int argc, char **argv)
 		args_free(&args);
 		return e.exit ? e.exit : EXIT_USAGE;
 	}
+	if (args.npos > 0 && strcmp(args.pos[0], "help") == 0) {
+		/* `help [COMMAND]', as git and kubectl have it. */
+		c = args.npos > 1 ? cmd_find(args.pos[1], &amb) : NULL;
+		if (args.npos > 1 && c == NULL) {
+			unknown_command(ctx.prog, args.pos[1], amb);
+			args_free(&args);
+			return EXIT_USAGE;
+		}
+		cmd_usage(&ctx, c, stdout);
+		args_free(&args);
+		return close_stdout(EXIT_OK);
+	}
 	if (args.npos > 0) {
 		c = cmd_find(args.pos[0], &amb);
 		if (c == NULL) {
-			if (amb)
-				log_error("ambiguous command '%s'", args.pos[0]);
-			else
-				log_error("unknown command '%s'", args.pos[0]);
-			fprintf(stderr, "Run '%s --help' for the list of commands.\n", ctx.prog);
+			unknown_command(ctx.prog, args.pos[0], amb);
 			args_free(&args);
 			return EXIT_USAGE;
 		}

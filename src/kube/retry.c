@@ -4,6 +4,8 @@
 #include "retry.h"
 
 /* client-go retries 429/5xx with Retry-After up to 10 times; we bound the time too. */
+#define RETRY_NOT_SENT_ATTEMPTS 3
+
 const struct retry_policy retry_default = {
 	.max_attempts = 10,
 	.base_ms = 250,
@@ -22,6 +24,13 @@ retry_decide(const struct retry_policy *p, enum retry_failure f, long http,
 		return false;
 	switch (f) {
 	case RETRY_NOT_SENT:
+		/*
+		 * Nothing listens, or the name does not resolve: kubectl fails at
+		 * once.  Two quick tries more ride out a VPN blip; ten would keep
+		 * an admin waiting twenty seconds for "connection refused".
+		 */
+		if (attempt >= RETRY_NOT_SENT_ATTEMPTS)
+			return false;
 		break;
 	case RETRY_BROKEN:
 		if (!idempotent)

@@ -55,7 +55,7 @@ backup_psql_script(const char *schema, char *const *ordered, int has_alembic)
 	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n"
 	    "SET LOCAL lock_timeout = '20s';\n");
 	qecho(&b, "--");
-	qecho(&b, BACKUP_PSQL_HEADER + 3);
+	qecho(&b, &BACKUP_PSQL_HEADER[3]);
 	buf_puts(&b, "SELECT format('-- PostgreSQL %s, database %s, role %s, taken %s UTC', "
 	    "current_setting('server_version'), current_database(), current_user, "
 	    "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'));\n");

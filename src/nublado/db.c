@@ -10,6 +10,8 @@
 #include "../util/buf.h"
 #include "../util/exitcode.h"
 #include "../util/log.h"
+#include "../util/progress.h"
+#include "../util/sig.h"
 #include "../util/statedir.h"
 #include "../util/xalloc.h"
 #include "backup-sql.h"
@@ -499,6 +501,9 @@ struct capture {
 	struct buf out, err;
 	int out_fd;		/* stdout to this descriptor instead, when >= 0 */
 	const char *out_path;	/* its name, for messages */
+	struct progress *p;	/* bytes and rate into out_fd, or NULL */
+	unsigned long long written;
+	long long started;
 };
 
 static int
@@ -517,6 +522,17 @@ capture_output(enum exec_channel ch, const void *p, size_t n, void *arg, struct 
 				    strerror(errno));
 			q += w;
 			n -= (size_t)w;
+			c->written += (unsigned long long)w;
+		}
+		if (c->p != NULL) {
+			char size[32], rate[32], note[96];
+			long long ms = now_ms() - c->started;
+
+			progress_size(size, sizeof size, c->written);
+			progress_size(rate, sizeof rate, ms > 0 ? c->written * 1000 / (unsigned long long)ms :
+			    0);
+			snprintf(note, sizeof note, "%s, %s/s", size, rate);
+			progress_set(c->p, 0, note);
 		}
 		return 0;
 	}
@@ -1003,6 +1019,9 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 		goto out;
 	}
 	log_debug(LOG_STEPS, "%s in pod %s to %s", tool, pod, path);
+	cap.started = now_ms();
+	cap.p = progress_start(kind == DB_BACKUP_PSQL ? "backing up with psql" :
+	    "backing up with pg_dump", 0, "", isatty(STDERR_FILENO));
 	if (pod_run_input(n, pod, argv, script, script ? strlen(script) : 0, &cap,
 	    DUMP_TIMEOUT_MS, &code, e) < 0) {
 		err_prefix(e, "backup failed");
@@ -1013,6 +1032,8 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 		    psql_message(cap.err.data));
 		goto fail;
 	}
+	progress_end(cap.p, NULL);
+	cap.p = NULL;
 	if (fsync(cap.out_fd) < 0 || close(cap.out_fd) < 0) {
 		cap.out_fd = -1;
 		err_set(e, "cannot write backup file '%s': %s", path, strerror(errno));
@@ -1026,6 +1047,8 @@ db_backup(struct nub *n, const char *pod, const char *url, const struct db_check
 	rc = 0;
 	goto out;
 fail:
+	progress_end(cap.p, NULL);
+	cap.p = NULL;
 	if (cap.out_fd >= 0)
 		close(cap.out_fd);
 	cap.out_fd = -1;

@@ -6,6 +6,7 @@
 #include "../kube/client.h"
 #include "../kube/url.h"
 #include "../util/buf.h"
+#include "../util/log.h"
 #include "../util/xalloc.h"
 #include "hub.h"
 
@@ -42,8 +43,33 @@ pod_ready(json_object *pod)
 	return false;
 }
 
+/* containerStatuses[name=hub].state.running: the hub process is up, Ready or not. */
+static bool
+hub_running(json_object *pod)
+{
+	json_object *cs = get(get(pod, "status"), "containerStatuses");
+
+	if (cs == NULL || !json_object_is_type(cs, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(cs); i++) {
+		json_object *c = json_object_array_get_idx(cs, i);
+		const char *name = str(get(c, "name"));
+
+		if (name != NULL && strcmp(name, HUB_CONTAINER) == 0)
+			return get(get(c, "state"), "running") != NULL;
+	}
+	return false;
+}
+
 int
 hub_pick_pod(json_object *items, const char *ns, char **pod, struct err *e)
+{
+	return hub_pick_pod_sick(items, ns, false, pod, NULL, e);
+}
+
+int
+hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
+    bool *unready, struct err *e)
 {
 	struct buf seen = BUF_INIT, ready = BUF_INIT;
 	const char *chosen = NULL;
@@ -68,6 +94,27 @@ hub_pick_pod(json_object *items, const char *ns, char **pod, struct err *e)
 			buf_printf(&ready, "%s%s", ready.len ? ", " : "", name);
 			if (nready++ == 0)
 				chosen = name;
+		}
+	}
+	if (unready != NULL)
+		*unready = false;
+	if (nready == 0 && sick_ok) {
+		/* A sick hub (running, not Ready) is a main reason to wipe: use it. */
+		const char *running = NULL;
+		int nrunning = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			json_object *p = json_object_array_get_idx(items, i);
+
+			if (get(get(p, "metadata"), "deletionTimestamp") == NULL && hub_running(p) &&
+			    nrunning++ == 0)
+				running = str(get(get(p, "metadata"), "name"));
+		}
+		if (nrunning == 1 && running != NULL) {
+			chosen = running;
+			nready = 1;
+			if (unready != NULL)
+				*unready = true;
 		}
 	}
 	if (nready == 1) {
@@ -113,8 +160,8 @@ gather_reset(void *arg)
 	g->items = json_object_new_array();
 }
 
-int
-hub_find_pod(struct nub *n, char **pod, struct err *e)
+static int
+find(struct nub *n, bool sick_ok, char **pod, bool *unready, struct err *e)
 {
 	struct gather g = { json_object_new_array() };
 	struct buf q = BUF_INIT;
@@ -127,9 +174,32 @@ hub_find_pod(struct nub *n, char **pod, struct err *e)
 	if (rc < 0)
 		err_prefix(e, "cannot list the hub pods in namespace \"%s\"", n->ns);
 	else
-		rc = hub_pick_pod(g.items, n->ns, pod, e);
+		rc = hub_pick_pod_sick(g.items, n->ns, sick_ok, pod, unready, e);
 	json_object_put(g.items);
 	buf_free(&q);
 	free(path);
 	return rc;
+}
+
+int
+hub_find_pod(struct nub *n, char **pod, struct err *e)
+{
+	return find(n, false, pod, NULL, e);
+}
+
+int
+hub_find_pod_to_exec(struct nub *n, const char *named, char **pod, struct err *e)
+{
+	bool unready = false;
+
+	if (named != NULL) {
+		*pod = xstrdup(named);
+		return 0;
+	}
+	if (find(n, true, pod, &unready, e) < 0)
+		return -1;
+	if (unready)
+		log_warn("hub pod %s is running but not Ready: using it (a sick hub is a reason "
+		    "to wipe; --pod names another)", *pod);
+	return 0;
 }

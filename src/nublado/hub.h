@@ -2,6 +2,8 @@
 #ifndef NUB_HUB_H
 #define NUB_HUB_H
 
+#include <stdbool.h>
+
 #include <json-c/json.h>
 
 #include "../util/err.h"
@@ -18,7 +20,17 @@
  */
 int hub_find_pod(struct nub *n, char **pod, struct err *e);
 
+/*
+ * The pod to exec psql or pg_dump in: `named' (--pod) when given; else the
+ * Ready hub pod; else, when none is Ready, the one whose hub container runs
+ * (a sick hub is a main reason to wipe), with a warning.
+ */
+int hub_find_pod_to_exec(struct nub *n, const char *named, char **pod, struct err *e);
+
 /* What hub_find_pod decides from a pod list's items (exposed for tests). */
 int hub_pick_pod(json_object *items, const char *ns, char **pod, struct err *e);
+/* The same; with sick_ok, a running but not Ready hub when none is Ready (*unready set). */
+int hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
+    bool *unready, struct err *e);
 
 #endif

@@ -137,6 +137,10 @@ select_one(json_object *item, void *arg, struct err *e)
 		l->name = xstrdup(jstr(item, "metadata", "name", NULL));
 		l->user = xstrdup(jstr(item, "metadata", "labels", LAB_USER_LABEL, NULL));
 		l->terminating = jpath(item, "metadata", "deletionTimestamp", NULL) != NULL;
+		l->created = jstr(item, "metadata", "creationTimestamp", NULL) ?
+		    xstrdup(jstr(item, "metadata", "creationTimestamp", NULL)) : NULL;
+		l->phase = xstrdup(jstr(item, "status", "phase", NULL) ? jstr(item, "status", "phase",
+		    NULL) : (l->terminating ? "Terminating" : "Active"));
 	} else if (k < 0) {
 		struct lab_skip *s;
 
@@ -154,6 +158,8 @@ set_clear_items(struct labset *set)
 	for (size_t i = 0; i < set->n; i++) {
 		free(set->labs[i].name);
 		free(set->labs[i].user);
+		free(set->labs[i].created);
+		free(set->labs[i].phase);
 	}
 	for (size_t i = 0; i < set->nskipped; i++) {
 		free(set->skipped[i].name);
@@ -297,6 +303,26 @@ find_name(struct wait_ctx *w, const char *name)
 	return -1;
 }
 
+/* "waiting for nublado-a, nublado-b and 3 more": what is left, by name (few). */
+static void
+pending_note(struct wait_ctx *w)
+{
+	struct buf b = BUF_INIT;
+	size_t shown = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->gone[i])
+			continue;
+		if (shown < 2)
+			buf_printf(&b, "%s%s", shown ? ", " : "waiting for ", w->names[i]);
+		shown++;
+	}
+	if (shown > 2)
+		buf_printf(&b, " and %zu more", shown - 2);
+	progress_set(w->p, w->n - w->left, b.data);
+	buf_free(&b);
+}
+
 static void
 strike(struct wait_ctx *w, const char *name)
 {
@@ -305,7 +331,7 @@ strike(struct wait_ctx *w, const char *name)
 	if (i >= 0 && !w->gone[i]) {
 		w->gone[i] = true;
 		w->left--;
-		progress_set(w->p, w->n - w->left, NULL);
+		pending_note(w);
 	}
 }
 
@@ -429,7 +455,7 @@ labs_wait_gone(struct nub *n, const struct labset *set, long timeout_ms, bool tt
 		w.left = 0;
 		for (size_t i = 0; i < w.n; i++)
 			w.left += !w.gone[i];
-		progress_set(w.p, w.n - w.left, NULL);
+		pending_note(&w);
 		if (w.left == 0) {
 			buf_free(&q);
 			free(rv);
@@ -481,6 +507,11 @@ labset_json(const struct labset *set)
 			json_object_object_add(l, "user", json_object_new_string(set->labs[i].user));
 		json_object_object_add(l, "terminating",
 		    json_object_new_boolean(set->labs[i].terminating));
+		if (set->labs[i].created != NULL)
+			json_object_object_add(l, "created",
+			    json_object_new_string(set->labs[i].created));
+		if (set->labs[i].phase != NULL)
+			json_object_object_add(l, "phase", json_object_new_string(set->labs[i].phase));
 		json_object_array_add(labs, l);
 	}
 	for (size_t i = 0; i < set->nskipped; i++) {

@@ -16,6 +16,8 @@ struct lab {
 	char *name;
 	char *user;		/* the user label, or NULL */
 	bool terminating;	/* already being deleted */
+	char *created;		/* metadata.creationTimestamp (RFC 3339), or NULL */
+	char *phase;		/* status.phase: Active, Terminating */
 };
 
 struct lab_skip {

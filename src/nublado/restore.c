@@ -187,7 +187,7 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 		return err_prefix(e, "backup");
 	}
 	r->loaded = true;
-	if (hub_find_pod(c->n, &r->pod, e) < 0) {
+	if (hub_find_pod_to_exec(c->n, r->pod_name, &r->pod, e) < 0) {
 		/* After the rows went in the hub may be mid-restart: finishing that is the job. */
 		if (r->restored == 0)
 			return -1;

@@ -14,6 +14,7 @@ struct restore {
 	const char *file;		/* the backup */
 	const char *db_url;		/* --db-url, else the deployed value */
 	bool again;			/* --again: restore though it was just done */
+	const char *pod_name;		/* --pod: exec there */
 
 	/* found by the preflight */
 	struct backup_file backup;

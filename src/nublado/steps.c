@@ -251,6 +251,12 @@ labs_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct 
 		else
 			buf_printf(out, "  no lab namespaces (%s-* labelled %s=lab)\n",
 			    s->set.prefix, LAB_CATEGORY_LABEL);
+	} else if (terminating == s->set.n) {
+		/* A re-run: nothing left to delete, only to wait for. */
+		buf_printf(out, "  wait for %zu lab namespace(s) already terminating:", s->set.n);
+		for (size_t i = 0; i < s->set.n && i < 20; i++)
+			buf_printf(out, " %s", s->set.labs[i].name);
+		buf_puts(out, s->set.n > 20 ? " ...\n" : "\n");
 	} else {
 		buf_printf(out, "  delete %zu lab namespace(s):", s->set.n);
 		for (size_t i = 0; i < s->set.n; i++) {
@@ -262,7 +268,7 @@ labs_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty, struct 
 			    s->set.labs[i].terminating ? " (terminating)" : "");
 		}
 		buf_puts(out, "\n");
-		if (terminating > 0)
+		if (terminating > 0 && terminating < s->set.n)
 			buf_printf(out, "    (%zu already terminating: waiting for them too)\n",
 			    terminating);
 	}
@@ -782,12 +788,61 @@ const struct step step_unblock = {
 
 /* ---- the runner ---- */
 
+/*
+ * After a stop part-way (an error or Ctrl-C): what was done, what is left,
+ * whether users are locked out, and what to do, in front of the step's own
+ * hint.  An interrupt has no cause to fix: the same command finishes.
+ */
+static void
+where_things_stand(const struct step *const *steps, size_t n, size_t at, const bool *done,
+    const bool *empty, struct err *e)
+{
+	struct buf b = BUF_INIT;
+	bool any = false, blocked = false, unblock_left = false;
+	char old[sizeof e->hint];
+
+	for (size_t i = 0; i < n; i++) {
+		if (!done[i])
+			continue;
+		buf_printf(&b, "%s%s", any ? ", " : "done: ", steps[i]->name);
+		any = true;
+		if (steps[i] == &step_block)
+			blocked = true;
+		if (steps[i] == &step_unblock)
+			blocked = false;
+	}
+	if (!any)
+		return;		/* nothing changed: the step's own words say it all */
+	any = false;
+	for (size_t i = at; i < n; i++) {
+		if (empty[i] && i != at)
+			continue;
+		buf_printf(&b, "%s%s", any ? ", " : "; left: ", steps[i]->name);
+		any = true;
+		unblock_left |= steps[i] == &step_unblock;
+	}
+	if (blocked)
+		buf_printf(&b, "; user access is BLOCKED%s", unblock_left ?
+		    " (`kubectl nublado unblock` lets users back in)" : "");
+	buf_puts(&b, ". ");
+	snprintf(old, sizeof old, "%s", e->hint);
+	if (e->exit == 130)
+		err_hint(e, "%srun the same command again to finish", b.data);
+	else if (old[0] != '\0')
+		err_hint(e, "%s%s", b.data, old);
+	else
+		err_hint(e, "%sfix the cause, then run the same command again: it picks up where "
+		    "this one stopped", b.data);
+	buf_free(&b);
+}
+
 int
 steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
     const char *question, const char *typed, struct err *e)
 {
 	void **state = xcalloc(n, sizeof *state);
 	bool *empty = xcalloc(n, sizeof *empty);
+	bool *done = xcalloc(n, sizeof *done);
 	struct buf plan = BUF_INIT;
 	bool all_empty = true, changed = false;
 	int rc = -1;
@@ -833,7 +888,9 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 
 		if (sig_interrupted()) {
 			e->exit = 130;
-			err_set(e, "interrupted before %s; run the command again to finish", steps[i]->name);
+			err_set(e, "interrupted before %s", steps[i]->name);
+			err_hint(e, "run the same command again to finish");
+			where_things_stand(steps, n, i, done, empty, e);
 			goto out;
 		}
 		if (changed && !c->dry_run) {
@@ -849,9 +906,7 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 			    steps[i]->plan(c, state[i], &again, &empty[i], e) < 0) {
 				buf_free(&again);
 				err_prefix(e, "%s", steps[i]->name);
-				if (e->hint[0] == '\0')
-					err_hint(e, "fix the cause, then run the same command again: "
-					    "it picks up where this one stopped");
+				where_things_stand(steps, n, i, done, empty, e);
 				goto out;
 			}
 			buf_free(&again);
@@ -863,11 +918,17 @@ steps_run(struct step_ctx *c, const struct step *const *steps, size_t n,
 		if (steps[i]->apply(c, state[i], e) < 0 ||
 		    steps[i]->wait(c, state[i], e) < 0) {
 			err_prefix(e, "%s", steps[i]->name);
+			if (e->exit == 130 && strstr(e->hint, "fix the cause") != NULL)
+				e->hint[0] = '\0';
+			if (!c->dry_run)
+				where_things_stand(steps, n, i, done, empty, e);
 			if (e->hint[0] == '\0')
-				err_hint(e, "fix the cause, then run the same command again: "
-				    "it picks up where this one stopped");
+				err_hint(e, e->exit == 130 ? "run the same command again to finish" :
+				    "fix the cause, then run the same command again: it picks up "
+				    "where this one stopped");
 			goto out;
 		}
+		done[i] = true;
 		if (c->dry_run) {
 			step_say(c, "%s: the server accepted the dry run", steps[i]->name);
 		} else if (steps[i]->result != NULL) {
@@ -883,6 +944,7 @@ out:
 			steps[i]->free(state[i]);
 	free(state);
 	free(empty);
+	free(done);
 	buf_free(&plan);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include "../util/exitcode.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
+#include "../util/progress.h"
 #include "../util/sig.h"
 #include "../util/statedir.h"
 #include "../util/xalloc.h"
@@ -133,6 +134,14 @@ wipe_journal_save(const struct wipe *w, struct err *e)
 	return rc;
 }
 
+/* When this run blocked access, as a wall-clock time for the journal (a resumed run's summary). */
+void
+wipe_note_blocked(struct step_ctx *c, struct wipe *w)
+{
+	if (w->blocked_at == 0 && c->blocked_ms != 0)
+		w->blocked_at = time(NULL) - (time_t)((now_ms() - c->blocked_ms) / 1000);
+}
+
 /* ---- preflight: who, where, and is the drop safe ---- */
 
 /*
@@ -224,7 +233,7 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 	*state = w;
 	if (w->completed != 0 && !w->again)
 		return 0;	/* plan says it is done */
-	if (hub_find_pod(c->n, &w->pod, e) < 0) {
+	if (hub_find_pod_to_exec(c->n, w->pod_name, &w->pod, e) < 0) {
 		/* After a drop the hub may be mid-restart: that is what we came to finish. */
 		if (w->dropped == 0)
 			return -1;
@@ -280,6 +289,13 @@ preflight_plan(struct step_ctx *c, void *state, struct buf *out, bool *empty,
 		for (size_t i = 0; i < w->check.n_warnings; i++)
 			buf_printf(out, "    notice: %s %s: %s\n", w->check.warnings[i].type,
 			    w->check.warnings[i].name, w->check.warnings[i].detail);
+		/* What else the drop does (sessions cut, privileges revoked): -o json lists it too. */
+		for (size_t i = 0; i < w->check.n_infos; i++)
+			buf_printf(out, "    the drop also: %s %s: %s%s%s%s\n", w->check.infos[i].type,
+			    w->check.infos[i].name, w->check.infos[i].detail,
+			    w->check.infos[i].extra && *w->check.infos[i].extra ? " (" : "",
+			    w->check.infos[i].extra ? w->check.infos[i].extra : "",
+			    w->check.infos[i].extra && *w->check.infos[i].extra ? ")" : "");
 		json_object_object_add(c->report, "check", db_check_json(&w->check));
 	}
 	json_object_object_add(c->report, "database", json_object_new_string(w->url));
@@ -384,6 +400,7 @@ backup_apply(struct step_ctx *c, void *state, struct err *e)
 	free(w->backup);
 	w->backup = path;
 	w->backed_up = time(NULL);
+	wipe_note_blocked(c, w);
 	json_object_object_add(c->report, "backup", json_object_new_string(path));
 	json_object_object_add(c->report, "backupKind",
 	    json_object_new_string(db_backup_kind_name(db_backup_kind(&w->check))));
@@ -396,10 +413,14 @@ backup_result(struct step_ctx *c, void *state, struct buf *out)
 	struct wipe *w = state;
 	struct stat sb;
 
-	if (w->backup != NULL && stat(w->backup, &sb) == 0)
-		buf_printf(out, "backed up with %s: %s (%lld bytes, %lld rows, verified)",
-		    db_backup_kind_name(db_backup_kind(&w->check)), w->backup,
-		    (long long)sb.st_size, w->backup_rows);
+	if (w->backup != NULL && stat(w->backup, &sb) == 0) {
+		char size[32];
+
+		progress_size(size, sizeof size, (unsigned long long)sb.st_size);
+		buf_printf(out, "backed up with %s: %s (%s, %lld rows, verified)",
+		    db_backup_kind_name(db_backup_kind(&w->check)), w->backup, size,
+		    w->backup_rows);
+	}
 	else
 		buf_printf(out, "backed up");
 }
@@ -530,6 +551,7 @@ drop_apply(struct step_ctx *c, void *state, struct err *e)
 			return -1;
 		}
 		w->dropped = time(NULL);
+		wipe_note_blocked(c, w);
 		(void)wipe_journal_save(w, &de);
 	}
 	if (w->restart_issued == 0) {
@@ -629,8 +651,12 @@ drop_result(struct step_ctx *c, void *state, struct buf *out)
 {
 	struct wipe *w = state;
 
-	buf_printf(out, "dropped and restarted: hub %s is Ready with a new schema (%.1fs after "
-	    "the drop)", w->pod, w->t_drop ? (double)(w->t_ready - w->t_drop) / 1000.0 : 0.0);
+	if (w->t_drop != 0)
+		buf_printf(out, "dropped and restarted: hub %s is Ready with a new schema (%.1fs after "
+		    "the drop)", w->pod, (double)(w->t_ready - w->t_drop) / 1000.0);
+	else	/* an earlier run dropped: its time, from the journal */
+		buf_printf(out, "dropped by an earlier run and restarted: hub %s is Ready with a new "
+		    "schema (%lds after the drop)", w->pod, (long)(time(NULL) - w->dropped));
 }
 
 const struct step step_drop = {
@@ -643,18 +669,29 @@ void
 wipe_summary(const struct wipe *w, struct step_ctx *c, bool kept_blocked)
 {
 	double total = (double)(now_ms() - w->t_start) / 1000.0;
+	double outage = -1;
+	long since = w->started ? (long)(time(NULL) - w->started) : 0;
 
-	step_say(c, "\nSummary: wiped the JupyterHub database on context '%s' in %.1fs",
-	    c->n->cfg->context, total);
-	step_say(c, "  backup:  %s", w->backup ? w->backup : "none (--no-backup)");
 	if (c->blocked_ms && c->unblocked_ms)
-		step_say(c, "  users were locked out for %.1fs", (double)(c->unblocked_ms -
-		    c->blocked_ms) / 1000.0);
+		outage = (double)(c->unblocked_ms - c->blocked_ms) / 1000.0;
+	else if (w->blocked_at && c->unblocked_ms)	/* blocked by an earlier run */
+		outage = (double)(time(NULL) - w->blocked_at) -
+		    (double)(now_ms() - c->unblocked_ms) / 1000.0;
+	if (since > total + 2)
+		step_say(c, "\nSummary: wiped the JupyterHub database on context '%s': this run "
+		    "%.1fs, %lds since the first run started", c->n->cfg->context, total, since);
+	else
+		step_say(c, "\nSummary: wiped the JupyterHub database on context '%s' in %.1fs",
+		    c->n->cfg->context, total);
+	step_say(c, "  backup:  %s", w->backup ? w->backup : "none (--no-backup)");
+	if (outage >= 0)
+		step_say(c, "  users were locked out for %.1fs", outage);
 	else if (kept_blocked)
 		step_say(c, "  access stays BLOCKED (--keep-blocked): run `kubectl nublado unblock` "
 		    "to let users back in");
 	json_object_object_add(c->report, "seconds", json_object_new_double(total));
-	if (c->blocked_ms && c->unblocked_ms)
-		json_object_object_add(c->report, "outageSeconds", json_object_new_double(
-		    (double)(c->unblocked_ms - c->blocked_ms) / 1000.0));
+	if (since > total + 2)
+		json_object_object_add(c->report, "secondsSinceFirstRun", json_object_new_int64(since));
+	if (outage >= 0)
+		json_object_object_add(c->report, "outageSeconds", json_object_new_double(outage));
 }

@@ -15,6 +15,7 @@ struct wipe {
 	const char *backup_dir;		/* --backup-dir, else the state dir's backups/ */
 	bool no_backup;			/* --no-backup */
 	bool again;			/* --again: a new wipe though one just finished */
+	const char *pod_name;		/* --pod: exec there, not in the pod found by label */
 
 	/* found by the preflight */
 	char *pod;
@@ -49,6 +50,8 @@ void wipe_clear(struct wipe *w);
 int wipe_journal_load(struct wipe *w, const char *state_dir, const char *identity,
     struct err *e);
 int wipe_journal_save(const struct wipe *w, struct err *e);
+/* Record when this run blocked access (if it did) for a later run's summary. */
+void wipe_note_blocked(struct step_ctx *c, struct wipe *w);
 /* The summary lines, after a run. */
 void wipe_summary(const struct wipe *w, struct step_ctx *c, bool kept_blocked);
 

@@ -1,7 +1,11 @@
-/* progress.c: one progress line on stderr */
+/* progress.c: one progress line on stderr, redrawn by a timer so a wait never looks frozen */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "progress.h"
 #include "sig.h"
@@ -15,7 +19,50 @@ struct progress {
 	size_t last_done;
 	char *last_note;
 	bool drawn;
+	/*
+	 * The ticker: between events, the line is drawn again every second on a
+	 * terminal (the elapsed time moves) and every 5 s on a pipe, so a long
+	 * quiet wait (a stuck namespace, a slow hub) never looks frozen.
+	 */
+	pthread_t ticker;
+	bool ticking, stop;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
 };
+
+static void draw(struct progress *p, const char *note);
+
+static void *
+tick(void *arg)
+{
+	struct progress *p = arg;
+	long period = p->tty ? 1000 : 5000;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		struct timespec ts;
+		long long due = p->last_draw + period;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		{
+			long long wait = due - now_ms();
+
+			if (wait < 50)
+				wait = 50;
+			ts.tv_sec += wait / 1000;
+			ts.tv_nsec += (wait % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+		}
+		if (pthread_cond_timedwait(&p->wake, &p->lock, &ts) == ETIMEDOUT && !p->stop &&
+		    now_ms() - p->last_draw >= period)
+			draw(p, p->last_note);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
 
 struct progress *
 progress_start(const char *label, size_t total, const char *what, bool tty)
@@ -27,7 +74,19 @@ progress_start(const char *label, size_t total, const char *what, bool tty)
 	p->total = total;
 	p->tty = tty;
 	p->started = now_ms();
+	p->last_draw = p->started;
 	p->last_done = (size_t)-1;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	{
+		/* Signals stay with the main thread (Ctrl-C handling lives there). */
+		sigset_t all, old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		p->ticking = pthread_create(&p->ticker, NULL, tick, p) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	return p;
 }
 
@@ -59,8 +118,10 @@ draw(struct progress *p, const char *note)
 	}
 	fflush(stderr);
 	p->drawn = true;
-	free(p->last_note);
-	p->last_note = xstrdup(note);
+	if (note != p->last_note) {
+		free(p->last_note);
+		p->last_note = xstrdup(note);
+	}
 	p->last_draw = now_ms();
 	p->last_done = p->done;
 }
@@ -72,17 +133,31 @@ progress_set(struct progress *p, size_t done, const char *note)
 
 	if (p == NULL)
 		return;
+	pthread_mutex_lock(&p->lock);
 	p->done = done;
-	if (p->tty) {
-		if (t - p->last_draw >= 100 || done == p->total)
-			draw(p, note);
-		return;
-	}
-	/* Logs want few lines: on a quarter's progress, or every 5 s. */
-	if (p->last_done == (size_t)-1 || t - p->last_draw >= 5000 ||
-	    (note != NULL && (p->last_note == NULL || strcmp(note, p->last_note) != 0)) ||
-	    (p->total && (done - p->last_done) * 4 >= p->total && done != p->last_done))
+	if (p->tty && (t - p->last_draw >= 100 || done == p->total)) {
 		draw(p, note);
+	} else if (p->tty) {
+		/* Not now: the ticker draws it shortly, with this note. */
+		if (note != p->last_note && (note == NULL || p->last_note == NULL ||
+		    strcmp(note, p->last_note) != 0)) {
+			free(p->last_note);
+			p->last_note = xstrdup(note);
+		}
+	} else if (p->last_done == (size_t)-1 || t - p->last_draw >= 5000 ||
+	    (note != NULL && t - p->last_draw >= 1000 &&
+	    (p->last_note == NULL || strcmp(note, p->last_note) != 0)) ||
+	    (p->total && (done - p->last_done) * 4 >= p->total && done != p->last_done)) {
+		/*
+		 * Logs want few lines: on a quarter's progress, a new note (at
+		 * most one a second: a byte count changes all the time), or every 5 s.
+		 */
+		draw(p, note);
+	} else if (note != NULL && (p->last_note == NULL || strcmp(note, p->last_note) != 0)) {
+		free(p->last_note);
+		p->last_note = xstrdup(note);
+	}
+	pthread_mutex_unlock(&p->lock);
 }
 
 void
@@ -90,6 +165,15 @@ progress_end(struct progress *p, const char *final)
 {
 	if (p == NULL)
 		return;
+	if (p->ticking) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = true;
+		pthread_cond_signal(&p->wake);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->ticker, NULL);
+	}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->wake);
 	if (p->tty && p->drawn)
 		fputs("\r\033[K", stderr);
 	if (final != NULL)
@@ -99,4 +183,22 @@ progress_end(struct progress *p, const char *final)
 	free(p->what);
 	free(p->last_note);
 	free(p);
+}
+
+void
+progress_size(char *buf, size_t n, unsigned long long bytes)
+{
+	static const char *const unit[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, n, "%llu B", bytes);
+		return;
+	}
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, n, "%.1f %s", v, unit[u]);
 }

@@ -12,6 +12,8 @@ struct progress *progress_start(const char *label, size_t total, const char *wha
     bool tty);
 /* Update; redraws at most ~10 times a second (plain lines every ~5 s or 25%). */
 void progress_set(struct progress *p, size_t done, const char *note);
+/* "812 B", "12.3 KiB", "4.0 MiB", "1.2 GiB": sizes for people. */
+void progress_size(char *buf, size_t n, unsigned long long bytes);
 /* Finish with a last line (may be NULL) and free. */
 void progress_end(struct progress *p, const char *final);
 

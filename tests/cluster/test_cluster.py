@@ -625,7 +625,7 @@ class ArgoCDTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: jreq("GET", self.APP)[1]["status"]["sync"]["status"]
                                  == "OutOfSync", 5))
         app = jreq("GET", self.APP)[1]
-        self.assertIsNone(app["spec"]["syncPolicy"].get("automated"))
+        self.assertIsNone((app["spec"].get("syncPolicy") or {}).get("automated"))
         op = {"operation": {"initiatedBy": {"username": "test"}, "sync": {
             "syncStrategy": {"hook": {}},
             "resources": [{"group": "gafaelfawr.lsst.io", "kind": "GafaelfawrIngress",
@@ -668,7 +668,7 @@ class ArgoCDTest(unittest.TestCase):
             self.assertTrue(a["status"]["operationState"]["operation"]["initiatedBy"]["automated"])
         finally:
             faults("")
-        self.assertNotIn("automated", jreq("GET", self.APP)[1]["spec"]["syncPolicy"])
+        self.assertNotIn("automated", jreq("GET", self.APP)[1]["spec"].get("syncPolicy") or {})
 
 
 class FaultsTest(unittest.TestCase):

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Tests of sim/runtime.py: PostgreSQL, the hub process (stand-in and real JupyterHub 3.0),
+"""Tests of sim/runtime.py: PostgreSQL, the hub process (stand-in, real JupyterHub 5.2 and 3.0),
 the pod exec sandbox, and a database wipe followed by a hub restart.
 
 Run as root from tests/cluster:  /usr/bin/python3 -m unittest -v test_runtime
@@ -309,15 +309,24 @@ class StandinHubTest(RuntimeCase, unittest.TestCase):
         self.assertEqual((code, out.strip()), (0, "4"), err)
 
 
-@unittest.skipUnless(os.path.exists("/usr/bin/jupyterhub"), "JupyterHub (Debian package jupyterhub) not installed")
-class RealHubTest(RuntimeCase, unittest.TestCase):
-    REAL_HUB = True
+class RealHubCase(RuntimeCase):
+    """A real JupyterHub: VERSION, TABLES and HEAD set by the subclass."""
 
     def test_t05_schema(self):
-        self.assertEqual(self.nublado_tables(), HUB_TABLES_3)
-        self.assertEqual(self.admin("SELECT version_num FROM alembic_version"), "651f5419b74d")
+        self.assertEqual(self.nublado_tables(), self.TABLES)
+        self.assertEqual(self.admin("SELECT version_num FROM alembic_version"), self.HEAD)
         with open(self.hub.log_path) as f:
-            self.assertIn("Stamping empty database", f.read())
+            log = f.read()
+        self.assertIn("Stamping empty database", log)
+        self.assertIn("Running JupyterHub version " + self.VERSION, log)
+
+    def test_t06_pod_stays_debian12(self):
+        # The hub is whichever JupyterHub; what exec runs (sh, psql, pg_dump) is Debian 12's,
+        # as in the real hub image.
+        code, out, err = self.pod_exec(["sh", "-c", "cat /etc/debian_version; psql --version"])
+        self.assertEqual(code, 0, err)
+        self.assertTrue(out.startswith("12."), out)
+        self.assertIn("psql (PostgreSQL) 15.", out)
 
     def test_t91_wipe_and_restart(self):
         # After serving API calls (seed_users) the real hub sits "idle in transaction":
@@ -332,14 +341,56 @@ class RealHubTest(RuntimeCase, unittest.TestCase):
         self.wipe_in_pod()
         self.check_other_data_intact()
         self.restart_hub("hub-7c9d8f6b5-9qwzt")
-        self.assertEqual(self.nublado_tables(), HUB_TABLES_3)
-        self.assertEqual(self.admin("SELECT version_num FROM alembic_version"), "651f5419b74d")
+        self.assertEqual(self.nublado_tables(), self.TABLES)
+        self.assertEqual(self.admin("SELECT version_num FROM alembic_version"), self.HEAD)
         with open(self.hub.log_path) as f:
             log = f.read()
-        self.assertIn("Stamping empty database", log.split("starting jupyterhub hub for pod hub-7c9d8f6b5-9qwzt")[-1])
+        self.assertIn("Stamping empty database",
+                      log.split(f"starting {self.hub.kind} hub for pod hub-7c9d8f6b5-9qwzt")[-1])
         self.rt.seed_users(["alice"])
         self.assertEqual(self.admin("SELECT name FROM users"), "alice")
         self.check_other_data_intact()
+
+
+class RealHub5Test(RealHubCase, unittest.TestCase):
+    """JupyterHub 5.2.1, Debian 13's, chrooted in the trixie root (tests/hub5/install)."""
+
+    REAL_HUB = 5
+    VERSION = "5.2.1"
+    TABLES = HUB_TABLES_5
+    HEAD = "4621fec11365"
+
+    def test_t07_hub_in_trixie_root(self):
+        self.assertEqual(self.hub.kind, "jupyterhub5")
+        pid = self.hub.proc.pid
+        self.assertTrue(os.path.samefile(f"/proc/{pid}/root/usr/bin/jupyterhub",
+                                         os.path.join(self.rt.hub5_root, "usr/bin/jupyterhub")))
+        with open(f"/proc/{pid}/root/etc/debian_version") as f:
+            self.assertTrue(f.read().startswith("13."))
+        # The pod's files are there, read-only; the trixie root is read-only too.
+        with open(f"/proc/{pid}/root/usr/local/etc/jupyterhub/existing-secret/values.yaml") as f:
+            self.assertIn("url: " + self.db["url_nopw"], f.read())
+        with open(f"/proc/{pid}/mounts") as f:  # paths as the chrooted hub sees them
+            mounts = [line.split() for line in f]
+        ro = {m[1]: "ro" in m[3].split(",") for m in mounts}
+        self.assertTrue(ro["/"])
+        self.assertTrue(ro["/usr/local/etc/jupyterhub"])
+        self.assertFalse(ro["/sim/pod"])
+        # The host's mount table did not change.
+        with open("/proc/self/mounts") as f:
+            self.assertNotIn(self.rt.hub5_root, f.read())
+        # The hub's own files land in the pod directory.
+        self.assertTrue(os.path.exists(os.path.join(self.rt.pod_dir(self.POD), "jupyterhub_cookie_secret")))
+
+
+@unittest.skipUnless(os.path.exists("/usr/bin/jupyterhub"), "JupyterHub (Debian package jupyterhub) not installed")
+class RealHub3Test(RealHubCase, unittest.TestCase):
+    """JupyterHub 3.0.0, Debian 12's /usr/bin/jupyterhub (--real-hub=3)."""
+
+    REAL_HUB = 3
+    VERSION = "3.0.0"
+    TABLES = HUB_TABLES_3
+    HEAD = "651f5419b74d"
 
 
 def tearDownModule():

@@ -17,6 +17,8 @@ NAMESPACES = [
     ("nublado-alice", dict(LAB, **{"nublado.lsst.io/user": "alice"})),
     ("nublado-bob", dict(LAB, **{"nublado.lsst.io/user": "bob"})),
     ("fileservers", {"nublado.lsst.io/category": "fileserver"}),
+    # labelled a lab, but not named like one: kill-labs skips it, so --user must not offer it
+    ("jupyter-decoy", dict(LAB, **{"nublado.lsst.io/user": "decoy"})),
 ]
 
 

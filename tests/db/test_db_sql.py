@@ -31,7 +31,7 @@ import urllib.parse
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tests", "cluster"))
 
-from sim.runtime import PG_VERSIONS, Runtime  # noqa: E402
+from sim.runtime import PG_VERSIONS, Runtime, hub5_root  # noqa: E402
 
 ASSETS = os.path.join(TOP, "tests", "cluster", "sim", "runtime")
 PKGS = ["libcurl", "json-c", "libfyaml", "libpq", "openssl"]
@@ -41,6 +41,15 @@ TABLES_5 = ["users", "spawners", "servers", "groups", "user_group_map", "roles",
 TABLES_3 = [t for t in TABLES_5 if t not in ("shares", "share_codes")]
 REFUSAL = "kubectl-nublado: refusing to drop: "
 ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"}
+
+
+def check_table_list():
+    """The ownership check's JupyterHub tables: db_jupyterhub_tables in src/nublado/db-sql.c."""
+    import re
+    with open(os.path.join(TOP, "src", "nublado", "db-sql.c")) as f:
+        text = f.read()
+    m = re.search(r"db_jupyterhub_tables\[\]\s*=\s*\{(.*?)\};", text, re.S)
+    return re.findall(r'"([a-z_]+)"', m.group(1))
 
 
 # ---------------------------------------------------------------- the fingerprint
@@ -438,8 +447,10 @@ class DbSqlCases:
 
     # ------------------------------------------------------------------ fixtures
     def new_hub(self, schema="5", role=None, where=None):
-        """A role owning a database with JupyterHub's schema (5: with rows; 3: the real
-        JupyterHub 3.0 create_all + stamp; none), and the `other` role's schema beside it.
+        """A role owning a database with JupyterHub's schema (5: the simulator's 5.x, with
+        rows; 5real: the real JupyterHub 5.2's create_all + stamp, Debian 13's in the trixie
+        root of tests/hub5/install; 3: the real JupyterHub 3.0's, Debian 12's; none), and the
+        `other` role's schema beside it.
         where: JupyterHub's schema is that one (the administrator's, open to the role, first
         in the role's search_path) instead of public. h.jh: the fingerprint keys of what
         JupyterHub made (what a drop may take)."""
@@ -476,12 +487,14 @@ INSERT INTO api_tokens (user_id, hashed, prefix, created, scopes)
 RESET ROLE;
 """
         h.admin(script)
-        if schema == "3":
+        if schema in ("3", "5real"):
             env = dict(ENV, PGPASSWORD=h.password)
             code = ("import sys; from jupyterhub import orm; orm.new_session_factory(sys.argv[1])")
             url = h.url.replace("postgresql://", "postgresql+psycopg2://", 1)
-            res = subprocess.run(["/usr/bin/python3", "-c", code, url], capture_output=True,
-                                 text=True, env=env, cwd=self.tmp)
+            argv, cwd = ["/usr/bin/python3", "-c", code, url], self.tmp
+            if schema == "5real":  # the same network, so 127.0.0.1 is this server
+                argv, cwd = ["/usr/sbin/chroot", hub5_root()] + argv, "/"
+            res = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd)
             self.assertEqual(res.returncode, 0, res.stderr[-3000:])
         prefix = (where or "public") + "."
         h.jh = {key for key in self.fingerprint(h)
@@ -551,6 +564,50 @@ RESET ROLE;
         self.assertEqual(sorted(t["name"] for t in rep["tables"]), sorted(TABLES_3))
         self.assertEqual(rep["jupyterhub"], "3.0-3.1")
         self.assertEqual(rep["alembic"], ["651f5419b74d"])
+
+    def test_clean_jupyterhub_5_real_schema(self):
+        """What the real JupyterHub 5 creates is exactly the check's table list, and all of
+        it JupyterHub's: no refusal, no warning; the drop takes all of it and nothing else."""
+        h = self.new_hub(schema="5real")
+        made = h.admin("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = '"
+                       + h.role.replace("'", "''") + "';").split()
+        self.assertEqual(sorted(made), sorted(check_table_list()))
+        self.assertEqual(sorted(made), sorted(TABLES_5))
+        res, rep = h.check()
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stderr, "")
+        self.assertTrue(rep["ok"], rep)
+        self.assertEqual(rep["refusals"], [])
+        self.assertEqual(rep["warnings"], [])
+        self.assertEqual(sorted(t["name"] for t in rep["tables"]), sorted(TABLES_5))
+        self.assertEqual(rep["jupyterhub"], "5.x")
+        self.assertEqual(rep["alembic"], ["4621fec11365"])
+        before = self.snapshot(h)
+        res = h.drop()
+        self.assertEqual(res.returncode, 0, res.stderr)
+        after = self.snapshot(h)
+        self.assertEqual({k for k in before if k not in after}, h.jh)  # exactly JupyterHub's objects
+        self.assertEqual({k: v for k, v in after.items() if k not in h.jh},
+                         {k: v for k, v in before.items() if k not in h.jh})
+
+    def test_simulated_schema_is_jupyterhub_5s(self):
+        """The simulator's JupyterHub 5.x schema (tests/cluster/sim/runtime/jupyterhub5.sql, what
+        the stand-in hub and most tests use) has the real JupyterHub 5's tables, columns,
+        constraints, indexes and sequences."""
+        def shape(h):
+            out = {}
+            for (db, key), value in self.fingerprint(h).items():
+                kind, _, name = key.partition("|")
+                if db != h.db or kind not in ("rel", "att", "con", "type") or not name.startswith("public."):
+                    continue
+                out[key] = value.replace(h.role, "ROLE") if kind != "type" else "ROLE"
+            return out
+        sim, real = shape(self.new_hub()), shape(self.new_hub(schema="5real"))
+        self.assertIn("att|public.share_codes.hashed", real)
+        self.assertGreater(sum(k.startswith("con|") for k in real), 30)
+        missing = sorted(f"{k} = {v}" for k, v in real.items() if sim.get(k) != v)
+        extra = sorted(f"{k} = {v}" for k, v in sim.items() if real.get(k) != v)
+        self.assertEqual((missing, extra), ([], []), "real JupyterHub 5 (missing) vs the simulator's (extra)")
 
     def test_legacy_granttype_enum_is_jupyterhubs(self):
         h = self.new_hub()

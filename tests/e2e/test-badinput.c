@@ -287,6 +287,15 @@ Test(badinput, options)
 	    { "without impersonating a user" } },
 	    ARGS("--kubeconfig", sm.kubeconfig, "--as-group", "system:masters", "wipe-db", "-y"),
 	    10);
+	check_case(&(struct badcase){ "destructive command abbreviated", 2,
+	    { "'wipe-d' is not a command", "must be typed in full ('wipe-db')" } },
+	    ARGS("--kubeconfig", sm.kubeconfig, "wipe-d", "-y"), 10);
+	check_case(&(struct badcase){ "typo in a command", 2,
+	    { "unknown command 'statsu'", "most similar command", "status" } },
+	    ARGS("--kubeconfig", sm.kubeconfig, "statsu"), 10);
+	check_case(&(struct badcase){ "unknown command before an unknown option", 2,
+	    { "unknown command 'frob'" } },
+	    ARGS("--kubeconfig", sm.kubeconfig, "frob", "--frobnicate"), 10);
 	check_case(&(struct badcase){ "psql --db-url bad port", 1, { "port '99999' is not a number" } },
 	    ARGS("--kubeconfig", sm.kubeconfig, "psql", "--db-url", "postgresql://u@h:99999/db",
 	    "-c", "select 1"), 10);

@@ -353,3 +353,24 @@ Test(steps, status_of_a_missing_namespace_is_an_error)
 	cr_assert_null(strstr(r.out, "BLOCKED"), "%s", r.out);
 	run_free(&r);
 }
+
+/* labs: what kill-labs would delete, with user, age and phase; the decoys only as skipped. */
+Test(steps, labs_lists_what_kill_labs_would_delete)
+{
+	struct run r;
+
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "labs", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strncmp(r.out, "NAMESPACE", 9) == 0, "%s", r.out);
+	cr_assert(strstr(r.out, "nublado-user001") != NULL && strstr(r.out, "user001") != NULL,
+	    "%s", r.out);
+	cr_assert(strstr(r.out, "Active") != NULL, "%s", r.out);
+	cr_assert_null(strstr(r.out, "jupyter-decoy"), "%s", r.out);
+	cr_assert(strstr(r.err, "skipped: jupyter-decoy") != NULL, "%s", r.err);
+	run_free(&r);
+	run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "labs", "-o", "json", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"phase\": \"Active\"") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "\"created\": ") != NULL, "%s", r.out);
+	run_free(&r);
+}

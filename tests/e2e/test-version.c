@@ -255,3 +255,21 @@ Test(version, revoked_token_refreshed_by_the_plugin_and_retried)
 	run_free(&r);
 	sim_stop(&s);
 }
+
+/* `help [COMMAND]', as git and kubectl have it: the same text as --help, exit 0. */
+Test(version, help_command)
+{
+	struct run r, h;
+
+	run_nub(&r, "help", "wipe-db", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_nub(&h, "wipe-db", "--help", NULL);
+	cr_assert_str_eq(r.out, h.out);
+	cr_assert(strstr(r.out, "Usage:") != NULL, "%s", r.out);
+	run_free(&r);
+	run_free(&h);
+	run_nub(&r, "help", "nope", NULL);
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "unknown command 'nope'") != NULL, "%s", r.err);
+	run_free(&r);
+}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -71,14 +72,21 @@ row_counts(const char *url)
 	    "'oauth_clients','alembic_version']) t where to_regclass('public.' || t) is not null");
 }
 
-Test(wipe, full_run_with_real_hub, .timeout = 240)
+/*
+ * The whole runbook against a real JupyterHub: cluster_args picks it (the
+ * test cluster's --real-hub is JupyterHub 5.2, --real-hub=3 Debian 12's 3.0);
+ * after the wipe the restarted hub makes its schema again: head is the
+ * alembic revision it stamps, tables the number of its tables.
+ */
+static void
+full_run(const char *cluster_args, const char *head, const char *tables)
 {
 	struct sim s;
 	struct run r;
 	char *st, *before_counts, *other_before, *other_db_before, *after, *users, *alembic;
 	char cmd[4096];
 
-	sim_start(&s, "--real-hub");
+	sim_start(&s, cluster_args);
 	before_counts = row_counts(sim_get(&s, "SIM_DB_URL"));
 	char *admin_nublado = url_db(sim_get(&s, "SIM_DB_ADMIN_URL"), "nublado");
 
@@ -115,10 +123,14 @@ Test(wipe, full_run_with_real_hub, .timeout = 240)
 	/* JupyterHub made its schema again: empty users, an alembic stamp. */
 	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
 	cr_assert_str_eq(users, "0");
-	alembic = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from alembic_version");
-	cr_assert_str_eq(alembic, "1");
+	alembic = sql_value(sim_get(&s, "SIM_DB_URL"), "select string_agg(version_num, ',') from alembic_version");
+	cr_assert_str_eq(alembic, head);
 	free(users);
 	free(alembic);
+	after = sql_value(sim_get(&s, "SIM_DB_URL"),
+	    "select count(*) from pg_tables where schemaname = 'public' and tableowner = current_user");
+	cr_assert_str_eq(after, tables);
+	free(after);
 
 	/* The backup restores into a fresh database with the original row counts. */
 	snprintf(cmd, sizeof cmd,
@@ -157,6 +169,18 @@ Test(wipe, full_run_with_real_hub, .timeout = 240)
 	cr_assert(strstr(r.out, "already wiped") != NULL, "%s", r.out);
 	run_free(&r);
 	sim_stop(&s);
+}
+
+/* JupyterHub 5 (Debian 13's 5.2.1; Nublado runs 5.4): shares and share_codes too. */
+Test(wipe, full_run_with_real_hub, .timeout = 240)
+{
+	full_run("--real-hub", "4621fec11365", "16");
+}
+
+/* JupyterHub 3.0 (Debian 12's), the schema before 4.0: the one wipe kept on it. */
+Test(wipe, full_run_with_real_hub_3, .timeout = 240)
+{
+	full_run("--real-hub=3", "651f5419b74d", "14");
 }
 
 /* A refusal: exit 3, the reason named, and neither cluster nor database changed. */
@@ -284,6 +308,12 @@ Test(wipe, interrupted_during_kill_labs_then_rerun_completes, .timeout = 240)
 	    "1", NULL);
 	cr_assert_eq(r.status, 130, "want 130, got %d:\n%s\n%s", r.status, r.out, r.err);
 	cr_assert(strstr(r.err, "interrupted") != NULL, "%s", r.err);
+	/* Where things stand: what was done, what is left, users locked out; no "cause". */
+	cr_assert(strstr(r.err, "done: block") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "left: kill-labs, backup, drop, unblock") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "user access is BLOCKED") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "run the same command again to finish") != NULL, "%s", r.err);
+	cr_assert_null(strstr(r.err, "fix the cause"), "%s", r.err);
 	run_free(&r);
 	/* Nothing dropped yet. */
 	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) > 0 from users");
@@ -293,6 +323,8 @@ Test(wipe, interrupted_during_kill_labs_then_rerun_completes, .timeout = 240)
 	sim_nub(&s, &r, "wipe-db", "-y", NULL);
 	cr_assert_eq(r.status, 0, "re-run failed:\n%s\n%s", r.out, r.err);
 	cr_assert(strstr(r.out, "access is already blocked") != NULL, "%s", r.out);
+	/* The summary counts from the first run: its lockout, its start. */
+	cr_assert(strstr(r.out, "users were locked out for") != NULL, "%s", r.out);
 	run_free(&r);
 	users = sql_value(sim_get(&s, "SIM_DB_URL"), "select count(*) from users");
 	cr_assert_str_eq(users, "0");
@@ -676,5 +708,66 @@ Test(wipe, preflight_checks_the_backup_directory_and_the_rights, .timeout = 240)
 	cr_assert_str_eq(before, after, "a refused preflight changed the cluster");
 	free(before);
 	free(after);
+	sim_stop(&s);
+}
+
+/* The text plan says what else the drop does, as -o json does: sessions cut, privileges revoked. */
+Test(wipe, plan_shows_the_drops_side_effects, .timeout = 120)
+{
+	struct sim s;
+	struct run r;
+
+	sim_start(&s, NULL);
+	sim_nub(&s, &r, "wipe-db", "--dry-run", NULL);
+	cr_assert_eq(r.status, 0, "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "the drop also: table other.keep: nublado holds privileges") != NULL,
+	    "%s", r.out);
+	cr_assert(strstr(r.out, "disconnected by the drop") != NULL, "%s", r.out);
+	run_free(&r);
+	sim_stop(&s);
+}
+
+/*
+ * A sick hub (its container runs, it is not Ready) is a main reason to wipe:
+ * the preflight uses it, with a warning, instead of stopping; psql too; and
+ * --pod names the pod to use.
+ */
+Test(wipe, a_hub_that_is_not_ready_is_used, .timeout = 240)
+{
+	struct sim s;
+	struct run r;
+	char pod[256];
+
+	sim_start(&s, NULL);
+	sim_faults_of(&s, "hub-unready=600");
+	/* The hub goes not Ready (its readiness probe fails); its container keeps running. */
+	for (int i = 0; i < 50; i++) {
+		sim_kubectl(&s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
+		    "-o jsonpath={.items[0].status.conditions[?(@.type==\"Ready\")].status}");
+		if (strcmp(r.out, "False") == 0) {
+			run_free(&r);
+			break;
+		}
+		run_free(&r);
+		usleep(100 * 1000);
+	}
+	sim_kubectl(&s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
+	    "-o jsonpath={.items[0].metadata.name}");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	snprintf(pod, sizeof pod, "%s", r.out);
+	run_free(&r);
+	sim_nub(&s, &r, "wipe-db", "--dry-run", NULL);
+	cr_assert_eq(r.status, 0, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "is running but not Ready: using it") != NULL, "%s", r.err);
+	cr_assert(strstr(r.out, "checked: role 'nublado'") != NULL, "%s", r.out);
+	run_free(&r);
+	sim_nub(&s, &r, "psql", "-c", "select 41 + 1", "--", "-A", "-t", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "42\n");
+	run_free(&r);
+	sim_nub(&s, &r, "wipe-db", "--dry-run", "--pod", pod, NULL);
+	cr_assert_eq(r.status, 0, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert_null(strstr(r.err, "not Ready"), "%s", r.err);
+	run_free(&r);
 	sim_stop(&s);
 }

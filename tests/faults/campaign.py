@@ -829,7 +829,8 @@ def main():
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--real-hub", action="store_true", help="every run with a real JupyterHub")
+    ap.add_argument("--real-hub", action="store_true",
+                    help="every run with a real JupyterHub (5.2, the test cluster's --real-hub)")
     ap.add_argument("--real-hub-share", type=float, default=0.2)
     ap.add_argument("--bin", default=os.path.join(TOP, "build", "kubectl-nublado"))
     ap.add_argument("--keep", action="store_true", help="keep every run's directory")
@@ -866,7 +867,7 @@ def main():
         r.execute()
         with lock:
             print("%-4d %-10d %-11s %-13s %-4s pg%-3d %-34s %-28s %-6s %-5d %.0f" % (
-                r.idx, r.sc.seed, r.sc.command, r.sc.context, "real" if r.sc.real_hub else "sim",
+                r.idx, r.sc.seed, r.sc.command, r.sc.context, "jh5" if r.sc.real_hub else "sim",
                 r.sc.pg,
                 ",".join(r.sc.kinds)[:34], r.outcome[:28], r.rerun, len(r.violations),
                 r.seconds), flush=True)
@@ -907,7 +908,7 @@ def main():
         "%s %d" % kv for kv in sorted(outcomes.items())), time.time() - t0))
     print("commands: %s" % ", ".join("%s %d" % (c, sum(1 for r in done if r.sc.command == c))
                                      for c in APPLIES))
-    print("real hub: %d runs" % sum(1 for r in done if r.sc.real_hub))
+    print("real hub (JupyterHub 5): %d runs" % sum(1 for r in done if r.sc.real_hub))
     print("PostgreSQL: %s" % ", ".join("%d: %d runs" % (m, sum(1 for r in done if r.sc.pg == m))
                                        for m in PG_MAJORS))
     print("fault kinds (runs): %s" % ", ".join("%s %d" % (k, kinds.get(k, 0)) for k in KINDS))

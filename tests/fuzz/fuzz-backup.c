@@ -7,6 +7,7 @@
  */
 #include <stdint.h>
 
+#include "../../src/nublado/backup-sql.h"
 #include "../../src/nublado/db.h"
 #include "fuzz.h"
 
@@ -31,12 +32,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (size_t i = 0; i < size; i++)
 		lines += data[i] == '\n';
-	FUZZ_CHECK(size >= 31 && memcmp(data, "--\n-- PostgreSQL database dump\n", 31) == 0,
-	    "accepted without pg_dump's header");
-	FUZZ_CHECK(memmem(data, size, "\n-- PostgreSQL database dump complete", 37) != NULL,
-	    "accepted without the completion line");
-	FUZZ_CHECK(memmem(data, size, "COPY public.users", 17) != NULL &&
-	    memmem(data, size, "COPY public.spawners", 20) != NULL, "accepted without COPY blocks");
+	/* pg_dump's file, or the psql backup's: its own header and trailer. */
+	if (size >= strlen(BACKUP_PSQL_HEADER) &&
+	    memcmp(data, BACKUP_PSQL_HEADER, strlen(BACKUP_PSQL_HEADER)) == 0) {
+		FUZZ_CHECK(memmem(data, size, "\n" BACKUP_PSQL_TRAILER,
+		    strlen(BACKUP_PSQL_TRAILER) + 1) != NULL, "a psql backup without its trailer");
+	} else {
+		FUZZ_CHECK(size >= 31 && memcmp(data, "--\n-- PostgreSQL database dump\n", 31) == 0,
+		    "accepted without pg_dump's header");
+		FUZZ_CHECK(memmem(data, size, "\n-- PostgreSQL database dump complete", 37) != NULL,
+		    "accepted without the completion line");
+	}
+	FUZZ_CHECK((memmem(data, size, "COPY public.users", 17) != NULL ||
+	    memmem(data, size, "COPY \"public\".\"users\"", 21) != NULL) &&
+	    (memmem(data, size, "COPY public.spawners", 20) != NULL ||
+	    memmem(data, size, "COPY \"public\".\"spawners\"", 24) != NULL),
+	    "accepted without COPY blocks");
 	FUZZ_CHECK(counts[0] >= 0 && counts[1] >= 0 && (size_t)(counts[0] + counts[1]) <= lines,
 	    "counts %lld + %lld for %zu lines", counts[0], counts[1], lines);
 	return 0;

@@ -103,3 +103,17 @@ Test(retry, retry_after_parsing)
 	cr_assert_eq(retry_after_parse("-4"), -1);
 	cr_assert_eq(retry_after_parse("99999"), 3600);
 }
+
+/* Connection refused: three tries in well under a second, not ten in twenty. */
+Test(retry, nothing_listening_fails_fast)
+{
+	long d = 0, total = 0;
+	int attempt = 1;
+
+	while (retry_decide(&retry_default, RETRY_NOT_SENT, 0, true, attempt, -1, total, 0.5, &d)) {
+		total += d;
+		attempt++;
+	}
+	cr_assert_eq(attempt, 3, "gave up after %d attempts", attempt);
+	cr_assert_lt(total, 1500, "%ld ms of waiting", total);
+}

@@ -210,7 +210,8 @@ class Sim:
 
     def info(self):
         return {"port": self.port, "pid": os.getpid(), "faults": self.faults.describe(),
-                "hubPort": self.hub_port, "realHub": bool(self.args.real_hub)}
+                "hubPort": self.hub_port, "realHub": bool(self.args.real_hub),
+                "hubVersion": int(self.args.real_hub) if self.args.real_hub else None}
 
     def set_faults(self, spec):
         self.faults.set(spec)
@@ -327,7 +328,8 @@ def parse_args(argv):
     p.add_argument("dir")
     p.add_argument("--labs", type=int, default=5)
     p.add_argument("--latency-ms", type=int, default=0)
-    p.add_argument("--real-hub", action="store_true")
+    p.add_argument("--real-hub", nargs="?", const="5", default=None, choices=["3", "5"],
+                   help="a real JupyterHub: 5 (Debian 13's, chrooted; the default) or 3 (Debian 12's)")
     p.add_argument("--faults", default="")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--port", type=int, default=0)

@@ -7,14 +7,16 @@ real processes they stand for:
   the others; run as the postgres user, 127.0.0.1 on a free port) with the
   databases a Nublado hub sees: `nublado` owned by the unprivileged role nublado, plus
   data of another role (`other`) that a wipe must never touch;
-- the hub pod's process, started per pod name: a real JupyterHub 3.0 (real_hub=True) or
-  a small stand-in that behaves like JupyterHub 5.x towards its database;
+- the hub pod's process, started per pod name: a real JupyterHub 5.2 (real_hub=True or 5:
+  Debian 13's package, chrooted in the trixie root tests/hub5/install makes, with the pod's
+  files bind-mounted in), a real JupyterHub 3.0 (real_hub=3: Debian 12's /usr/bin/jupyterhub),
+  or a small stand-in that behaves like JupyterHub 5.x towards its database;
 - `exec` into a pod: the command runs in a private mount namespace where the pod's
   chart files appear under /usr/local/etc/jupyterhub, with a pod-like environment that
   does not carry the database password (as in the real hub pod).
 
 Use:
-    rt = Runtime(dir, real_hub, seed, log_dir, pg_version=15)
+    rt = Runtime(dir, real_hub, seed, log_dir, pg_version=15)   # real_hub: False, True (= 5), 3, 5
     db = rt.start_db()        # keys: port, host, socket_dir, data_dir, pid, password (nublado's),
                               # url, url_nopw, admin_url, admin_password, other_url, other_password
     rt.write_pod_files()      # pod_files() gives the same texts, for the Secrets' data
@@ -60,7 +62,13 @@ PG_VERSIONS = (12, 13, 14, 15, 16, 17, 18)
 PG_INSTALL = os.path.join(os.path.dirname(os.path.dirname(HERE)), "pg", "install")
 PSQL = "/usr/bin/psql"
 PYTHON = "/usr/bin/python3"
-JUPYTERHUB = "/usr/bin/jupyterhub"
+JUPYTERHUB = "/usr/bin/jupyterhub"  # Debian 12's 3.0 on the host; Debian 13's 5.2 in the trixie root
+HUB_VERSIONS = (3, 5)  # the real hubs: --real-hub=3, --real-hub (=5)
+HUB5_INSTALL = os.path.join(os.path.dirname(os.path.dirname(HERE)), "hub5", "install")
+# Mount points inside the trixie root (made by tests/hub5/install): the pod's working
+# directory and the hub's admin token file; the chart's files go to POD_ETC as everywhere.
+HUB5_POD_DIR = "/sim/pod"
+HUB5_TOKEN_FILE = "/sim/admin-token"
 POD_ETC = "/usr/local/etc/jupyterhub"
 PG_FALLBACK = "/var/tmp/kubectl-nublado-pg"
 # initdb output, made once per PostgreSQL version (and bin dir) and copied per run (cp -a is ~10x
@@ -74,7 +82,41 @@ POD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # a private mount namespace: unshare -> sh -> exec argv, so the pid stays the same.
 _SANDBOX_SH = 'mount --bind -o ro "$0" ' + POD_ETC + ' && exec "$@"'
 
+# The JupyterHub 5 hub: in a private mount namespace, the trixie root ($0) bound onto itself
+# read-only (the cache stays as installed), /proc, a private /tmp, the pod's files ($1, read-only),
+# its working directory ($2) and the admin token ($3) mounted into it; then chroot, cd to the
+# pod directory and exec the hub, so the pid stays the same.
+_HUB5_SH = ('r="$0" && mount --bind "$r" "$r" && mount -o remount,bind,ro "$r" '
+            '&& mount -t proc proc "$r/proc" && mount -t tmpfs -o mode=1777,size=64m tmpfs "$r/tmp" '
+            '&& mount --bind -o ro "$1" "$r' + POD_ETC + '" '
+            '&& mount --bind "$2" "$r' + HUB5_POD_DIR + '" '
+            '&& mount --bind -o ro "$3" "$r' + HUB5_TOKEN_FILE + '" '
+            '&& shift 3 && exec /usr/sbin/chroot "$r" /bin/sh -c \'cd "$0" && exec "$@"\' ' + HUB5_POD_DIR + ' "$@"')
+
 _pg_bins = {}
+_hub5_root = []
+
+
+def hub_version(real_hub):
+    """The real hub's JupyterHub major from a --real-hub value: None (stand-in), 3 or 5."""
+    if real_hub in (None, False, 0, "", "0"):
+        return None
+    if real_hub is True:
+        return 5
+    v = int(str(real_hub))
+    if v not in HUB_VERSIONS:
+        raise ValueError(f"no real JupyterHub {real_hub} (3 or 5)")
+    return v
+
+
+def hub5_root():
+    """The trixie root with JupyterHub 5 (tests/hub5/install: made once per machine, cached)."""
+    if not _hub5_root:
+        res = subprocess.run([HUB5_INSTALL], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"tests/hub5/install failed: {res.stderr.strip()[-2000:]}")
+        _hub5_root.append(res.stdout.strip().split("\n")[-1])
+    return _hub5_root[0]
 
 
 def pg_bin(major):
@@ -153,7 +195,7 @@ class Hub:
         self.health_path = base_url + "hub/health"
         self.api_url = self.url + base_url + "hub/api"
         self.log_path = log_path
-        self.kind = kind  # "jupyterhub" or "standin"
+        self.kind = kind  # "jupyterhub5", "jupyterhub" (3.0) or "standin"
 
     @property
     def pids(self):
@@ -207,7 +249,9 @@ class Runtime:
         # Start stand-in hubs "idle in transaction" like a real hub that served a request
         # (a DROP OWNED then waits for their locks). May be changed between start_hub calls.
         self.standin_holds_locks = standin_holds_locks
-        self.real_hub = bool(real_hub)
+        self.hub_version = hub_version(real_hub)  # None: the stand-in; 3 or 5: a real JupyterHub
+        self.real_hub = self.hub_version is not None
+        self.hub5_root = hub5_root() if self.hub_version == 5 else None
         self.seed = seed
         self.rng = random.Random(seed)
         self.log_dir = os.path.abspath(log_dir)
@@ -642,6 +686,10 @@ singleuser:
         return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", _SANDBOX_SH,
                 self.pod_files_dir] + list(argv)
 
+    def _hub5_sandbox(self, pod_dir, argv):
+        return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", _HUB5_SH,
+                self.hub5_root, self.pod_files_dir, pod_dir, self.admin_token_file] + list(argv)
+
     def start_hub(self, pod_name):
         """Start the hub process of pod_name on a fresh port; does not wait (see Hub.ready)."""
         if not os.path.exists(os.path.join(self.pod_files_dir, "existing-secret", "values.yaml")):
@@ -661,6 +709,12 @@ singleuser:
             env["NUBLADO_SIM_ADMIN_TOKEN_FILE"] = self.admin_token_file
             argv = [JUPYTERHUB, "--config", POD_ETC + "/jupyterhub_config.py"]
             kind = "jupyterhub"
+            if self.hub_version == 5:
+                # Inside the trixie root the pod directory and the token have fixed places.
+                env["NUBLADO_SIM_POD_DIR"] = HUB5_POD_DIR
+                env["NUBLADO_SIM_ADMIN_TOKEN_FILE"] = HUB5_TOKEN_FILE
+                env["HOME"] = HUB5_POD_DIR + "/home"
+                kind = "jupyterhub5"
         else:
             argv = [PYTHON, os.path.join(ASSETS, "standin_hub.py"), "--port", str(port)]
             if self.standin_holds_locks:
@@ -670,8 +724,9 @@ singleuser:
         with open(log_path, "ab", buffering=0) as logf:
             logf.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {kind} hub for pod "
                        f"{pod_name} on port {port}\n".encode())
+            cmd = self._hub5_sandbox(pod_dir, argv) if self.hub_version == 5 else self._sandbox(argv)
             proc = self._track(subprocess.Popen(
-                self._sandbox(argv), stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                 env=env, cwd=pod_dir, start_new_session=True))
         hub = Hub(pod_name, proc, port, log_path, kind, self.base_url)
         with self._lock:

@@ -253,7 +253,7 @@ def services():
             [{"name": "http-api", "port": 8001, "protocol": "TCP", "targetPort": "api"}], "10.96.10.12"),
         svc("proxy-public", dict(jh, component="proxy"),
             [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}], "10.96.10.13"),
-        svc("nublado-controller", {"app.kubernetes.io/name": "nublado-controller",
+        svc("nublado-controller", {"app.kubernetes.io/name": "nublado",
                                    "app.kubernetes.io/instance": "nublado"},
             [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": "http"}], "10.96.10.14"),
     ]

@@ -1,4 +1,5 @@
-# JupyterHub 3.0 configuration of the simulated hub pod (real_hub mode).
+# JupyterHub configuration of the simulated hub pod (real_hub mode): the same for
+# JupyterHub 5.2 (chrooted in the trixie root, where NUBLADO_SIM_POD_DIR is /sim/pod) and 3.0.
 #
 # The runtime copies this file to /usr/local/etc/jupyterhub/jupyterhub_config.py in the
 # pod's file tree. Like Z2JH's config it takes hub.db.url from the mounted values and
