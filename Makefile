@@ -106,7 +106,7 @@ hub5:
 # PG_MAJORS, no cluster: the ownership check (a matrix of database states x
 # majors, each asserting the verdict and what the drop did), the drop, the
 # backup.  db-tool (sanitizer build) hands the test the C code's SQL, parser
-# and backup check.  The verdict table lands in build/db-matrix.txt.
+# and backup check.  The verdict tables land in build/db-matrix-*.txt.
 $(BS)/db-tool: $(SRC:%.c=$(BS)/obj/%.o) $(BS)/obj/tests/db/db-tool.o
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(NUB_LIBS)
 # The majors in two halves at once (two cores); each half's verdicts in its own file.

@@ -18,22 +18,24 @@
  * catalogs are read with search_path = pg_catalog, pg_temp so that no object
  * of the role can stand in for one.
  *
- * What DROP OWNED BY current_user does (PostgreSQL 10-17): it deletes every
- * object in the current database whose pg_shdepend owner entry names the
- * role (tables, sequences, types, functions, schemas, large objects, ...,
- * and default ACLs), RESTRICT (another role's object depending on one of
- * them makes it fail), with what those objects cascade to internally
- * (indexes, constraints, row types, triggers, rules, policies).  It revokes
- * the privileges granted to the role on other objects (here and shared
- * ones) as far as the role may: a grant made by another role stays, with a
- * WARNING (info rows, not reasons).  It takes the role out of policies on
- * other tables, dropping a policy that named only the role (a reason: an
- * object of another role would change).  It never drops a database or a
- * tablespace, and it acts on objects owned by current_user only: objects of
- * roles the role is a member of are untouched, so a membership is reported
- * as a warning, never a reason to refuse.  The role's attributes matter
- * because they say the role is not the dedicated, unprivileged owner the
- * runbook assumes (a superuser typically owns far more than JupyterHub).
+ * What DROP OWNED BY current_user does (PostgreSQL 12-18, measured by
+ * tests/db): it deletes every object in the current database whose
+ * pg_shdepend owner entry names the role (tables, sequences, types,
+ * functions, schemas, large objects, ..., and default ACLs), RESTRICT
+ * (another role's object depending on one of them makes it fail), with what
+ * those objects cascade to internally (indexes, constraints, row types,
+ * triggers, rules, policies, statistics).  It revokes the privileges granted
+ * to the role on other objects as far as the role may: a grant made by
+ * another role stays, with a WARNING, but it fails (see CTE_EFFECTS) when
+ * the role holds none of the privileges that let it try.  It takes the role
+ * out of policies on other tables and out of other roles' default
+ * privileges.  From 16 it also deletes the role memberships the role
+ * granted (their grantor).  It never drops a database, a tablespace or a
+ * subscription (shared objects), and it acts on objects owned by
+ * current_user only: objects of roles the role is a member of are
+ * untouched, so a membership, CREATEROLE or CREATEDB is a notice, never a
+ * reason to refuse.  SUPERUSER is refused by rule: a wipe needs
+ * JupyterHub's own role, and a superuser usually owns far more.
  */
 
 const char *const db_jupyterhub_tables[] = {
@@ -68,9 +70,9 @@ const char *const db_jupyterhub_tables[] = {
 	"v AS (SELECT current_setting('server_version_num')::int AS num),\n" \
 	/*
 	 * The schema JupyterHub's tables are in: the first existing schema of
-	 * the role's own search_path (reset_val: the session's value before
-	 * the SET above; "$user" is the role), as SQLAlchemy creates and finds
-	 * them there; public when none.
+	 * the role's own search_path that it may use (reset_val: the session's
+	 * value before the SET above; "$user" is the role), as SQLAlchemy
+	 * creates and finds them there; public when none.
 	 */ \
 	"pub AS (\n" \
 	"  SELECT n.oid, n.nspname FROM (\n" \
@@ -83,6 +85,7 @@ const char *const db_jupyterhub_tables[] = {
 	"    UNION ALL SELECT 1000000, 'public') p\n" \
 	"  JOIN pg_namespace n ON n.nspname = p.s\n" \
 	"  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')\n" \
+	"    AND has_schema_privilege(n.oid, 'USAGE')\n" \
 	"    AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast%'\n" \
 	"  ORDER BY p.i LIMIT 1),\n" \
 	/* JupyterHub's tables as they are: in public, ordinary (or partitioned) tables. */ \
@@ -436,6 +439,8 @@ const char *const db_jupyterhub_tables[] = {
 	"      || '(a warning if not), the object stays', ''\n" \
 	"  FROM shared_dep s, pg_identify_object(s.classid, s.objid, 0) i\n" \
 	"  WHERE s.deptype = 'a' AND s.dbid IN (0, (SELECT oid FROM db))\n" \
+	/* default privileges and memberships: notices and refusals above */ \
+	"    AND s.classid NOT IN ('pg_default_acl'::regclass, 'pg_auth_members'::regclass)\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM ours x\n" \
 	"      WHERE x.classid = s.classid AND x.objid = s.objid)\n" \
 	"    AND NOT EXISTS (SELECT 1 FROM revoke_fails f\n" \

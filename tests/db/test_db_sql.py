@@ -290,8 +290,12 @@ STATES = [
           " CREATE FUNCTION other.f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
           " GRANT EXECUTE ON FUNCTION other.f() TO {r};"
           " CREATE TABLE other.t2 (a int, b int); GRANT SELECT (a) ON other.t2 TO {r};"
-          " GRANT INSERT ON other.t2 TO {r}; RESET ROLE; GRANT CONNECT ON DATABASE otherdb TO {r};",
+          " GRANT INSERT ON other.t2 TO {r}; RESET ROLE; GRANT CONNECT ON DATABASE otherdb TO {r};"
+          " SELECT lo_create(0) AS lo \\gset\nGRANT SELECT ON LARGE OBJECT :lo TO {r};",
           ok()),
+    State("policy_on_a_jupyterhub_table", "SET ROLE {r}; ALTER TABLE public.users ENABLE ROW "
+          "LEVEL SECURITY; CREATE POLICY p_users ON public.users TO other USING (true);", ok(),
+          allow=("p_users",)),
     State("grant_option_used_by_the_role",
           "SET ROLE other; CREATE TABLE other.t3 (a int); GRANT SELECT ON other.t3 TO {r} "
           "WITH GRANT OPTION; SET ROLE {r}; GRANT SELECT ON other.t3 TO bystander;", ok(),
@@ -314,6 +318,10 @@ STATES = [
           cluster_setup=("CREATE DATABASE {r} OWNER {r};",), dbs=("{role}",)),
     State("default_privileges_of_another_role", "ALTER DEFAULT PRIVILEGES FOR ROLE other "
           "IN SCHEMA other GRANT SELECT ON TABLES TO {r};", notice("default-acl-of-other")),
+    State("grants_on_jupyterhub_tables", "SET ROLE {r}; GRANT SELECT, INSERT ON public.users "
+          "TO other;", notice("grant-lost"), allow=("public.users",)),
+    State("member_of_pg_read_all_data", want=since(14, ("notice", ("member-of",)), None),
+          cluster_setup=("GRANT pg_read_all_data TO {r};",)),
     State("own_default_privileges", "ALTER DEFAULT PRIVILEGES FOR ROLE {r} GRANT SELECT "
           "ON TABLES TO other;", notice("default-acl")),
     State("subscription_of_the_role", "GRANT pg_create_subscription TO {r}; CREATE SUBSCRIPTION "
@@ -337,6 +345,8 @@ STATES = [
           refuse("owned")),
     State("large_object", "SET ROLE {r}; SELECT lo_create(424242);", refuse("owned")),
     State("schema", "CREATE SCHEMA extra AUTHORIZATION {r};", refuse("owned")),
+    State("publication", "SET ROLE {r}; CREATE PUBLICATION pub{n} FOR TABLE public.users;",
+          refuse("owned"), may_also=("dependent",)),
     State("other_view", "SET ROLE {r}; GRANT SELECT ON users TO other; SET ROLE other; "
           "CREATE VIEW other.users_v AS SELECT name FROM public.users;", refuse("dependent")),
     State("other_foreign_key", "SET ROLE {r}; GRANT REFERENCES ON users TO other; SET ROLE other;"

@@ -568,3 +568,45 @@ Test(db, schema_and_notices)
 	cr_assert_str_eq(c.schema, "public");
 	db_check_clear(&c);
 }
+
+/* Real outputs of the check (tests/unit/fixtures/db), from PostgreSQL 16 and 12. */
+Test(db, real_pg16_cloud_sql_role)
+{
+	struct db_check c;
+
+	/* CREATEROLE CREATEDB, member of cloudsqlsuperuser; it also granted a membership
+	 * and holds only USAGE on another role's sequence. */
+	parse_fixture("check-pg16-cloudsql.txt", &c);
+	cr_assert_eq(c.server_version, 160014);
+	cr_assert_str_eq(c.schema, "public");
+	cr_assert(c.createrole && c.createdb && !c.superuser);
+	cr_assert_eq(c.n_tables, 16);
+	cr_assert_not_null(find(c.warnings, c.n_warnings, "createrole", "nublado"));
+	cr_assert_not_null(find(c.warnings, c.n_warnings, "createdb", "nublado"));
+	cr_assert_not_null(find(c.warnings, c.n_warnings, "member-of", "cloudsqlsuperuser"));
+	cr_assert_not_null(find(c.warnings, c.n_warnings, "default-acl-of-other",
+	    "for role other in schema other on tables"));
+	/* The two refusals, each with the statement that clears it. */
+	cr_assert_eq(c.n_refusals, 2);
+	cr_assert_not_null(strstr(find(c.refusals, c.n_refusals, "membership", "grp to other")->detail,
+	    "REVOKE grp FROM other GRANTED BY nublado"));
+	cr_assert_not_null(strstr(find(c.refusals, c.n_refusals, "revoke-fails", "other.s9")->detail,
+	    "REVOKE ALL ON other.s9 FROM nublado"));
+	cr_assert(!db_check_ok(&c));
+	db_check_clear(&c);
+}
+
+Test(db, real_pg12_bootstrap_superuser)
+{
+	struct db_check c;
+
+	/* Connected as postgres itself: one refusal, nothing else looked at. */
+	parse_fixture("check-pg12-postgres.txt", &c);
+	cr_assert_eq(c.server_version, 120022);
+	cr_assert(c.superuser);
+	cr_assert_eq(c.n_refusals, 1);
+	cr_assert_str_eq(c.refusals[0].code, "superuser");
+	cr_assert_eq(c.n_tables, 0);
+	cr_assert_eq(c.n_warnings, 0);
+	db_check_clear(&c);
+}
