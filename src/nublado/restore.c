@@ -210,6 +210,11 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 		r->full = true;	/* pg_dump's file makes the tables as well */
 		return 0;
 	}
+	if (r->target.schema != NULL && strcmp(r->target.schema, "public") != 0) {
+		err_set(e, "JupyterHub's tables are in schema '%s': restore-db handles schema "
+		    "'public' only", r->target.schema);
+		return refused(e, "restore by hand with psql into that schema");
+	}
 	have = target_revision(&r->target);
 	if ((r->backup.revision == NULL) != (have == NULL) ||
 	    (have != NULL && strcmp(have, r->backup.revision) != 0)) {

@@ -183,6 +183,15 @@ preflight_needs(struct step_ctx *c, struct wipe *w, struct err *e)
 	}
 	if (w->no_backup || w->backed_up != 0)
 		return 0;
+	/* Known before anyone is blocked: the backups read and verify schema public only. */
+	if (w->check.schema != NULL && strcmp(w->check.schema, "public") != 0) {
+		err_set(e, "JupyterHub's tables are in schema '%s': the backup handles schema "
+		    "'public' only", w->check.schema);
+		err_hint(e, "take a backup by hand (pg_dump --schema=%s), then run wipe-db "
+		    "--no-backup", w->check.schema);
+		e->exit = EXIT_REFUSED;
+		return -1;
+	}
 	if (w->backup_dir != NULL) {
 		if (mkdir_p(w->backup_dir, e) < 0) {
 			e->exit = EXIT_REFUSED;

@@ -771,3 +771,32 @@ Test(wipe, a_hub_that_is_not_ready_is_used, .timeout = 240)
 	run_free(&r);
 	sim_stop(&s);
 }
+
+/*
+ * JupyterHub's tables in another schema (reached through the role's
+ * search_path): the check sees them, but the backup reads schema public only,
+ * so the preflight refuses before anyone is blocked.
+ */
+Test(wipe, tables_outside_public_refused_before_the_block, .timeout = 120)
+{
+	struct sim s;
+	struct run r;
+	char *before, *after;
+
+	sim_start(&s, NULL);
+	free(sql_value(sim_get(&s, "SIM_DB_URL"),
+	    "do $$ declare t text; begin create schema jh; "
+	    "for t in select tablename from pg_tables where schemaname = 'public' and "
+	    "tableowner = current_user loop execute format('alter table public.%I set schema jh', t); "
+	    "end loop; end $$; alter role nublado set search_path = jh, public; select 1"));
+	before = sim_state_of(&s);
+	sim_nub(&s, &r, "wipe-db", "-y", NULL);
+	cr_assert_eq(r.status, 3, "%d: %s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.err, "schema 'jh'") != NULL, "%s", r.err);
+	run_free(&r);
+	after = sim_state_of(&s);
+	cr_assert_str_eq(before, after, "the refusal changed the cluster");
+	free(before);
+	free(after);
+	sim_stop(&s);
+}
