@@ -239,7 +239,7 @@ valgrind: $(B)/kubectl-nublado hub5
 
 # README's first command: the runbook on the built-in test cluster, in about a minute.
 demo: deps
-	$(MAKE) $(B)/kubectl-nublado
+	$(MAKE) $(B)/kubectl-nublado hub5
 	tools/demo
 
 # Figures, not tests: ours against real kubectl doing the same job, as ratios.
