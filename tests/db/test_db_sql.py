@@ -784,6 +784,10 @@ RESET ROLE;
                     p.kill()
                 p.wait()
                 p.stderr.close()
+            # Their backends sleep on (pg_sleep does not notice a client gone): end them.
+            if holders:
+                self.rt.admin_psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE application_name LIKE 'holder-%';", check=False)
             for gid in self.rt.admin_psql("SELECT gid FROM pg_prepared_xacts;").split():
                 self.rt.admin_psql(f"ROLLBACK PREPARED '{gid}';", dbname=h.db, check=False)
 
@@ -797,13 +801,16 @@ RESET ROLE;
                    + urllib.parse.quote(h.db, safe=""))
         pw = {"postgres": self.pg["admin_password"],
               "other": self.pg["other_password"]}.get(role, h.password)
+        # Its own name: a holder of an earlier test may still sleep on the server (a
+        # backend in pg_sleep does not notice its client is gone), and must not count.
+        app = "holder-" + secrets.token_hex(4)
         p = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql,
                               "-c", "SELECT pg_sleep(60)"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, env=dict(ENV, PGPASSWORD=pw,
-                                                              PGAPPNAME="holder"))
-        for _ in range(200):
+                                                              PGAPPNAME=app))
+        for _ in range(400):
             if self.rt.admin_psql(f"SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                                  f"'holder' AND wait_event = 'PgSleep';").strip() != "0":
+                                  f"'{app}' AND wait_event = 'PgSleep';").strip() != "0":
                 break
             if p.poll() is not None:
                 err = p.stderr.read().decode()
