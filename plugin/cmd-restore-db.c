@@ -5,7 +5,6 @@
 #include "../src/nublado/restore.h"
 #include "../src/nublado/steps.h"
 #include "../src/util/exitcode.h"
-#include "../src/util/jsonout.h"
 #include "../src/util/log.h"
 #include "../src/util/sig.h"
 #include "cmd.h"
@@ -95,14 +94,9 @@ cmd_restore_db_exec(struct cmd_ctx *ctx)
 	goto done;
 fail:
 	rc = e.exit ? e.exit : EXIT_ERROR;
-	if (c.json && c.report != NULL)
-		json_object_object_add(c.report, "error", json_object_new_string(e.msg));
 	log_err(&e);
 done:
-	if (c.json && c.report != NULL) {
-		json_object_object_add(c.report, "ok", json_object_new_boolean(rc == EXIT_OK));
-		json_print(c.report);
-	}
+	step_report_end(&c, rc == EXIT_OK ? NULL : &e);
 	restore_clear(&r);
 	step_ctx_free(&c);
 	nub_close(n);

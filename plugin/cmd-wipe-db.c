@@ -5,7 +5,6 @@
 #include "../src/nublado/steps.h"
 #include "../src/nublado/wipe.h"
 #include "../src/util/exitcode.h"
-#include "../src/util/jsonout.h"
 #include "../src/util/log.h"
 #include "../src/util/sig.h"
 #include "cmd.h"
@@ -108,14 +107,9 @@ fail:
 		wipe_note_blocked(&c, &w);
 		(void)wipe_journal_save(&w, &je);
 	}
-	if (c.json && c.report != NULL)
-		json_object_object_add(c.report, "error", json_object_new_string(e.msg));
 	log_err(&e);
 done:
-	if (c.json && c.report != NULL) {
-		json_object_object_add(c.report, "ok", json_object_new_boolean(rc == EXIT_OK));
-		json_print(c.report);
-	}
+	step_report_end(&c, rc == EXIT_OK ? NULL : &e);
 	wipe_clear(&w);
 	step_ctx_free(&c);
 	nub_close(n);

@@ -8,6 +8,7 @@
 #include "../util/xalloc.h"
 #include "backup-file.h"
 #include "backup-sql.h"
+#include "db-sql.h"
 
 #define MARKER "\\kubectl-nublado-table "
 
@@ -167,30 +168,6 @@ done:
 	return rc;
 }
 
-static void
-qident(struct buf *b, const char *s)
-{
-	buf_puts(b, "\"");
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			buf_puts(b, "\"");
-		buf_append(b, s, 1);
-	}
-	buf_puts(b, "\"");
-}
-
-static void
-qliteral(struct buf *b, const char *s)
-{
-	buf_puts(b, "'");
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			buf_puts(b, "'");
-		buf_append(b, s, 1);
-	}
-	buf_puts(b, "'");
-}
-
 static const struct backup_table *
 table_named(const struct backup_file *b, const char *name)
 {
@@ -206,7 +183,7 @@ table_list(struct buf *b, char *const *ordered)
 {
 	for (size_t i = 0; ordered[i] != NULL; i++) {
 		buf_puts(b, i ? ", \"public\"." : "\"public\".");
-		qident(b, ordered[i]);
+		db_sql_ident(b, ordered[i]);
 	}
 }
 
@@ -226,7 +203,7 @@ backup_file_restore_script(const struct backup_file *b, char *const *ordered)
 	if (b->revision != NULL) {
 		buf_puts(&s, "DO $kn$ BEGIN IF (SELECT string_agg(version_num, ',' ORDER BY "
 		    "version_num) FROM \"public\".\"alembic_version\") IS DISTINCT FROM ");
-		qliteral(&s, b->revision);
+		db_sql_literal(&s, b->revision);
 		buf_puts(&s, " THEN RAISE EXCEPTION 'kubectl-nublado: the database is not at the "
 		    "backup''s JupyterHub schema revision'; END IF; END $kn$;\n");
 	}
@@ -250,10 +227,10 @@ backup_file_restore_script(const struct backup_file *b, char *const *ordered)
 		const struct backup_table *t = &b->tables[i];
 
 		buf_puts(&s, "SELECT count(*) INTO n FROM \"public\".");
-		qident(&s, t->name);
+		db_sql_ident(&s, t->name);
 		buf_printf(&s, "; IF n <> %lld THEN RAISE EXCEPTION 'kubectl-nublado: table %%: %% "
 		    "rows after loading, the backup has %lld', ", t->rows, t->rows);
-		qliteral(&s, t->name);
+		db_sql_literal(&s, t->name);
 		buf_puts(&s, ", n; END IF;\n");
 	}
 	buf_puts(&s, "END $kn$;\nCOMMIT;\n");

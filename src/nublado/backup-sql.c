@@ -6,32 +6,7 @@
 #include "../util/buf.h"
 #include "../util/xalloc.h"
 #include "backup-sql.h"
-
-/* SQL's quote_ident for names we put in the script ourselves. */
-static void
-ident(struct buf *b, const char *s)
-{
-	buf_puts(b, "\"");
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			buf_puts(b, "\"");
-		buf_append(b, s, 1);
-	}
-	buf_puts(b, "\"");
-}
-
-/* A SQL string literal ('...', quotes doubled). */
-static void
-literal(struct buf *b, const char *s)
-{
-	buf_puts(b, "'");
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			buf_puts(b, "'");
-		buf_append(b, s, 1);
-	}
-	buf_puts(b, "'");
-}
+#include "db-sql.h"
 
 /* psql's \qecho of one line, the line as a quoted meta-command argument. */
 static void
@@ -69,37 +44,37 @@ backup_psql_script(const char *schema, char *const *ordered, int has_alembic)
 		/* The restore refuses a schema of another revision, naming both. */
 		buf_puts(&b, "SELECT format($f$DO $do$ BEGIN IF (SELECT string_agg(version_num, ',' "
 		    "ORDER BY version_num) FROM ");
-		ident(&b, schema);
+		db_sql_ident(&b, schema);
 		buf_puts(&b, ".alembic_version) IS DISTINCT FROM %L THEN RAISE EXCEPTION "
 		    "'kubectl-nublado: this backup is of JupyterHub schema revision %s, the database "
 		    "has another: restart the hub of the same JupyterHub version on it first'; "
 		    "END IF; END $do$;$f$, v, v) FROM (SELECT string_agg(version_num, ',' ORDER BY "
 		    "version_num) AS v FROM ");
-		ident(&b, schema);
+		db_sql_ident(&b, schema);
 		buf_puts(&b, ".alembic_version) AS a;\n");
 	}
 	buf_puts(&t, "TRUNCATE TABLE ");
 	for (size_t i = 0; ordered[i] != NULL; i++) {
 		if (i > 0)
 			buf_puts(&t, ", ");
-		ident(&t, schema);
+		db_sql_ident(&t, schema);
 		buf_puts(&t, ".");
-		ident(&t, ordered[i]);
+		db_sql_ident(&t, ordered[i]);
 	}
 	buf_puts(&t, ";");
 	qecho(&b, t.data);
 	for (size_t i = 0; ordered[i] != NULL; i++) {
 		struct buf rel = BUF_INIT;
 
-		ident(&rel, schema);
+		db_sql_ident(&rel, schema);
 		buf_puts(&rel, ".");
-		ident(&rel, ordered[i]);
+		db_sql_ident(&rel, ordered[i]);
 		/* COPY's own column order, generated columns left out as COPY does. */
 		buf_puts(&b, "SELECT format('COPY %s (%s) FROM stdin;', ");
-		literal(&b, rel.data);
+		db_sql_literal(&b, rel.data);
 		buf_puts(&b, ", string_agg(quote_ident(attname), ', ' ORDER BY attnum)) "
 		    "FROM pg_catalog.pg_attribute WHERE attrelid = ");
-		literal(&b, rel.data);
+		db_sql_literal(&b, rel.data);
 		buf_puts(&b, "::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';\n");
 		buf_printf(&b, "COPY %s TO STDOUT;\n", rel.data);
 		qecho(&b, "\\.");
@@ -110,7 +85,7 @@ backup_psql_script(const char *schema, char *const *ordered, int has_alembic)
 	    "quote_ident(schemaname) || '.' || quote_ident(sequencename), "
 	    "coalesce(last_value, start_value), (last_value IS NOT NULL)::text) "
 	    "FROM pg_catalog.pg_sequences WHERE sequenceowner = current_user AND schemaname = ");
-	literal(&b, schema);
+	db_sql_literal(&b, schema);
 	buf_puts(&b, " ORDER BY sequencename;\n");
 	qecho(&b, "COMMIT;");
 	buf_puts(&b, "COMMIT;\n");
@@ -132,7 +107,7 @@ backup_fk_sql(const char *schema)
 	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	    "WHERE k.contype = 'f' AND c.relowner = (SELECT oid FROM pg_catalog.pg_roles "
 	    "WHERE rolname = current_user) AND n.nspname = ");
-	literal(&b, schema);
+	db_sql_literal(&b, schema);
 	buf_puts(&b, " ORDER BY 1;\n");
 	return buf_detach(&b);
 }

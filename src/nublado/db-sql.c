@@ -599,3 +599,27 @@ db_drop_sql(void)
 		drop_compact = db_sql_compact(drop_sql);
 	return drop_compact;
 }
+
+void
+db_sql_ident(struct buf *b, const char *s)
+{
+	buf_puts(b, "\"");
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			buf_puts(b, "\"");
+		buf_append(b, s, 1);
+	}
+	buf_puts(b, "\"");
+}
+
+void
+db_sql_literal(struct buf *b, const char *s)
+{
+	buf_puts(b, "'");
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			buf_puts(b, "'");
+		buf_append(b, s, 1);
+	}
+	buf_puts(b, "'");
+}

@@ -60,4 +60,12 @@ const char *db_drop_sql(void);
  */
 char *db_sql_compact(const char *sql);
 
+struct buf;
+
+/* Append s as a quoted SQL identifier ("...", quotes doubled: quote_ident). */
+void db_sql_ident(struct buf *b, const char *s);
+
+/* Append s as a SQL string literal ('...', quotes doubled: quote_literal). */
+void db_sql_literal(struct buf *b, const char *s);
+
 #endif

@@ -18,8 +18,9 @@
 
 #define GAF_PATH "/apis/" GAF_GROUP "/" GAF_VERSION "/namespaces/%s/" GAF_PLURAL
 
-bool
-ingress_routes_to_hub(json_object *gi)
+/* Whether any of gi's template rules has an HTTP path for which match is true. */
+static bool
+any_path(json_object *gi, bool (*match)(json_object *path))
 {
 	json_object *rules = jpath(gi, "template", "spec", "rules", NULL);
 
@@ -31,40 +32,41 @@ ingress_routes_to_hub(json_object *gi)
 
 		if (paths == NULL || !json_object_is_type(paths, json_type_array))
 			continue;
-		for (size_t j = 0; j < json_object_array_length(paths); j++) {
-			const char *svc = jstr(json_object_array_get_idx(paths, j),
-			    "backend", "service", "name", NULL);
-
-			if (svc != NULL && strcmp(svc, HUB_SERVICE) == 0)
+		for (size_t j = 0; j < json_object_array_length(paths); j++)
+			if (match(json_object_array_get_idx(paths, j)))
 				return true;
-		}
 	}
 	return false;
+}
+
+static bool
+to_hub(json_object *path)
+{
+	const char *svc = jstr(path, "backend", "service", "name", NULL);
+
+	return svc != NULL && strcmp(svc, HUB_SERVICE) == 0;
+}
+
+static bool
+lab_create(json_object *path)
+{
+	const char *p = jstr(path, "path", NULL);
+	size_t n = p ? strlen(p) : 0;
+
+	return p != NULL && strstr(p, "/spawner/v1/labs/") != NULL && n > 7 &&
+	    strcmp(p + n - 7, "/create") == 0;
+}
+
+bool
+ingress_routes_to_hub(json_object *gi)
+{
+	return any_path(gi, to_hub);
 }
 
 bool
 ingress_creates_labs(json_object *gi)
 {
-	json_object *rules = jpath(gi, "template", "spec", "rules", NULL);
-
-	if (rules == NULL || !json_object_is_type(rules, json_type_array))
-		return false;
-	for (size_t i = 0; i < json_object_array_length(rules); i++) {
-		json_object *paths = jpath(json_object_array_get_idx(rules, i), "http",
-		    "paths", NULL);
-
-		if (paths == NULL || !json_object_is_type(paths, json_type_array))
-			continue;
-		for (size_t j = 0; j < json_object_array_length(paths); j++) {
-			const char *p = jstr(json_object_array_get_idx(paths, j), "path", NULL);
-			size_t n = p ? strlen(p) : 0;
-
-			if (p != NULL && strstr(p, "/spawner/v1/labs/") != NULL && n > 7 &&
-			    strcmp(p + n - 7, "/create") == 0)
-				return true;
-		}
-	}
-	return false;
+	return any_path(gi, lab_create);
 }
 
 static int

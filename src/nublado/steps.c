@@ -949,6 +949,17 @@ out:
 	return rc;
 }
 
+void
+step_report_end(struct step_ctx *c, const struct err *failed)
+{
+	if (!c->json || c->report == NULL)
+		return;
+	json_object_object_add(c->report, "ok", json_object_new_boolean(failed == NULL));
+	if (failed != NULL)
+		json_object_object_add(c->report, "error", json_object_new_string(failed->msg));
+	json_print(c->report);
+}
+
 int
 steps_main(const struct nub_opts *o, const struct step_ctx *tmpl,
     const struct step *const *steps, size_t n, const char *question,
@@ -975,11 +986,8 @@ steps_main(const struct nub_opts *o, const struct step_ctx *tmpl,
 	if (c.json) {
 		json_object_object_add(c.report, "context", json_object_new_string(nb->cfg->context));
 		json_object_object_add(c.report, "dryRun", json_object_new_boolean(c.dry_run));
-		json_object_object_add(c.report, "ok", json_object_new_boolean(rc == 0));
-		if (rc < 0)
-			json_object_object_add(c.report, "error", json_object_new_string(e.msg));
-		json_print(c.report);
 	}
+	step_report_end(&c, rc < 0 ? &e : NULL);
 	if (rc < 0)
 		log_err(&e);
 	free(q);

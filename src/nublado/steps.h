@@ -85,6 +85,12 @@ int steps_main(const struct nub_opts *o, const struct step_ctx *tmpl,
     const struct step *const *steps, size_t n, const char *question,
     bool typed_context);
 
+/*
+ * Finish the -o json report, if there is one: "ok", and "error" with
+ * failed's message when the command failed (failed NULL: it did not); print it.
+ */
+void step_report_end(struct step_ctx *c, const struct err *failed);
+
 /* Where the data goes: stdout normally, stderr under -o json (stdout is JSON then). */
 void step_say(struct step_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
