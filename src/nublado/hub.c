@@ -7,8 +7,10 @@
 #include "../kube/url.h"
 #include "../util/buf.h"
 #include "../util/log.h"
+#include "../util/sig.h"
 #include "../util/xalloc.h"
 #include "hub.h"
+#include "rollout.h"
 
 static json_object *
 get(json_object *o, const char *a)
@@ -202,4 +204,36 @@ hub_find_pod_to_exec(struct nub *n, const char *named, char **pod, struct err *e
 		log_warn("hub pod %s is running but not Ready: using it (a sick hub is a reason "
 		    "to wipe; --pod names another)", *pod);
 	return 0;
+}
+
+int
+hub_wait_replaced(struct nub *n, const char *old_pod, long timeout_ms, bool tty,
+    const char *doing, char **pod, struct err *e)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	*pod = NULL;
+	if (rollout_wait(n, HUB_DEPLOYMENT, timeout_ms, tty, e) < 0)
+		return -1;
+	for (;;) {
+		struct err pe;
+
+		err_clear(&pe);
+		if (hub_find_pod(n, pod, &pe) == 0 &&
+		    (old_pod == NULL || strcmp(*pod, old_pod) != 0))
+			return 0;
+		free(*pod);
+		*pod = NULL;
+		/* Refused credentials do not come back by waiting. */
+		if (now_ms() >= deadline || pe.http == 401 || pe.http == 403) {
+			*e = pe;
+			if (e->msg[0] == '\0')
+				err_set(e, "no new hub pod is Ready");
+			return err_prefix(e, "%s", doing);
+		}
+		if (!sleep_ms(500)) {
+			e->exit = 130;
+			return err_set(e, "interrupted while %s", doing);
+		}
+	}
 }

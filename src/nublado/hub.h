@@ -27,6 +27,15 @@ int hub_find_pod(struct nub *n, char **pod, struct err *e);
  */
 int hub_find_pod_to_exec(struct nub *n, const char *named, char **pod, struct err *e);
 
+/*
+ * After `rollout restart': wait for the rollout (which counts available
+ * replicas), then for the one Ready hub pod to be another than old_pod
+ * (NULL: any), all within timeout_ms (caller frees *pod).  `doing' names
+ * the wait in errors ("waiting for the restarted hub"); Ctrl-C exits 130.
+ */
+int hub_wait_replaced(struct nub *n, const char *old_pod, long timeout_ms, bool tty,
+    const char *doing, char **pod, struct err *e);
+
 /* What hub_find_pod decides from a pod list's items (exposed for tests). */
 int hub_pick_pod(json_object *items, const char *ns, char **pod, struct err *e);
 /* The same; with sick_ok, a running but not Ready hub when none is Ready (*unready set). */

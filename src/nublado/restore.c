@@ -431,36 +431,16 @@ static int
 restore_wait(struct step_ctx *c, void *state, struct err *e)
 {
 	struct restore *r = state;
-	long long deadline = now_ms() + c->timeout_ms;
+	char *pod = NULL;
 
 	if (c->dry_run)
 		return 0;
-	if (rollout_wait(c->n, HUB_DEPLOYMENT, c->timeout_ms, c->tty, e) < 0)
-		return -1;
 	/* A new hub pod, Ready: the old one's memory of the database is gone. */
-	for (;;) {
-		struct err pe;
-		char *pod = NULL;
-
-		err_clear(&pe);
-		if (hub_find_pod(c->n, &pod, &pe) == 0 &&
-		    (r->old_pod == NULL || strcmp(pod, r->old_pod) != 0)) {
-			free(r->pod);
-			r->pod = pod;
-			break;
-		}
-		free(pod);
-		if (now_ms() >= deadline || pe.http == 401 || pe.http == 403) {
-			*e = pe;
-			if (e->msg[0] == '\0')
-				err_set(e, "no new hub pod is Ready");
-			return err_prefix(e, "waiting for the restarted hub");
-		}
-		if (!sleep_ms(500)) {
-			e->exit = 130;
-			return err_set(e, "interrupted while waiting for the restarted hub");
-		}
-	}
+	if (hub_wait_replaced(c->n, r->old_pod, c->timeout_ms, c->tty,
+	    "waiting for the restarted hub", &pod, e) < 0)
+		return -1;
+	free(r->pod);
+	r->pod = pod;
 	r->t_ready = now_ms();
 	return 0;
 }

@@ -417,34 +417,14 @@ static int
 restart_wait(struct step_ctx *c, void *state, struct err *e)
 {
 	struct restart_state *s = state;
-	long long start = now_ms(), deadline = start + c->timeout_ms;
+	long long start = now_ms();
 
 	if (c->dry_run)
 		return 0;
-	if (rollout_wait(c->n, HUB_DEPLOYMENT, c->timeout_ms, c->tty, e) < 0)
+	free(s->new_pod);
+	if (hub_wait_replaced(c->n, s->old_pod, c->timeout_ms, c->tty,
+	    "waiting for the new hub pod", &s->new_pod, e) < 0)
 		return -1;
-	/* The rollout counts available replicas; we want the one hub pod Ready. */
-	for (;;) {
-		struct err pe;
-
-		err_clear(&pe);
-		free(s->new_pod);
-		s->new_pod = NULL;
-		if (hub_find_pod(c->n, &s->new_pod, &pe) == 0 &&
-		    (s->old_pod == NULL || strcmp(s->new_pod, s->old_pod) != 0))
-			break;
-		/* Refused credentials do not come back by waiting. */
-		if (now_ms() >= deadline || pe.http == 401 || pe.http == 403) {
-			*e = pe;
-			if (e->msg[0] == '\0')
-				err_set(e, "the hub pod was not replaced");
-			return err_prefix(e, "waiting for the new hub pod");
-		}
-		if (!sleep_ms(500)) {
-			e->exit = 130;
-			return err_set(e, "interrupted");
-		}
-	}
 	s->seconds = (double)(now_ms() - start) / 1000.0;
 	report_str(c, "restart-hub", "pod", s->new_pod);
 	return 0;
