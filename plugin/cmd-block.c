@@ -1,29 +1,34 @@
 /* cmd-block.c: runbook step 1: block user access (every GafaelfawrIngress to proxy-public) */
 #include "../src/nublado/steps.h"
-#include "../src/util/exitcode.h"
 #include "cmd.h"
 
+struct block_opts {
+	struct run_opts run;
+	bool ignore_self_heal;
+};
+
 static const struct opt block_opts[] = {
-	CMD_OPT_IGNORE_SELF_HEAL,
-	CMD_OPT_YES, CMD_OPT_DRY_RUN, CMD_OPT_OUTPUT, CMD_OPT_TIMEOUT, OPT_END
+	CMD_OPT_IGNORE_SELF_HEAL(struct block_opts, ignore_self_heal),
+	CMD_RUN_OPTS(struct block_opts), OPT_END
 };
 
 static int
-cmd_block_exec(struct cmd_ctx *ctx)
+cmd_block_exec(struct cmd_ctx *ctx, void *opts)
 {
-	static const struct step *const steps[] = { &step_block };
-	struct step_ctx c;
+	const struct block_opts *o = opts;
+	struct block_step b = { .ignore_self_heal = o->ignore_self_heal };
+	struct step steps[] = { STEP(step_block_ops, &b) };
+	struct run_cmd cmd = {
+		.name = "block", .steps = steps, .n = 1,
+		.question = "Block user access to the hub on context '%s'?",
+	};
 
-	if (cmd_step_opts(ctx, &c) < 0)
-		return EXIT_USAGE;
-	return steps_main(&ctx->opts, &c, steps, 1,
-	    "Block user access to the hub on context '%s'?", false);
+	return run_main(&ctx->opts, &o->run, &cmd);
 }
 
 const struct cmd_entry cmd_block_entry = {
 	.name = "block",
 	.summary = "Block user access: remove the GafaelfawrIngresses routing to the hub",
-	.usage = "[-y] [--dry-run] [-o json] [--timeout DURATION]",
 	.help = "Deletes every GafaelfawrIngress in the Nublado namespace that routes to the\n"
 	    "proxy-public Service (proxy, proxy-spawn, proxy-labs), saving each manifest\n"
 	    "first under $XDG_STATE_HOME/kubectl-nublado/CONTEXT/ingresses/ (mode 0600), and\n"
@@ -31,6 +36,7 @@ const struct cmd_entry cmd_block_entry = {
 	    "Argo CD would undo the block (automated sync with selfHeal). Running it again\n"
 	    "when access is already blocked says so and exits 0.",
 	.opts = block_opts,
+	.opts_size = sizeof(struct block_opts),
 	.exec = cmd_block_exec,
 	.flags = CMD_DESTRUCTIVE,
 };

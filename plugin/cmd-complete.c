@@ -334,7 +334,7 @@ cmd_complete_main(int argc, char **argv)
 }
 
 static int
-cmd_complete_exec(struct cmd_ctx *ctx)
+cmd_complete_exec(struct cmd_ctx *ctx, void *opts)
 {
 	/* main() hands __complete over before parsing; here it came after options. */
 	log_error("__complete must come first: %s __complete WORD... CURRENT", ctx->prog);
@@ -344,7 +344,7 @@ cmd_complete_exec(struct cmd_ctx *ctx)
 const struct cmd_entry cmd_complete_entry = {
 	.name = "__complete",
 	.summary = "Shell completion candidates (cobra's protocol, for the completion scripts)",
-	.usage = "[WORD...] CURRENT",
+	.operands = "[WORD...] CURRENT",
 	.exec = cmd_complete_exec,
 	.flags = CMD_HIDDEN,
 };

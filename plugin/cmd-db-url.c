@@ -9,18 +9,24 @@
 #include "../src/util/exitcode.h"
 #include "../src/util/jsonout.h"
 #include "../src/util/log.h"
+#include "../src/util/report.h"
 #include "cmd.h"
 
+struct db_url_opts {
+	const char *phalanx, *env;
+	const char *output;
+};
+
+#define T struct db_url_opts
 static const struct opt db_url_opts[] = {
-	{ "phalanx", 0, OPT_VALUE, "DIR",
-	  "read the value from this Phalanx checkout instead of the cluster (with --env)",
-	  NULL, COMPLETE_DIR, 0 },
-	{ "env", 0, OPT_VALUE, "ENV",
-	  "the Phalanx environment: applications/nublado/values-ENV.yaml, then values.yaml",
-	  NULL, COMPLETE_PHALANX_ENV, 0 },
-	CMD_OPT_OUTPUT,
+	OPT_STR("phalanx", 0, T, phalanx, "DIR", "read the value from this Phalanx checkout "
+	    "instead of the cluster (with --env)", COMPLETE_DIR),
+	OPT_STR("env", 0, T, env, "ENV", "the Phalanx environment: "
+	    "applications/nublado/values-ENV.yaml, then values.yaml", COMPLETE_PHALANX_ENV),
+	CMD_OPT_OUTPUT(T, output),
 	OPT_END
 };
+#undef T
 
 static int
 usage_error(struct cmd_ctx *ctx, struct err *e)
@@ -36,17 +42,19 @@ jstring_or_null(const char *s)
 	return s != NULL ? json_object_new_string(s) : NULL;
 }
 
+/* The URL's parts into the report's result (the port a number, as in a Service). */
 static void
-print_json(const struct dburl *u, const struct dburl *deployed)
+report_url(struct report *rep, const struct dburl *u, const struct dburl *deployed)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = rep->result;
 	char *from = dburl_normalised_from(u);
 
 	json_object_object_add(o, "url", json_object_new_string(u->url));
 	json_object_object_add(o, "scheme", jstring_or_null(u->scheme));
 	json_object_object_add(o, "user", jstring_or_null(u->user));
 	json_object_object_add(o, "host", jstring_or_null(u->host));
-	json_object_object_add(o, "port", jstring_or_null(u->port));
+	json_object_object_add(o, "port", u->port != NULL ?
+	    json_object_new_int(atoi(u->port)) : NULL);
 	json_object_object_add(o, "database", jstring_or_null(u->dbname));
 	json_object_object_add(o, "source", jstring_or_null(u->source));
 	json_object_object_add(o, "secret", jstring_or_null(u->secret));
@@ -65,8 +73,6 @@ print_json(const struct dburl *u, const struct dburl *deployed)
 		    json_object_new_boolean(strcmp(u->url, deployed->url) == 0));
 		json_object_object_add(o, "deployed", d);
 	}
-	json_print(o);
-	json_object_put(o);
 	free(from);
 }
 
@@ -87,7 +93,7 @@ where_from(const struct dburl *u, char *buf, size_t len)
  * no kubeconfig, no access or no Secret only gets a line at -v.
  */
 static struct dburl *
-deployed_value(const struct cmd_ctx *ctx)
+deployed_value(const struct cmd_ctx *ctx, struct report *rep)
 {
 	struct nub *n = NULL;
 	struct dburl *c = NULL;
@@ -96,16 +102,19 @@ deployed_value(const struct cmd_ctx *ctx)
 	err_clear(&e);
 	if (nub_open(&ctx->opts, &n, &e) < 0 || dburl_from_cluster(n, &c, &e) < 0)
 		log_debug(LOG_STEPS, "not compared with the deployed value: %s", e.msg);
+	else
+		report_where(rep, n->cfg->context, n->ns);
 	nub_close(n);
 	return c;
 }
 
 static int
-cmd_db_url_exec(struct cmd_ctx *ctx)
+cmd_db_url_exec(struct cmd_ctx *ctx, void *opts)
 {
+	const struct db_url_opts *o = opts;
 	const struct args *a = ctx->args;
-	const char *phalanx = args_get(a, "phalanx"), *env = args_get(a, "env");
-	bool json = args_get(a, "output") != NULL;
+	const char *phalanx = o->phalanx, *env = o->env;
+	struct report rep;
 	struct dburl *u = NULL, *deployed = NULL;
 	struct nub *n = NULL;
 	char where[4200], where2[4200];
@@ -130,18 +139,23 @@ cmd_db_url_exec(struct cmd_ctx *ctx)
 		return usage_error(ctx, &e);
 	}
 	err_clear(&e);
+	report_init(&rep, "db-url", report_format(o->output));
 
 	if (phalanx != NULL) {
 		if (dburl_from_phalanx(phalanx, env, &u, &e) < 0)
 			goto fail;
-		deployed = deployed_value(ctx);
-	} else if (nub_open(&ctx->opts, &n, &e) < 0 || dburl_from_cluster(n, &u, &e) < 0) {
+		deployed = deployed_value(ctx, &rep);
+	} else if (nub_open(&ctx->opts, &n, &e) < 0) {
 		goto fail;
+	} else {
+		report_where(&rep, n->cfg->context, n->ns);
+		if (dburl_from_cluster(n, &u, &e) < 0)
+			goto fail;
 	}
 
 	where_from(u, where, sizeof where);
-	if (json)
-		print_json(u, deployed);
+	if (rep.format != REPORT_NONE)
+		report_url(&rep, u, deployed);
 	else
 		printf("%s\n", u->url);
 	fprintf(stderr, "from %s\n", where);
@@ -161,8 +175,10 @@ cmd_db_url_exec(struct cmd_ctx *ctx)
 		log_debug(LOG_STEPS, "the deployed value (%s) is the same",
 		    deployed->source);
 	}
+	report_end(&rep, NULL);
 	goto out;
 fail:
+	report_end(&rep, &e);
 	log_err(&e);
 	rc = e.exit ? e.exit : EXIT_ERROR;
 out:
@@ -175,7 +191,6 @@ out:
 const struct cmd_entry cmd_db_url_entry = {
 	.name = "db-url",
 	.summary = "Show the JupyterHub database URL (from the cluster or Phalanx values)",
-	.usage = "[--phalanx DIR --env ENV] [-o json]",
 	.help = "Prints the database URL psql takes (runbook step 3) on stdout: the +driver\n"
 	    "part of an SQLAlchemy URL and any password removed, checked with libpq.\n"
 	    "Where it came from goes to stderr.\n\n"
@@ -189,5 +204,6 @@ const struct cmd_entry cmd_db_url_entry = {
 	    "-o json prints the parts (url, scheme, user, host, port, database) and the\n"
 	    "source (file, line, column or secret). A password is never printed.",
 	.opts = db_url_opts,
+	.opts_size = sizeof(struct db_url_opts),
 	.exec = cmd_db_url_exec,
 };

@@ -7,10 +7,15 @@
 #include "../src/util/exitcode.h"
 #include "../src/util/jsonout.h"
 #include "../src/util/log.h"
+#include "../src/util/report.h"
 #include "cmd.h"
 
+struct labs_opts {
+	const char *output;
+};
+
 static const struct opt labs_opts[] = {
-	CMD_OPT_OUTPUT, OPT_END
+	CMD_OPT_OUTPUT(struct labs_opts, output), OPT_END
 };
 
 /* kubectl's AGE column: 45s, 12m, 5h, 3d. */
@@ -39,24 +44,31 @@ age(const char *rfc3339, char *buf, size_t n)
 }
 
 static int
-cmd_labs_exec(struct cmd_ctx *ctx)
+cmd_labs_exec(struct cmd_ctx *ctx, void *opts)
 {
+	const struct labs_opts *lo = opts;
+	struct report rep;
 	struct labset set;
 	struct nub *n = NULL;
 	struct err e;
 	int rc = EXIT_OK;
 
 	err_clear(&e);
-	if (nub_open(&ctx->opts, &n, &e) < 0 || labs_select(n, NULL, &set, &e) < 0) {
+	report_init(&rep, "labs", report_format(lo->output));
+	if (nub_open(&ctx->opts, &n, &e) == 0)
+		report_where(&rep, n->cfg->context, n->ns);
+	if (n == NULL || labs_select(n, NULL, &set, &e) < 0) {
+		report_end(&rep, &e);
 		log_err(&e);
 		nub_close(n);
 		return e.exit ? e.exit : EXIT_ERROR;
 	}
-	if (args_get(ctx->args, "output") != NULL) {
+	if (rep.format != REPORT_NONE) {
 		json_object *o = labset_json(&set);
 
-		json_print(o);
+		report_merge(&rep, o);
 		json_object_put(o);
+		report_end(&rep, NULL);
 	} else {
 		printf("%-32s %-20s %-6s %s\n", "NAMESPACE", "USER", "AGE", "PHASE");
 		for (size_t i = 0; i < set.n; i++) {
@@ -81,10 +93,10 @@ cmd_labs_exec(struct cmd_ctx *ctx)
 const struct cmd_entry cmd_labs_entry = {
 	.name = "labs",
 	.summary = "List the user labs (what kill-labs would delete): user, age, phase",
-	.usage = "[-o json]",
 	.help = "Read-only. A lab is a namespace named <prefix>-* AND labelled\n"
 	    "nublado.lsst.io/category=lab (the prefix from the controller's ConfigMap);\n"
 	    "namespaces matching one rule only are listed as skipped, on stderr.",
 	.opts = labs_opts,
+	.opts_size = sizeof(struct labs_opts),
 	.exec = cmd_labs_exec,
 };

@@ -16,31 +16,39 @@
 #include "../src/util/xalloc.h"
 #include "cmd.h"
 
+struct psql_opts {
+	const char *db_url;
+	const char *phalanx, *env;
+	char *const *command;
+	const char *file;
+	bool interactive;
+	const char *pod;
+	const char *container;
+	long timeout_ms;
+};
+
+#define T struct psql_opts
 static const struct opt psql_opts[] = {
-	{ "db-url", 0, OPT_VALUE, "URL",
-	  "the JupyterHub database URL (default: the deployed hub.db.url, as db-url shows it)",
-	  NULL, COMPLETE_NONE, 0 },
-	{ "phalanx", 0, OPT_VALUE, "DIR",
-	  "take the URL from this Phalanx checkout's nublado values (with --env)", NULL,
-	  COMPLETE_DIR, 0 },
-	{ "env", 0, OPT_VALUE, "ENV", "the Phalanx environment (values-ENV.yaml)", NULL,
-	  COMPLETE_PHALANX_ENV, 0 },
-	{ "command", 'c', OPT_LIST, "SQL", "run SQL and exit (repeatable, in order)", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "file", 'f', OPT_VALUE, "FILE", "run the SQL script in FILE (- for stdin) and exit",
-	  NULL, COMPLETE_FILE, 0 },
-	{ "interactive", 'i', OPT_FLAG, NULL,
-	  "an interactive session on this terminal (the default without -c/-f on a terminal)",
-	  NULL, COMPLETE_NONE, 0 },
-	{ "pod", 0, OPT_VALUE, "NAME", "the hub pod to use (default: found by its labels)", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "container", 0, OPT_VALUE, "NAME", "the container in the pod (default \"hub\")", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "timeout", 0, OPT_VALUE, "DURATION",
-	  "give up when psql has not finished after this long (default: no limit)", NULL,
-	  COMPLETE_NONE, 0 },
+	OPT_STR("db-url", 0, T, db_url, "URL", "the JupyterHub database URL (default: the "
+	    "deployed hub.db.url, as db-url shows it)", COMPLETE_NONE),
+	OPT_STR("phalanx", 0, T, phalanx, "DIR", "take the URL from this Phalanx checkout's "
+	    "nublado values (with --env)", COMPLETE_DIR),
+	OPT_STR("env", 0, T, env, "ENV", "the Phalanx environment (values-ENV.yaml)",
+	    COMPLETE_PHALANX_ENV),
+	OPT_STR_LIST("command", 'c', T, command, "SQL", "run SQL and exit (repeatable, in "
+	    "order)"),
+	OPT_STR("file", 'f', T, file, "FILE", "run the SQL script in FILE (- for stdin) and "
+	    "exit", COMPLETE_FILE),
+	OPT_BOOL("interactive", 'i', T, interactive, "an interactive session on this terminal "
+	    "(the default without -c/-f on a terminal)"),
+	CMD_OPT_POD(T, pod),
+	OPT_STR("container", 0, T, container, "NAME", "the container in the pod (default "
+	    "\"hub\")", COMPLETE_NONE),
+	OPT_DURATION("timeout", T, timeout_ms, "give up when psql has not finished after "
+	    "this long (default: no limit)", 0),
 	OPT_END
 };
+#undef T
 
 static int
 usage_error(struct cmd_ctx *ctx, struct err *e)
@@ -101,15 +109,14 @@ load_script(const char *path, char **script, int *fd, struct err *e)
 }
 
 static int
-cmd_psql_exec(struct cmd_ctx *ctx)
+cmd_psql_exec(struct cmd_ctx *ctx, void *opts)
 {
+	const struct psql_opts *po = opts;
 	const struct args *a = ctx->args;
-	const char *db_url = args_get(a, "db-url");
-	const char *phalanx = args_get(a, "phalanx"), *env = args_get(a, "env");
-	char *const *sql = args_list(a, "command");
-	const char *file = args_get(a, "file");
-	const char *timeout = args_get(a, "timeout");
-	bool interactive = args_has(a, "interactive");
+	const char *db_url = po->db_url, *phalanx = po->phalanx, *env = po->env;
+	char *const *sql = po->command;
+	const char *file = po->file;
+	bool interactive = po->interactive;
 	struct exec_opts o = EXEC_OPTS_INIT;
 	struct exec_result res;
 	struct psql_cmd pc = { .commands = sql, .extra = a->rest };
@@ -136,10 +143,7 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 		err_set(&e, "-i is for an interactive session: not with -c or -f");
 		return usage_error(ctx, &e);
 	}
-	if (timeout != NULL && parse_duration_ms(timeout, &o.timeout_ms) < 0) {
-		err_set(&e, "invalid --timeout '%s': want a duration such as 30s or 5m", timeout);
-		return usage_error(ctx, &e);
-	}
+	o.timeout_ms = po->timeout_ms;
 	if ((phalanx != NULL) != (env != NULL)) {
 		err_set(&e, "%s needs %s", phalanx != NULL ? "--phalanx" : "--env",
 		    phalanx != NULL ? "--env ENV" : "--phalanx DIR");
@@ -187,13 +191,13 @@ cmd_psql_exec(struct cmd_ctx *ctx)
 		goto fail;
 
 	/* Runbook step 4: the hub pod, and psql in it. */
-	if (hub_find_pod_to_exec(n, args_get(a, "pod"), &pod, &e) < 0)
+	if (hub_find_pod_to_exec(n, po->pod, &pod, &e) < 0)
 		goto fail;
 	log_debug(LOG_STEPS, "psql in pod %s/%s", n->ns, pod);
 
 	o.ns = n->ns;
 	o.pod = pod;
-	o.container = args_get(a, "container") ? args_get(a, "container") : HUB_CONTAINER;
+	o.container = po->container ? po->container : HUB_CONTAINER;
 	o.argv = argv;
 	o.stdout_fd = STDOUT_FILENO;
 	o.stderr_fd = STDERR_FILENO;
@@ -234,7 +238,7 @@ out:
 const struct cmd_entry cmd_psql_entry = {
 	.name = "psql",
 	.summary = "Run psql in the hub pod against the JupyterHub database",
-	.usage = "[--db-url URL | --phalanx DIR --env ENV] [-c SQL | -f FILE] [-- PSQL-ARGS]",
+	.operands = "[-- PSQL-ARGS]",
 	.help =
 	    "Runs psql inside the hub pod (labels app=jupyterhub,component=hub), the way the\n"
 	    "runbook's step 4 does with kubectl exec, without typing the password: psql reads it\n"
@@ -250,5 +254,6 @@ const struct cmd_entry cmd_psql_entry = {
 	    "The exit code is psql's: 0 done, 1 fatal error, 2 connection to the database lost,\n"
 	    "3 an SQL statement failed; 1 also when the pod cannot be reached, 130 on Ctrl-C.",
 	.opts = psql_opts,
+	.opts_size = sizeof(struct psql_opts),
 	.exec = cmd_psql_exec,
 };

@@ -1,113 +1,82 @@
 /* cmd-restore-db.c: the way back: a backup taken by wipe-db, put into the database again */
 #include <stdio.h>
-#include <time.h>
 
 #include "../src/nublado/restore.h"
 #include "../src/nublado/steps.h"
 #include "../src/util/exitcode.h"
 #include "../src/util/log.h"
-#include "../src/util/sig.h"
 #include "cmd.h"
 
-static const struct opt restore_db_opts[] = {
-	{ "keep-blocked", 0, OPT_FLAG, NULL, "leave user access blocked at the end", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "db-url", 0, OPT_VALUE, "URL", "the database URL (default: the deployed value)",
-	  NULL, COMPLETE_NONE, 0 },
-	{ "pod", 0, OPT_VALUE, "NAME", "run psql and the backup in this pod (default: the hub "
-	  "pod, Ready or else running)", NULL, COMPLETE_NONE, 0 },
-	{ "again", 0, OPT_FLAG, NULL, "restore once more though this backup was just restored",
-	  NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
-	{ "parallel", 0, OPT_VALUE, "N", "lab deletes in flight at once (default 32)", NULL,
-	  COMPLETE_NONE, 0 },
-	CMD_OPT_IGNORE_SELF_HEAL,
-	CMD_OPT_YES, CMD_OPT_DRY_RUN, CMD_OPT_OUTPUT, CMD_OPT_TIMEOUT, OPT_END
+struct restore_db_opts {
+	struct run_opts run;
+	bool keep_blocked;
+	const char *db_url;
+	const char *pod;
+	bool again;
+	int parallel;
+	bool ignore_self_heal;
 };
 
+#define T struct restore_db_opts
+static const struct opt restore_db_opts[] = {
+	OPT_BOOL("keep-blocked", 0, T, keep_blocked, "leave user access blocked at the end"),
+	CMD_OPT_DB_URL(T, db_url),
+	CMD_OPT_POD(T, pod),
+	OPT_BOOL_FLAGS("again", 0, T, again, "restore once more though this backup was just "
+	    "restored", OPT_DESTRUCTIVE),
+	CMD_OPT_PARALLEL(T, parallel),
+	CMD_OPT_IGNORE_SELF_HEAL(T, ignore_self_heal),
+	CMD_RUN_OPTS(T), OPT_END
+};
+#undef T
+
 static int
-cmd_restore_db_exec(struct cmd_ctx *ctx)
+cmd_restore_db_exec(struct cmd_ctx *ctx, void *opts)
 {
-	/* wipe-db's runbook with the backup going in where the drop was. */
-	static const struct step *const runbook[] = {
-		&step_restore_preflight,	/* 1. the backup, the database, do they fit */
-		&step_block,			/* 2. no users while the rows change */
-		&step_kill_labs,		/* 3. no lab the restored rows would forget */
-		&step_restore,			/* 4+5. rows in, compared, the hub restarted at once */
-		&step_unblock,			/* 6. users back in */
-	};
+	const struct restore_db_opts *o = opts;
 	const struct args *a = ctx->args;
-	struct step_ctx c;
-	struct restore r = { 0 };
-	struct nub *n = NULL;
-	struct err e;
-	bool keep = args_has(a, "keep-blocked");
+	struct block_step block = { .ignore_self_heal = o->ignore_self_heal };
+	struct kill_labs_step labs = { .parallel = o->parallel };
+	struct unblock_step unblock = { .after_block = true };
+	struct restore r = {
+		.db_url = o->db_url, .again = o->again, .pod_name = o->pod,
+		.block = &block, .unblock = &unblock,
+	};
+	/* wipe-db's runbook with the backup going in where the drop was. */
+	struct step runbook[] = {
+		STEP(restore_preflight_ops, &r),	/* 1. the backup, the database: do they fit */
+		STEP(step_block_ops, &block),		/* 2. no users while the rows change */
+		STEP(step_kill_labs_ops, &labs),	/* 3. no lab the restored rows would forget */
+		STEP(restore_load_ops, &r),		/* 4+5. rows in, compared, hub restarted */
+		STEP(step_unblock_ops, &unblock),	/* 6. users back in */
+	};
+	struct run_cmd cmd = {
+		.name = "restore-db", .steps = runbook, .n = sizeof runbook / sizeof runbook[0],
+		.question = "This blocks all users, deletes every lab, and REPLACES the JupyterHub "
+		    "database with the backup.",
+		.typed = true, .refuse = true,
+	};
 	int rc;
 
-	if (cmd_step_opts(ctx, &c) < 0)
-		return EXIT_USAGE;
 	if (a->npos != 2) {
 		log_error(a->npos < 2 ? "restore-db needs the backup file to restore" :
 		    "unexpected argument '%s'", a->npos < 2 ? "" : a->pos[2]);
 		fprintf(stderr, "Usage: %s restore-db BACKUP [options]\n", ctx->prog);
 		return EXIT_USAGE;
 	}
-	err_clear(&e);
 	r.file = a->pos[1];
-	r.db_url = args_get(a, "db-url");
-	r.again = args_has(a, "again");
-	r.pod_name = args_get(a, "pod");
-	r.t_start = now_ms();
-	c.restore = &r;
-	c.after_block = true;
-	c.preflight_refuses = true;
-	c.tty = ctx->opts.err_tty;
-	if (nub_open(&ctx->opts, &n, &e) < 0 || step_ctx_init(&c, n, &e) < 0 ||
-	    restore_journal_load(&r, c.state_dir, nub_identity(n, &e), &e) < 0)
-		goto fail;
-	if (r.completed != 0) {
-		char when[64];
-
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&r.completed));
-		step_say(&c, "%s was already restored on context '%s' at %s.\n"
-		    "Nothing to do; run with --again to restore it once more.", r.file,
-		    n->cfg->context, when);
-		rc = EXIT_OK;
-		goto done;
-	}
-	if (!c.dry_run && r.started == 0) {
-		r.started = time(NULL);
-		if (restore_journal_save(&r, &e) < 0)
-			goto fail;
-	}
-	rc = steps_run(&c, runbook, keep ? 4 : 5,
-	    "This blocks all users, deletes every lab, and REPLACES the JupyterHub database "
-	    "with the backup.", c.yes ? NULL : n->cfg->context, &e);
-	if (rc < 0)
-		goto fail;
-	if (!c.dry_run && r.restored != 0) {
-		r.completed = time(NULL);
-		if (restore_journal_save(&r, &e) < 0)
-			log_err(&e);
-		restore_summary(&r, &c);
-	}
-	rc = EXIT_OK;
-	goto done;
-fail:
-	rc = e.exit ? e.exit : EXIT_ERROR;
-	log_err(&e);
-done:
-	step_report_end(&c, rc == EXIT_OK ? NULL : &e);
+	if (o->keep_blocked)
+		cmd.n--;	/* the last step, unblock, is left to the admin */
+	restore_hooks(&cmd, &r);
+	rc = run_main(&ctx->opts, &o->run, &cmd);
 	restore_clear(&r);
-	step_ctx_free(&c);
-	nub_close(n);
 	return rc;
 }
 
 const struct cmd_entry cmd_restore_db_entry = {
 	.name = "restore-db",
 	.summary = "Put a backup taken by wipe-db back into the database, then restart the hub",
-	.usage = "BACKUP [-y] [--dry-run] [--keep-blocked] [--again] [--db-url URL] [-o json] "
-	    "[--timeout DURATION]",
+	.operands = "BACKUP",
 	.help = "1. Preflight, changing nothing: the backup complete (as wipe-db checked it),\n"
 	    "   the hub pod, the database URL, and the database's JupyterHub schema at the\n"
 	    "   backup's alembic revision (a hub restarted on the wiped database makes it).\n"
@@ -124,6 +93,7 @@ const struct cmd_entry cmd_restore_db_entry = {
 	    "An interrupted run, run again, finishes the job (restore.json in the state\n"
 	    "directory).",
 	.opts = restore_db_opts,
+	.opts_size = sizeof(struct restore_db_opts),
 	.exec = cmd_restore_db_exec,
 	.flags = CMD_DESTRUCTIVE,
 	.args = COMPLETE_BACKUP,

@@ -4,37 +4,43 @@
 #include "../src/util/log.h"
 #include "cmd.h"
 
-static const struct opt unblock_opts[] = {
-	{ "from-backup", 0, OPT_FLAG, NULL,
-	  "recreate the ingresses saved by block, without Argo CD", NULL, COMPLETE_NONE, 0 },
-	{ "full-sync", 0, OPT_FLAG, NULL,
-	  "sync the whole Application (the runbook's way), not only what block removed", NULL,
-	  COMPLETE_NONE, 0 },
-	CMD_OPT_YES, CMD_OPT_DRY_RUN, CMD_OPT_OUTPUT, CMD_OPT_TIMEOUT, OPT_END
+struct unblock_opts {
+	struct run_opts run;
+	bool from_backup;
+	bool full_sync;
 };
 
-static int
-cmd_unblock_exec(struct cmd_ctx *ctx)
-{
-	static const struct step *const steps[] = { &step_unblock };
-	struct step_ctx c;
+#define T struct unblock_opts
+static const struct opt unblock_opts[] = {
+	OPT_BOOL("full-sync", 0, T, full_sync, "sync the whole Application (the runbook's "
+	    "way), not only what block removed"),
+	OPT_BOOL("from-backup", 0, T, from_backup, "recreate the ingresses saved by block, "
+	    "without Argo CD"),
+	CMD_RUN_OPTS(T), OPT_END
+};
+#undef T
 
-	if (cmd_step_opts(ctx, &c) < 0)
-		return EXIT_USAGE;
-	c.from_backup = args_has(ctx->args, "from-backup");
-	c.full_sync = args_has(ctx->args, "full-sync");
-	if (c.from_backup && c.full_sync) {
+static int
+cmd_unblock_exec(struct cmd_ctx *ctx, void *opts)
+{
+	const struct unblock_opts *o = opts;
+	struct unblock_step u = { .from_backup = o->from_backup, .full_sync = o->full_sync };
+	struct step steps[] = { STEP(step_unblock_ops, &u) };
+	struct run_cmd cmd = {
+		.name = "unblock", .steps = steps, .n = 1,
+		.question = "Let users back in on context '%s'?",
+	};
+
+	if (o->from_backup && o->full_sync) {
 		log_error("--from-backup and --full-sync exclude each other");
 		return EXIT_USAGE;
 	}
-	return steps_main(&ctx->opts, &c, steps, 1,
-	    "Let users back in on context '%s'?", false);
+	return run_main(&ctx->opts, &o->run, &cmd);
 }
 
 const struct cmd_entry cmd_unblock_entry = {
 	.name = "unblock",
 	.summary = "Let users back in: sync the nublado Argo CD Application",
-	.usage = "[--full-sync | --from-backup] [-y] [--dry-run] [-o json] [--timeout DURATION]",
 	.help = "Starts a sync of Application argocd/nublado limited to the GafaelfawrIngresses\n"
 	    "that block removed (operation.sync.resources: the saved manifests Argo CD\n"
 	    "manages that are missing; with none saved, its GafaelfawrIngresses out of\n"
@@ -46,6 +52,7 @@ const struct cmd_entry cmd_unblock_entry = {
 	    "will deploy. --from-backup recreates the manifests that block saved instead,\n"
 	    "for when Argo CD is unavailable.",
 	.opts = unblock_opts,
+	.opts_size = sizeof(struct unblock_opts),
 	.exec = cmd_unblock_exec,
 	.flags = CMD_DESTRUCTIVE,
 };

@@ -7,35 +7,43 @@
 
 #include "../src/util/exitcode.h"
 #include "../src/util/log.h"
+#include "../src/util/report.h"
 #include "cmd.h"
 
-static const struct opt version_opts[] = {
-	{ "client", 0, OPT_FLAG, NULL, "show the client version only (no cluster needed)",
-	  NULL, COMPLETE_NONE, 0 },
-	{ "output", 'o', OPT_VALUE, "FORMAT", "output format: json", "json",
-	  COMPLETE_CHOICES, 0 },
-	OPT_END
+struct version_opts {
+	bool client;
+	const char *output;
 };
 
+#define T struct version_opts
+static const struct opt version_opts[] = {
+	OPT_BOOL("client", 0, T, client, "show the client version only (no cluster needed)"),
+	CMD_OPT_OUTPUT(T, output),
+	OPT_END
+};
+#undef T
+
 static int
-cmd_version_exec(struct cmd_ctx *ctx)
+cmd_version_exec(struct cmd_ctx *ctx, void *opts)
 {
-	bool json = args_get(ctx->args, "output") != NULL;
-	bool client_only = args_has(ctx->args, "client");
+	const struct version_opts *vo = opts;
+	bool client_only = vo->client;
+	struct report rep;
 	char *server = NULL;
 	struct nub *n = NULL;
 	struct err e;
 	int rc = EXIT_OK;
 
 	err_clear(&e);
+	report_init(&rep, "version", report_format(vo->output));
 	if (!client_only) {
-		if (nub_open(&ctx->opts, &n, &e) < 0 ||
-		    kube_server_version(n->kube, &server, &e) < 0) {
+		if (nub_open(&ctx->opts, &n, &e) == 0)
+			report_where(&rep, n->cfg->context, n->ns);
+		if (n == NULL || nub_server_version(n, &server, &e) < 0)
 			rc = e.exit ? e.exit : EXIT_ERROR;
-		}
 	}
-	if (json) {
-		json_object *o = json_object_new_object(), *cv = json_object_new_object();
+	if (rep.format != REPORT_NONE) {
+		json_object *o = rep.result, *cv = json_object_new_object();
 
 		json_object_object_add(cv, "gitVersion", json_object_new_string("v" NUB_VERSION));
 		json_object_object_add(o, "clientVersion", cv);
@@ -45,14 +53,12 @@ cmd_version_exec(struct cmd_ctx *ctx)
 			json_object_object_add(sv, "gitVersion", json_object_new_string(server));
 			json_object_object_add(o, "serverVersion", sv);
 		}
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-		    JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
 	} else {
 		printf("Client Version: v%s\n", NUB_VERSION);
 		if (server != NULL)
 			printf("Server Version: %s\n", server);
 	}
+	report_end(&rep, rc != EXIT_OK ? &e : NULL);
 	if (rc != EXIT_OK)
 		log_err(&e);
 	free(server);
@@ -63,7 +69,7 @@ cmd_version_exec(struct cmd_ctx *ctx)
 const struct cmd_entry cmd_version_entry = {
 	.name = "version",
 	.summary = "Print the client version and the API server's version",
-	.usage = "[--client] [-o json]",
 	.opts = version_opts,
+	.opts_size = sizeof(struct version_opts),
 	.exec = cmd_version_exec,
 };

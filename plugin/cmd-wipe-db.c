@@ -1,145 +1,100 @@
 /* cmd-wipe-db.c: the runbook "Wipe the JupyterHub database", start to finish */
-#include <stdio.h>
-#include <time.h>
-
 #include "../src/nublado/steps.h"
 #include "../src/nublado/wipe.h"
-#include "../src/util/exitcode.h"
-#include "../src/util/log.h"
-#include "../src/util/sig.h"
 #include "cmd.h"
 
-static const struct opt wipe_db_opts[] = {
-	{ "backup-dir", 0, OPT_VALUE, "DIR",
-	  "where the pg_dump backup goes (default: the state directory's backups/)", NULL,
-	  COMPLETE_DIR, 0 },
-	{ "no-backup", 0, OPT_FLAG, NULL, "drop without a backup (the data is then lost)",
-	  NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
-	{ "keep-blocked", 0, OPT_FLAG, NULL, "leave user access blocked at the end", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "db-url", 0, OPT_VALUE, "URL", "the database URL (default: the deployed value)",
-	  NULL, COMPLETE_NONE, 0 },
-	{ "pod", 0, OPT_VALUE, "NAME", "run psql and the backup in this pod (default: the hub "
-	  "pod, Ready or else running)", NULL, COMPLETE_NONE, 0 },
-	{ "again", 0, OPT_FLAG, NULL, "wipe once more though a wipe finished recently",
-	  NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
-	{ "parallel", 0, OPT_VALUE, "N", "lab deletes in flight at once (default 32)", NULL,
-	  COMPLETE_NONE, 0 },
-	CMD_OPT_IGNORE_SELF_HEAL,
-	CMD_OPT_YES, CMD_OPT_DRY_RUN, CMD_OPT_OUTPUT, CMD_OPT_TIMEOUT, OPT_END
+struct wipe_db_opts {
+	struct run_opts run;
+	const char *backup_dir;
+	bool no_backup;
+	bool keep_blocked;
+	const char *db_url;
+	const char *pod;
+	bool again;
+	int parallel;
+	bool ignore_self_heal;
 };
 
+#define T struct wipe_db_opts
+static const struct opt wipe_db_opts[] = {
+	OPT_STR("backup-dir", 0, T, backup_dir, "DIR", "where the backup goes (default: the "
+	    "state directory's backups/)", COMPLETE_DIR),
+	OPT_BOOL_FLAGS("no-backup", 0, T, no_backup, "drop without a backup (the data is then "
+	    "lost)", OPT_DESTRUCTIVE),
+	OPT_BOOL("keep-blocked", 0, T, keep_blocked, "leave user access blocked at the end"),
+	CMD_OPT_DB_URL(T, db_url),
+	CMD_OPT_POD(T, pod),
+	OPT_BOOL_FLAGS("again", 0, T, again, "wipe once more though a wipe finished recently",
+	    OPT_DESTRUCTIVE),
+	CMD_OPT_PARALLEL(T, parallel),
+	CMD_OPT_IGNORE_SELF_HEAL(T, ignore_self_heal),
+	CMD_RUN_OPTS(T), OPT_END
+};
+#undef T
+
 static int
-cmd_wipe_db_exec(struct cmd_ctx *ctx)
+cmd_wipe_db_exec(struct cmd_ctx *ctx, void *opts)
 {
-	/* The runbook, in its order; each step checks before anything changes. */
-	static const struct step *const runbook[] = {
-		&step_preflight,	/* 1. context, hub pod, DB URL, tools, ownership check */
-		&step_block,		/* 2. delete the GafaelfawrIngresses to proxy-public */
-		&step_kill_labs,	/* 3. delete every lab namespace */
-		&step_backup,		/* 4. pg_dump in the pod, to a local 0600 file, verified */
-		&step_drop,		/* 5+6. DROP OWNED BY current_user, restart the hub at once */
-		&step_unblock,		/* 7. Argo CD sync: users back in */
+	const struct wipe_db_opts *o = opts;
+	struct block_step block = { .ignore_self_heal = o->ignore_self_heal };
+	struct kill_labs_step labs = { .parallel = o->parallel };
+	struct unblock_step unblock = { .after_block = true };
+	struct wipe w = {
+		.db_url = o->db_url, .backup_dir = o->backup_dir, .no_backup = o->no_backup,
+		.again = o->again, .keep_blocked = o->keep_blocked, .pod_name = o->pod,
+		.block = &block, .unblock = &unblock,
 	};
-	struct step_ctx c;
-	struct wipe w = { 0 };
-	struct nub *n = NULL;
-	struct err e;
-	bool keep = args_has(ctx->args, "keep-blocked");
+	/*
+	 * The runbook (wipe-database.rst), numbered as it numbers its steps;
+	 * every step is inspected before the first one changes anything.
+	 */
+	struct step runbook[] = {
+		STEP(wipe_preflight_ops, &w),	/* 3-5 checked first: pod, URL, ownership */
+		STEP(step_block_ops, &block),	/* 1. delete the GafaelfawrIngresses to the hub */
+		STEP(step_kill_labs_ops, &labs),	/* 2. delete every lab namespace */
+		STEP(wipe_backup_ops, &w),	/* (ours) a verified backup before the drop */
+		STEP(wipe_drop_ops, &w),	/* 5+6. DROP OWNED BY, restart the hub at once */
+		STEP(step_unblock_ops, &unblock),	/* "sync the nublado application" */
+	};
+	struct run_cmd cmd = {
+		.name = "wipe-db", .steps = runbook, .n = sizeof runbook / sizeof runbook[0],
+		.typed = true, .refuse = true,
+	};
 	int rc;
 
-	if (cmd_step_opts(ctx, &c) < 0)
-		return EXIT_USAGE;
-	err_clear(&e);
-	w.db_url = args_get(ctx->args, "db-url");
-	w.backup_dir = args_get(ctx->args, "backup-dir");
-	w.no_backup = args_has(ctx->args, "no-backup");
-	w.again = args_has(ctx->args, "again");
-	w.pod_name = args_get(ctx->args, "pod");
-	w.t_start = now_ms();
-	c.wipe = &w;
-	c.after_block = true;
-	c.preflight_refuses = true;
-	c.tty = ctx->opts.err_tty;
-	if (nub_open(&ctx->opts, &n, &e) < 0 || step_ctx_init(&c, n, &e) < 0 ||
-	    wipe_journal_load(&w, c.state_dir, nub_identity(n, &e), &e) < 0)
-		goto fail;
-	if (w.completed != 0) {
-		char when[64];
-
-		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&w.completed));
-		step_say(&c, "The database on context '%s' was already wiped at %s (backup: %s).\n"
-		    "Nothing to do; run with --again to wipe it once more.", n->cfg->context, when,
-		    w.backup ? w.backup : "none");
-		rc = EXIT_OK;
-		goto done;
-	}
-	if (!c.dry_run && w.started == 0) {
-		w.started = time(NULL);
-		if (wipe_journal_save(&w, &e) < 0)
-			goto fail;
-	}
-	/* A resumed run says what is left, not what the first one was about to do. */
-	rc = steps_run(&c, runbook, keep ? 5 : 6, w.dropped != 0 ?
-	    "An earlier run already DROPPED the JupyterHub database; this finishes its job." :
-	    w.backed_up != 0 ? "An earlier run took the backup; this DROPS the JupyterHub "
-	    "database, after blocking users and deleting every lab if needed." :
-	    "This blocks all users, deletes every lab, and DROPS the JupyterHub database.",
-	    c.yes ? NULL : kcfg_name(n->cfg), &e);
-	if (rc < 0)
-		goto fail;
-	if (!c.dry_run && w.dropped != 0) {
-		w.completed = time(NULL);
-		if (wipe_journal_save(&w, &e) < 0)
-			log_err(&e);
-		wipe_summary(&w, &c, keep);
-	}
-	rc = EXIT_OK;
-	goto done;
-fail:
-	rc = e.exit ? e.exit : EXIT_ERROR;
-	if (!c.dry_run && w.journal != NULL && w.started != 0 && w.blocked_at == 0 &&
-	    c.blocked_ms != 0) {
-		struct err je;
-
-		/* The run that comes to finish this one reports the whole lockout. */
-		err_clear(&je);
-		wipe_note_blocked(&c, &w);
-		(void)wipe_journal_save(&w, &je);
-	}
-	log_err(&e);
-done:
-	step_report_end(&c, rc == EXIT_OK ? NULL : &e);
+	if (o->keep_blocked)
+		cmd.n--;	/* the last step, unblock, is left to the admin */
+	wipe_hooks(&cmd, &w);
+	rc = run_main(&ctx->opts, &o->run, &cmd);
 	wipe_clear(&w);
-	step_ctx_free(&c);
-	nub_close(n);
 	return rc;
 }
 
 const struct cmd_entry cmd_wipe_db_entry = {
 	.name = "wipe-db",
 	.summary = "Run the whole runbook: block, kill labs, back up, drop, restart, unblock",
-	.usage = "[-y] [--dry-run] [--backup-dir DIR | --no-backup] [--keep-blocked] "
-	    "[--db-url URL] [-o json] [--timeout DURATION]",
-	.help = "1. Preflight, changing nothing: the hub pod (exactly one Ready; if none is, the\n"
-	    "   one whose container runs: a sick hub is a reason to wipe; --pod names one), the database\n"
-	    "   URL, psql and pg_dump in the pod, the database reachable with the pod's\n"
-	    "   password file, and the ownership check: the role is no superuser, owns only\n"
-	    "   JupyterHub's tables (and their sequences, indexes, types) in this database,\n"
-	    "   and the drop would neither touch another role's objects, grants or\n"
-	    "   memberships nor fail or wait on a lock (README: \"The ownership check\").\n"
-	    "   Any failure exits 3 with the reasons, nothing changed; notices are shown.\n"
-	    "2. The plan, then a typed confirmation (the context name) unless -y.\n"
-	    "3. block, then kill-labs.\n"
-	    "4. pg_dump in the pod, streamed to a local 0600 file, verified complete.\n"
-	    "5. One transaction: the ownership check again, then DROP OWNED BY current_user.\n"
-	    "6. At once, restart the hub (Ctrl-C waits until the restart is sent); wait\n"
+	.help = "The runbook (wipe-database.rst), its step numbers in brackets:\n"
+	    "a. Preflight, changing nothing [3-5, checked first]: the hub pod (exactly one\n"
+	    "   Ready; if none is, the one whose container runs: a sick hub is a reason to\n"
+	    "   wipe; --pod names one), the database URL, psql and pg_dump in the pod, the\n"
+	    "   database reachable with the pod's password file, and the ownership check: the\n"
+	    "   role is no superuser, owns only JupyterHub's tables (and their sequences,\n"
+	    "   indexes, types) in this database, and the drop would neither touch another\n"
+	    "   role's objects, grants or memberships nor fail or wait on a lock (README: \"The\n"
+	    "   ownership check\"). Any failure exits 3 with the reasons, nothing changed.\n"
+	    "b. The plan, then a typed confirmation (the context name) unless -y.\n"
+	    "c. block [1], then kill-labs [2].\n"
+	    "d. A backup (pg_dump, or psql where pg_dump is older than the server) in the\n"
+	    "   pod, streamed to a local 0600 file, verified complete.\n"
+	    "e. One transaction: the ownership check again, then DROP OWNED BY current_user [5].\n"
+	    "f. At once, restart the hub [6] (Ctrl-C waits until the restart is sent); wait\n"
 	    "   for the new hub and its new schema (alembic_version).\n"
-	    "7. unblock (unless --keep-blocked), and a summary with the backup's path and\n"
-	    "   how long users were locked out.\n"
+	    "g. unblock (the runbook's closing sync; not with --keep-blocked), and a summary\n"
+	    "   with the backup's path and how long users were locked out.\n"
 	    "An interrupted run, run again, finishes the job: a journal in the state\n"
-	    "directory remembers what was done.",
+	    "directory remembers what was done (`status` shows it).",
 	.opts = wipe_db_opts,
+	.opts_size = sizeof(struct wipe_db_opts),
 	.exec = cmd_wipe_db_exec,
 	.flags = CMD_DESTRUCTIVE,
 };

@@ -3,6 +3,7 @@
 #define NUB_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "../src/nublado/nub.h"
@@ -13,31 +14,37 @@
 
 struct cmd_ctx;
 
-/* Options every changing command shares, spelled once. */
-#define CMD_OPT_YES { "yes", 'y', OPT_FLAG, NULL, \
-	"do not ask for confirmation", NULL, COMPLETE_NONE, OPT_DESTRUCTIVE }
-#define CMD_OPT_IGNORE_SELF_HEAL { "ignore-self-heal", 0, OPT_FLAG, NULL, \
-	"block though Argo CD self-heal would undo it", NULL, COMPLETE_NONE, OPT_DESTRUCTIVE }
-#define CMD_OPT_DRY_RUN { "dry-run", 0, OPT_FLAG, NULL, \
-	"run every check and the server-side dry run, print the plan, change nothing", \
-	NULL, COMPLETE_NONE, 0 }
-#define CMD_OPT_OUTPUT { "output", 'o', OPT_VALUE, "FORMAT", \
-	"json: the results as JSON on stdout", "json", COMPLETE_CHOICES, 0 }
-#define CMD_OPT_TIMEOUT { "timeout", 0, OPT_VALUE, "DURATION", \
-	"how long to wait for each change to take effect (default 10m)", NULL, \
-	COMPLETE_NONE, 0 }
-
-/* Fill the shared step options from the command line; -1 on a bad value (exit 2). */
-struct step_ctx;
-int cmd_step_opts(const struct cmd_ctx *ctx, struct step_ctx *c);
+/*
+ * The options of every command made of runbook steps, spelled once; T is
+ * the command's options struct, with a `struct run_opts run' member.
+ */
+#define CMD_OPT_YES(T) OPT_BOOL_FLAGS("yes", 'y', T, run.yes, \
+	"do not ask for confirmation", OPT_DESTRUCTIVE)
+#define CMD_OPT_DRY_RUN(T) OPT_BOOL("dry-run", 0, T, run.dry_run, \
+	"run every check and the server-side dry run, print the plan, change nothing")
+#define CMD_OPT_OUTPUT(T, f) OPT_CHOICE("output", 'o', T, f, "FORMAT", \
+	"json or yaml: the result on stdout (README: \"Output for scripts\")", "json|yaml")
+#define CMD_OPT_TIMEOUT(T) OPT_DURATION("timeout", T, run.timeout_ms, \
+	"how long to wait for each change to take effect (default 10m)", 1)
+#define CMD_RUN_OPTS(T) CMD_OPT_YES(T), CMD_OPT_DRY_RUN(T), CMD_OPT_OUTPUT(T, run.output), \
+	CMD_OPT_TIMEOUT(T)
+#define CMD_OPT_IGNORE_SELF_HEAL(T, f) OPT_BOOL_FLAGS("ignore-self-heal", 0, T, f, \
+	"block though Argo CD self-heal would undo it", OPT_DESTRUCTIVE)
+#define CMD_OPT_PARALLEL(T, f) OPT_INT("parallel", 0, T, f, "N", \
+	"lab deletes in flight at once (default 32)", 1, 500)
+#define CMD_OPT_POD(T, f) OPT_STR("pod", 0, T, f, "NAME", "run psql in this pod (default: " \
+	"the hub pod, Ready or else running)", COMPLETE_NONE)
+#define CMD_OPT_DB_URL(T, f) OPT_STR("db-url", 0, T, f, "URL", \
+	"the database URL (default: the deployed value)", COMPLETE_NONE)
 
 struct cmd_entry {
 	const char *name;
 	const char *summary;		/* one line for the command list */
-	const char *usage;		/* what follows the name in the usage line */
+	const char *operands;		/* the usage line's operands ("BACKUP"); options come from opts */
 	const char *help;		/* paragraphs after the usage line, or NULL */
-	const struct opt *opts;		/* the command's own options */
-	int (*exec)(struct cmd_ctx *ctx);
+	const struct opt *opts;		/* the command's own options, bound into a struct */
+	size_t opts_size;		/* sizeof that struct: main zeroes one, binds, passes it */
+	int (*exec)(struct cmd_ctx *ctx, void *opts);
 	unsigned flags;
 	enum opt_complete args;		/* what its first argument completes to */
 };

@@ -8,7 +8,7 @@
 #include "../src/util/log.h"
 #include "../src/util/sig.h"
 #include "../src/util/termsafe.h"
-#include "../src/nublado/steps.h"
+#include "../src/util/xalloc.h"
 #include "cmd.h"
 
 extern const struct cmd_entry cmd_status_entry;
@@ -43,55 +43,63 @@ const struct cmd_entry *const cmd_table[] = {
 	NULL
 };
 
+/* The global options, bound by the table below. */
+struct global_opts {
+	struct nub_opts nub;
+	const char *color;
+	const char *cache_dir;		/* accepted for kubectl, unused */
+	bool help;
+};
+
+#define G struct global_opts
 const struct opt cmd_global_opts[] = {
-	{ "kubeconfig", 0, OPT_VALUE, "FILE",
-	  "the kubeconfig file to use (else $KUBECONFIG, else ~/.kube/config)",
-	  NULL, COMPLETE_FILE, 0 },
-	{ "context", 0, OPT_VALUE, "NAME", "the kubeconfig context to use",
-	  NULL, COMPLETE_CONTEXT, 0 },
-	{ "namespace", 'n', OPT_VALUE, "NAME",
-	  "the Nublado namespace (default \"nublado\")", NULL, COMPLETE_NAMESPACE, 0 },
+	OPT_STR("kubeconfig", 0, G, nub.kubeconfig, "FILE",
+	    "the kubeconfig file to use (else $KUBECONFIG, else ~/.kube/config)", COMPLETE_FILE),
+	OPT_STR("context", 0, G, nub.context, "NAME", "the kubeconfig context to use",
+	    COMPLETE_CONTEXT),
+	OPT_STR("namespace", 'n', G, nub.namespace, "NAME",
+	    "the Nublado namespace (default \"nublado\")", COMPLETE_NAMESPACE),
 	/* kubectl's config flags, as client-go applies them over the kubeconfig. */
-	{ "cluster", 0, OPT_VALUE, "NAME", "the kubeconfig cluster to use (not the context's)",
-	  NULL, COMPLETE_KUBE_CLUSTER, 0 },
-	{ "user", 0, OPT_VALUE, "NAME", "the kubeconfig user to use (after kill-labs: "
-	  "its --user)", NULL, COMPLETE_KUBE_USER, 0 },
-	{ "server", 's', OPT_VALUE, "URL", "the API server's address and port", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "tls-server-name", 0, OPT_VALUE, "NAME",
-	  "server name for the certificate check and SNI (else the server's host)", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "certificate-authority", 0, OPT_VALUE, "FILE", "CA certificate(s) to trust", NULL,
-	  COMPLETE_FILE, 0 },
-	{ "insecure-skip-tls-verify", 0, OPT_FLAG, NULL,
-	  "do not check the server's certificate (insecure)", NULL, COMPLETE_NONE, 0 },
-	{ "client-certificate", 0, OPT_VALUE, "FILE", "client certificate for TLS", NULL,
-	  COMPLETE_FILE, 0 },
-	{ "client-key", 0, OPT_VALUE, "FILE", "client key for TLS", NULL, COMPLETE_FILE, 0 },
-	{ "token", 0, OPT_VALUE, "TOKEN", "bearer token (other users may see it in ps)", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "as", 0, OPT_VALUE, "USER", "impersonate this user (or service account)", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "as-group", 0, OPT_LIST, "GROUP", "impersonate this group too (repeatable)", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "as-uid", 0, OPT_VALUE, "UID", "impersonate this UID too", NULL, COMPLETE_NONE, 0 },
-	{ "disable-compression", 0, OPT_FLAG, NULL, "ask for uncompressed responses", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "cache-dir", 0, OPT_VALUE, "DIR", "accepted for kubectl; ignored (no discovery "
-	  "cache)", NULL, COMPLETE_DIR, 0 },
-	{ "request-timeout", 0, OPT_VALUE, "DURATION",
-	  "time limit for each API request, e.g. 30s (default: none)", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "verbose", 'v', OPT_COUNT, NULL,
-	  "say more on stderr; repeat for more (-vv requests, -vvv headers)", NULL,
-	  COMPLETE_NONE, 0 },
-	{ "v", 0, OPT_COUNT, "N", "verbosity as a number, as kubectl's --v=N", NULL,
-	  COMPLETE_NONE, OPT_HIDDEN },
-	{ "color", 0, OPT_VALUE, "WHEN", "colour: auto, always or never (NO_COLOR honoured)",
-	  "auto|always|never", COMPLETE_CHOICES, 0 },
-	{ "help", 'h', OPT_FLAG, NULL, "show help", NULL, COMPLETE_NONE, 0 },
+	OPT_STR("cluster", 0, G, nub.ov.cluster, "NAME",
+	    "the kubeconfig cluster to use (not the context's)", COMPLETE_KUBE_CLUSTER),
+	OPT_STR("user", 0, G, nub.ov.user, "NAME",
+	    "the kubeconfig user to use (after kill-labs: its --user)", COMPLETE_KUBE_USER),
+	OPT_STR("server", 's', G, nub.ov.server, "URL", "the API server's address and port",
+	    COMPLETE_NONE),
+	OPT_STR("tls-server-name", 0, G, nub.ov.tls_server_name, "NAME",
+	    "server name for the certificate check and SNI (else the server's host)",
+	    COMPLETE_NONE),
+	OPT_STR("certificate-authority", 0, G, nub.ov.ca_file, "FILE",
+	    "CA certificate(s) to trust", COMPLETE_FILE),
+	OPT_BOOL("insecure-skip-tls-verify", 0, G, nub.ov.insecure,
+	    "do not check the server's certificate (insecure)"),
+	OPT_STR("client-certificate", 0, G, nub.ov.client_cert, "FILE",
+	    "client certificate for TLS", COMPLETE_FILE),
+	OPT_STR("client-key", 0, G, nub.ov.client_key, "FILE", "client key for TLS",
+	    COMPLETE_FILE),
+	OPT_STR("token", 0, G, nub.ov.token, "TOKEN",
+	    "bearer token (other users may see it in ps)", COMPLETE_NONE),
+	OPT_STR("as", 0, G, nub.ov.as, "USER", "impersonate this user (or service account)",
+	    COMPLETE_NONE),
+	OPT_STR_LIST("as-group", 0, G, nub.ov.as_groups, "GROUP",
+	    "impersonate this group too (repeatable)"),
+	OPT_STR("as-uid", 0, G, nub.ov.as_uid, "UID", "impersonate this UID too", COMPLETE_NONE),
+	OPT_BOOL("disable-compression", 0, G, nub.ov.disable_compression,
+	    "ask for uncompressed responses"),
+	OPT_STR("cache-dir", 0, G, cache_dir, "DIR",
+	    "accepted for kubectl; ignored (no discovery cache)", COMPLETE_DIR),
+	OPT_DURATION("request-timeout", G, nub.request_timeout_ms,
+	    "time limit for each API request, e.g. 30s (default: none)", 0),
+	OPT_COUNTER("verbose", 'v', G, nub.verbosity, NULL,
+	    "say more on stderr; repeat for more (-vv requests, -vvv headers)", 0),
+	OPT_COUNTER("v", 0, G, nub.verbosity, "N", "verbosity as a number, as kubectl's --v=N",
+	    OPT_HIDDEN),
+	OPT_CHOICE("color", 0, G, color, "WHEN",
+	    "colour: auto, always or never (NO_COLOR honoured)", "auto|always|never"),
+	OPT_BOOL("help", 'h', G, help, "show help"),
 	OPT_END
 };
+#undef G
 
 const struct cmd_entry *
 cmd_find(const char *name, bool *ambiguous)
@@ -247,13 +255,30 @@ print_exit_codes(FILE *f)
 	    "  130  interrupted\n", f);
 }
 
+/* The usage line's options, from the table: it cannot drift from what is parsed. */
+static void
+print_synopsis(FILE *f, const struct opt *t)
+{
+	for (; t != NULL && t->name != NULL; t++) {
+		if (t->flags & OPT_HIDDEN)
+			continue;
+		if (t->shortname != 0)
+			fprintf(f, " [-%c%s%s]", t->shortname, t->metavar ? " " : "",
+			    t->metavar ? t->metavar : "");
+		else
+			fprintf(f, " [--%s%s%s]", t->name, t->metavar ? " " : "",
+			    t->metavar ? t->metavar : "");
+	}
+}
+
 void
 cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *c, FILE *f)
 {
 	if (c != NULL) {
-		fprintf(f, "Usage: %s %s%s%s\n\n%s", ctx->prog, c->name,
-		    c->usage && *c->usage ? " " : "", c->usage ? c->usage : "",
-		    c->summary);
+		fprintf(f, "Usage: %s %s%s%s", ctx->prog, c->name,
+		    c->operands ? " " : "", c->operands ? c->operands : "");
+		print_synopsis(f, c->opts);
+		fprintf(f, "\n\n%s", c->summary);
 		fputs("\n", f);
 		if (c->help != NULL)
 			fprintf(f, "\n%s\n", c->help);
@@ -285,34 +310,6 @@ cmd_usage(const struct cmd_ctx *ctx, const struct cmd_entry *c, FILE *f)
 	fprintf(f, "\nRun '%s COMMAND --help' for a command's options.\n", ctx->prog);
 }
 
-int
-cmd_step_opts(const struct cmd_ctx *ctx, struct step_ctx *c)
-{
-	const char *t = args_get(ctx->args, "timeout");
-	const char *par = args_get(ctx->args, "parallel");
-
-	memset(c, 0, sizeof *c);
-	c->dry_run = args_has(ctx->args, "dry-run");
-	c->ignore_self_heal = args_has(ctx->args, "ignore-self-heal");
-	c->yes = args_has(ctx->args, "yes");
-	c->json = args_get(ctx->args, "output") != NULL;
-	if (t != NULL && (parse_duration_ms(t, &c->timeout_ms) < 0 || c->timeout_ms == 0)) {
-		log_error("invalid --timeout '%s': want a duration such as 90s or 10m", t);
-		return -1;
-	}
-	if (par != NULL) {
-		char *end;
-		long v = strtol(par, &end, 10);
-
-		if (*par == '\0' || *end != '\0' || v < 1 || v > 500) {
-			log_error("invalid --parallel '%s': want a number from 1 to 500", par);
-			return -1;
-		}
-		c->parallel = (int)v;
-	}
-	return 0;
-}
-
 /* kubectl runs us as .../kubectl-nublado: speak of ourselves as `kubectl nublado'. */
 static const char *
 prog_name(const char *argv0)
@@ -341,43 +338,24 @@ want_color(const char *when, int fd)
 }
 
 static int
-resolve_globals(struct cmd_ctx *ctx, struct err *e)
+resolve_globals(struct cmd_ctx *ctx, struct global_opts *g, struct err *e)
 {
-	const struct args *a = ctx->args;
-	const char *t = args_get(a, "request-timeout");
-	struct nub_opts *o = &ctx->opts;
+	struct nub_opts *o = &g->nub;
 
-	o->kubeconfig = args_get(a, "kubeconfig");
-	o->context = args_get(a, "context");
-	o->namespace = args_get(a, "namespace");
-	o->verbosity = args_count(a, "verbose") + args_count(a, "v");
-	o->ov.cluster = args_get(a, "cluster");
+	memset(g, 0, sizeof *g);
 	/* kill-labs has a --user of its own: after the command name, that one is meant. */
-	o->ov.user = args_get_global(a, "user");
-	o->ov.server = args_get(a, "server");
-	o->ov.tls_server_name = args_get(a, "tls-server-name");
-	o->ov.ca_file = args_get(a, "certificate-authority");
-	o->ov.insecure = args_has(a, "insecure-skip-tls-verify");
-	o->ov.client_cert = args_get(a, "client-certificate");
-	o->ov.client_key = args_get(a, "client-key");
-	o->ov.token = args_get(a, "token");
-	o->ov.as = args_get(a, "as");
-	o->ov.as_groups = args_list(a, "as-group");
-	o->ov.as_uid = args_get(a, "as-uid");
-	o->ov.disable_compression = args_has(a, "disable-compression");
-	if (t != NULL && parse_duration_ms(t, &o->request_timeout_ms) < 0) {
-		e->exit = EXIT_USAGE;
-		return err_set(e, "invalid --request-timeout '%s': want a duration such as 30s or 2m", t);
-	}
+	if (args_bind(ctx->args, 0, g, e) < 0)
+		return -1;
 	if (o->namespace != NULL && *o->namespace == '\0') {
 		e->exit = EXIT_USAGE;
 		return err_set(e, "--namespace must not be empty");
 	}
 	o->out_tty = isatty(STDOUT_FILENO);
 	o->err_tty = isatty(STDERR_FILENO);
-	o->color_out = want_color(args_get(a, "color"), STDOUT_FILENO);
-	o->color_err = want_color(args_get(a, "color"), STDERR_FILENO);
+	o->color_out = want_color(g->color, STDOUT_FILENO);
+	o->color_err = want_color(g->color, STDERR_FILENO);
 	log_setup(o->verbosity, o->color_err);
+	ctx->opts = *o;
 	return 0;
 }
 
@@ -411,7 +389,9 @@ int
 main(int argc, char **argv)
 {
 	struct cmd_ctx ctx = { .prog = prog_name(argv[0]) };
+	struct global_opts g;
 	struct args args;
+	void *opts;
 	struct err e;
 	const struct cmd_entry *c = NULL;
 	bool amb;
@@ -440,7 +420,7 @@ main(int argc, char **argv)
 	}
 	ctx.args = &args;
 	wipe_token_arg(argc, argv);
-	if (resolve_globals(&ctx, &e) < 0) {
+	if (resolve_globals(&ctx, &g, &e) < 0) {
 		log_err(&e);
 		args_free(&args);
 		return e.exit ? e.exit : EXIT_USAGE;
@@ -465,15 +445,23 @@ main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (c == NULL || args_has(&args, "help")) {
+	if (c == NULL || g.help) {
 		/* No command at all is a usage error; asking for help is not. */
-		rc = args_has(&args, "help") ? EXIT_OK : EXIT_USAGE;
+		rc = g.help ? EXIT_OK : EXIT_USAGE;
 		cmd_usage(&ctx, c, rc == EXIT_OK ? stdout : stderr);
 		args_free(&args);
 		return close_stdout(rc);
 	}
 	ctx.entry = c;
-	rc = c->exec(&ctx);
+	opts = xcalloc(1, c->opts_size ? c->opts_size : 1);
+	if (args_bind(&args, 1, opts, &e) < 0) {
+		log_err(&e);
+		fprintf(stderr, "Run '%s %s --help' for usage.\n", ctx.prog, c->name);
+		rc = EXIT_USAGE;
+	} else {
+		rc = c->exec(&ctx, opts);
+	}
+	free(opts);
 	args_free(&args);
 	return close_stdout(rc);
 }

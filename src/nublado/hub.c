@@ -231,9 +231,7 @@ hub_wait_replaced(struct nub *n, const char *old_pod, long timeout_ms, bool tty,
 				err_set(e, "no new hub pod is Ready");
 			return err_prefix(e, "%s", doing);
 		}
-		if (!sleep_ms(500)) {
-			e->exit = 130;
-			return err_set(e, "interrupted while %s", doing);
-		}
+		if (!sleep_ms(500))
+			return err_interrupted(e, "interrupted while %s", doing);
 	}
 }

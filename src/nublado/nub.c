@@ -86,3 +86,9 @@ nub_state_dir(struct nub *n, const char *sub, char **out, struct err *e)
 	free(name);
 	return rc;
 }
+
+int
+nub_server_version(struct nub *n, char **git_version, struct err *e)
+{
+	return kube_server_version(n->kube, git_version, e);
+}

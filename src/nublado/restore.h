@@ -7,6 +7,7 @@
 
 #include "backup-file.h"
 #include "db.h"
+#include "run.h"
 #include "steps.h"
 
 struct restore {
@@ -15,6 +16,9 @@ struct restore {
 	const char *db_url;		/* --db-url, else the deployed value */
 	bool again;			/* --again: restore though it was just done */
 	const char *pod_name;		/* --pod: exec there */
+	/* the runbook's other steps, read for the lockout time */
+	const struct block_step *block;
+	const struct unblock_step *unblock;
 
 	/* found by the preflight */
 	struct backup_file backup;
@@ -36,14 +40,17 @@ struct restore {
 	long long t_start, t_restore, t_ready;
 };
 
-extern const struct step step_restore_preflight;
-extern const struct step step_restore;
+extern const struct step_ops restore_preflight_ops;
+extern const struct step_ops restore_load_ops;
 
+/* The hooks around the runbook (journal, "already restored", summary): cmd's prepare, finish, arg. */
+void restore_hooks(struct run_cmd *cmd, struct restore *r);
 void restore_clear(struct restore *r);
+
+/* restore-journal.c: $STATE/restore.json */
 /* The journal of an earlier run on this cluster; another cluster's is refused (exit 3). */
 int restore_journal_load(struct restore *r, const char *state_dir, const char *identity,
     struct err *e);
 int restore_journal_save(const struct restore *r, struct err *e);
-void restore_summary(const struct restore *r, struct step_ctx *c);
 
 #endif

@@ -13,7 +13,9 @@
 #include "hub.h"
 #include "ingress.h"
 #include "labs.h"
+#include "journal.h"
 #include "status.h"
+#include "steps.h"
 
 static void
 add_str(json_object *o, const char *k, const char *v)
@@ -28,71 +30,65 @@ add_err(json_object *o, const struct err *e)
 	json_object_object_add(o, "error", json_object_new_string(e->msg));
 }
 
+static char *ago_of(long long t);
+
 /* "3h12m" from an RFC 3339 timestamp. */
 static char *
 age(const char *ts)
 {
 	struct tm tm;
-	long s;
 
 	memset(&tm, 0, sizeof tm);
 	if (ts == NULL || strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
 		return xstrdup("?");
-	s = (long)(time(NULL) - timegm(&tm));
-	if (s < 0)
-		s = 0;
-	if (s < 120)
-		return xasprintf("%lds", s);
-	if (s < 7200)
-		return xasprintf("%ldm", s / 60);
-	if (s < 172800)
-		return xasprintf("%ldh%ldm", s / 3600, s / 60 % 60);
-	return xasprintf("%ldd", s / 86400);
+	return ago_of(timegm(&tm));
 }
 
+/*
+ * A step's part of the screen: what its inspect finds, as its describe
+ * says it, or why it could not look.
+ */
 static json_object *
-access_part(struct nub *n)
+step_part(struct run *r, const struct step_ops *ops, void *st)
 {
-	json_object *o = json_object_new_object(), *names = json_object_new_array();
-	struct ingset set;
+	json_object *o = json_object_new_object();
 	struct err e;
 
 	err_clear(&e);
-	if (ingress_find(n, &set, &e) < 0) {
+	if (ops->inspect(r, st, &e) < 0)
 		add_err(o, &e);
-		json_object_put(names);
-		return o;
-	}
-	for (size_t i = 0; i < set.n; i++)
-		json_object_array_add(names, json_object_new_string(
-		    jstr(set.items[i], "metadata", "name", NULL)));
-	json_object_object_add(o, "blocked", json_object_new_boolean(set.n == 0));
-	json_object_object_add(o, "ingresses", names);
-	ingset_free(&set);
+	else
+		ops->describe(r, st, o);
+	ops->reset(st);
 	return o;
 }
 
+/* What the last wipe-db and restore-db runs recorded: an interrupted one shows. */
 static json_object *
-labs_part(struct nub *n)
+journal_part(struct run *r)
 {
-	json_object *o = json_object_new_object();
-	struct labset set;
+	static const char *const wipe[] = { "started", "blocked", "backedUp", "dropped",
+	    "restartIssued", "completed", NULL };
+	static const char *const restore[] = { "started", "restored", "restartIssued",
+	    "completed", NULL };
+	json_object *o = json_object_new_object(), *j;
+	const char *id;
+	char *path;
 	struct err e;
-	size_t term = 0;
 
 	err_clear(&e);
-	if (labs_select(n, NULL, &set, &e) < 0) {
+	if ((id = nub_identity(r->n, &e)) == NULL) {
 		add_err(o, &e);
-		labset_free(&set);
 		return o;
 	}
-	for (size_t i = 0; i < set.n; i++)
-		term += set.labs[i].terminating;
-	add_str(o, "prefix", set.prefix);
-	json_object_object_add(o, "active", json_object_new_int64((int64_t)(set.n - term)));
-	json_object_object_add(o, "terminating", json_object_new_int64((int64_t)term));
-	json_object_object_add(o, "skipped", json_object_new_int64((int64_t)set.nskipped));
-	labset_free(&set);
+	path = xasprintf("%s/wipe.json", r->state_dir);
+	if ((j = journal_describe(path, id, "wipe", wipe)) != NULL)
+		json_object_object_add(o, "wipe", j);
+	free(path);
+	path = xasprintf("%s/restore.json", r->state_dir);
+	if ((j = journal_describe(path, id, "restore", restore)) != NULL)
+		json_object_object_add(o, "restore", j);
+	free(path);
 	return o;
 }
 
@@ -158,6 +154,21 @@ out:
 	return o;
 }
 
+/* The check's reasons as "type name: detail" lines. */
+static json_object *
+reasons(const struct db_reason *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		char *line = xasprintf("%s %s: %s", v[i].type, v[i].name, v[i].detail);
+
+		json_object_array_add(a, json_object_new_string(line));
+		free(line);
+	}
+	return a;
+}
+
 static json_object *
 db_part(struct nub *n, const char *pod, bool with_db)
 {
@@ -198,32 +209,11 @@ db_part(struct nub *n, const char *pod, bool with_db)
 			json_object_object_add(o, "users", json_object_new_int64(users));
 		json_object_object_add(o, "safeToDrop", json_object_new_boolean(db_check_ok(&chk)));
 		json_object_object_add(o, "notices", json_object_new_int64((int64_t)chk.n_warnings));
+		json_object_object_add(o, "refusals", reasons(chk.refusals, chk.n_refusals));
+		json_object_object_add(o, "noticeList", reasons(chk.warnings, chk.n_warnings));
 		db_check_clear(&chk);
 	}
 	dburl_free(u);
-	return o;
-}
-
-static json_object *
-argocd_part(struct nub *n)
-{
-	json_object *o = json_object_new_object(), *app = NULL;
-	struct err e;
-	const char *running;
-
-	err_clear(&e);
-	if (argocd_get(n, &app, &e) < 0) {
-		add_err(o, &e);
-		return o;
-	}
-	add_str(o, "sync", jstr(app, "status", "sync", "status", NULL));
-	add_str(o, "health", jstr(app, "status", "health", "status", NULL));
-	add_str(o, "lastOperation", jstr(app, "status", "operationState", "phase", NULL));
-	running = argocd_running(app);
-	if (running != NULL)
-		add_str(o, "operation", running);
-	json_object_object_add(o, "selfHeal", json_object_new_boolean(argocd_self_heal(app)));
-	json_object_put(app);
 	return o;
 }
 
@@ -259,11 +249,27 @@ status_collect(struct nub *n, bool with_db)
 		}
 		err_clear(&e);
 	}
-	json_object_object_add(st, "access", access_part(n));
-	json_object_object_add(st, "labs", labs_part(n));
-	json_object_object_add(st, "hub", hub_part(n, &pod));
-	json_object_object_add(st, "database", db_part(n, pod, with_db));
-	json_object_object_add(st, "argocd", argocd_part(n));
+	{
+		struct run r = { .n = n, .dry_run = true };
+		struct block_step block = { 0 };
+		struct kill_labs_step labs = { 0 };
+		struct unblock_step unblock = { 0 };
+
+		report_init(&r.report, "status", REPORT_NONE);
+		if (nub_state_dir(n, NULL, &r.state_dir, &e) < 0) {
+			add_str(st, "stateError", e.msg);
+			r.state_dir = xstrdup("/nonexistent");
+		}
+		/* The runbook's steps look, as they would before a change; nothing changes. */
+		json_object_object_add(st, "access", step_part(&r, &step_block_ops, &block));
+		json_object_object_add(st, "labs", step_part(&r, &step_kill_labs_ops, &labs));
+		json_object_object_add(st, "hub", hub_part(n, &pod));
+		json_object_object_add(st, "database", db_part(n, pod, with_db));
+		json_object_object_add(st, "argocd", step_part(&r, &step_unblock_ops, &unblock));
+		json_object_object_add(st, "journal", journal_part(&r));
+		report_free(&r.report);
+		free(r.state_dir);
+	}
 	free(pod);
 	return st;
 }
@@ -274,6 +280,46 @@ static const char *
 paint(bool color, const char *sgr)
 {
 	return color ? sgr : "";
+}
+
+/* "3h12m" for a time in the past. */
+static char *
+ago_of(long long t)
+{
+	long s = (long)(time(NULL) - (time_t)t);
+
+	if (s < 0)
+		s = 0;
+	if (s < 120)
+		return xasprintf("%lds", s);
+	if (s < 7200)
+		return xasprintf("%ldm", s / 60);
+	if (s < 172800)
+		return xasprintf("%ldh%ldm", s / 3600, s / 60 % 60);
+	return xasprintf("%ldd", s / 86400);
+}
+
+/* The last run of `cmd', from its journal: finished, or where it stopped. */
+static void
+print_journal(FILE *f, json_object *j, const char *cmd, const char *bad, const char *off)
+{
+	const char *stage = jstr(j, "stage", NULL);
+
+	if (j == NULL)
+		return;
+	if (jstr(j, "error", NULL) != NULL) {
+		fprintf(f, "Last %s: ? %s\n", cmd, jstr(j, "error", NULL));
+		return;
+	}
+	if (json_object_get_boolean(jpath(j, "finished", NULL)))
+		fprintf(f, "Last %s: finished %s", cmd, jstr(j, "times", "completed", NULL));
+	else
+		fprintf(f, "Last %s: %sINTERRUPTED%s after '%s' (%s); `kubectl nublado %s` "
+		    "finishes it", cmd, bad, off, stage ? stage : "?",
+		    stage ? jstr(j, "times", stage, NULL) : "?", cmd);
+	if (jstr(j, "backup", NULL) != NULL)
+		fprintf(f, "; backup %s", jstr(j, "backup", NULL));
+	fputc('\n', f);
 }
 
 void
@@ -296,11 +342,23 @@ status_print(json_object *st, FILE *f, bool color)
 		fprintf(f, "Access:    %sBLOCKED%s (no GafaelfawrIngress routes to proxy-public)\n",
 		    bad, off);
 	else {
-		fprintf(f, "Access:    %sopen%s via", ok, off);
+		fprintf(f, "Access:    %sopen%s (GafaelfawrIngress", ok, off);
 		v = jpath(a, "ingresses", NULL);
 		for (size_t i = 0; v && i < json_object_array_length(v); i++)
-			fprintf(f, " %s", json_object_get_string(json_object_array_get_idx(v, i)));
-		fputc('\n', f);
+			fprintf(f, "%s%s", i ? ", " : " ",
+			    json_object_get_string(json_object_array_get_idx(v, i)));
+		fputs(")\n", f);
+	}
+	if ((v = jpath(a, "savedManifests", NULL)) != NULL) {
+		json_object *names = jpath(v, "names", NULL);
+		char *ago = ago_of(jint(v, 0, "savedAt", NULL));
+
+		fprintf(f, "           saved by block %s ago:", ago);
+		for (size_t i = 0; names && i < json_object_array_length(names); i++)
+			fprintf(f, "%s%s", i ? ", " : " ",
+			    json_object_get_string(json_object_array_get_idx(names, i)));
+		fprintf(f, " (in %s)\n", jstr(v, "dir", NULL));
+		free(ago);
 	}
 
 	if (jstr(l, "error", NULL))
@@ -309,6 +367,10 @@ status_print(json_object *st, FILE *f, bool color)
 		fprintf(f, "Labs:      %lld active, %lld terminating (%s-* labelled lab)\n",
 		    jint(l, 0, "active", NULL), jint(l, 0, "terminating", NULL),
 		    jstr(l, "prefix", NULL));
+	v = jpath(l, "terminatingNames", NULL);
+	for (size_t i = 0; v && i < json_object_array_length(v) && i < 10; i++)
+		fprintf(f, "           %sterminating:%s %s\n", warn, off,
+		    json_object_get_string(json_object_array_get_idx(v, i)));
 
 	v = jpath(h, "pods", NULL);
 	if (jstr(h, "error", NULL))
@@ -346,6 +408,10 @@ status_print(json_object *st, FILE *f, bool color)
 	fputc('\n', f);
 	if (jstr(d, "error", NULL))
 		fprintf(f, "           %s%s%s\n", warn, jstr(d, "error", NULL), off);
+	v = jpath(d, "refusals", NULL);
+	for (size_t i = 0; v && i < json_object_array_length(v); i++)
+		fprintf(f, "           %srefuses:%s %s\n", bad, off,
+		    json_object_get_string(json_object_array_get_idx(v, i)));
 
 	if (jstr(g, "error", NULL))
 		fprintf(f, "Argo CD:   %s?%s %s\n", warn, off, jstr(g, "error", NULL));
@@ -358,5 +424,14 @@ status_print(json_object *st, FILE *f, bool color)
 		if (json_object_get_boolean(jpath(g, "selfHeal", NULL)))
 			fprintf(f, ", %sselfHeal on (would undo a block)%s", warn, off);
 		fputc('\n', f);
+		v = jpath(g, "outOfSync", NULL);
+		if (v != NULL && json_object_array_length(v) > 0) {
+			fprintf(f, "           out of sync besides the ingresses:");
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				fprintf(f, " %s", json_object_get_string(json_object_array_get_idx(v, i)));
+			fputc('\n', f);
+		}
 	}
+	print_journal(f, jpath(st, "journal", "wipe", NULL), "wipe-db", bad, off);
+	print_journal(f, jpath(st, "journal", "restore", NULL), "restore-db", bad, off);
 }

@@ -1,4 +1,4 @@
-/* wipe.h: the database steps of wipe-db: preflight, backup, drop-and-restart */
+/* wipe.h: wipe-db's own steps (preflight, backup, drop-and-restart), journal and summary */
 #ifndef NUB_WIPE_H
 #define NUB_WIPE_H
 
@@ -6,16 +6,21 @@
 #include <time.h>
 
 #include "db.h"
+#include "run.h"
 #include "steps.h"
 
-/* What the database steps share (hung off step_ctx.wipe). */
+/* What wipe-db's own steps share: its options, what the preflight found, the journal. */
 struct wipe {
 	/* options */
 	const char *db_url;		/* --db-url, else the deployed value */
 	const char *backup_dir;		/* --backup-dir, else the state dir's backups/ */
 	bool no_backup;			/* --no-backup */
 	bool again;			/* --again: a new wipe though one just finished */
+	bool keep_blocked;		/* --keep-blocked: no unblock at the end */
 	const char *pod_name;		/* --pod: exec there, not in the pod found by label */
+	/* the runbook's other steps, read for the lockout times */
+	const struct block_step *block;
+	const struct unblock_step *unblock;
 
 	/* found by the preflight */
 	char *pod;
@@ -34,25 +39,25 @@ struct wipe {
 	long long backup_rows;
 
 	/* timings (monotonic ms) for the summary */
-	long long t_start, t_block, t_drop, t_ready, t_unblock;
+	long long t_start, t_drop, t_ready;
 };
 
-extern const struct step step_preflight;
-extern const struct step step_backup;
-extern const struct step step_drop;
+extern const struct step_ops wipe_preflight_ops;
+extern const struct step_ops wipe_backup_ops;
+extern const struct step_ops wipe_drop_ops;
 
-void wipe_clear(struct wipe *w);
 /*
- * Load the journal of an earlier run on this cluster, if any.  A journal
- * that names another cluster (or none) is refused: its backup is not this
- * database's.  `identity' is nub_identity()'s, kept in w.
+ * The hooks around the runbook (journal, "already wiped", the resumed
+ * confirmation, the summary): cmd's prepare, begin, finish and arg.
  */
+void wipe_hooks(struct run_cmd *cmd, struct wipe *w);
+void wipe_clear(struct wipe *w);
+
+/* wipe-journal.c: $STATE/wipe.json */
 int wipe_journal_load(struct wipe *w, const char *state_dir, const char *identity,
     struct err *e);
 int wipe_journal_save(const struct wipe *w, struct err *e);
 /* Record when this run blocked access (if it did) for a later run's summary. */
-void wipe_note_blocked(struct step_ctx *c, struct wipe *w);
-/* The summary lines, after a run. */
-void wipe_summary(const struct wipe *w, struct step_ctx *c, bool kept_blocked);
+void wipe_note_blocked(struct wipe *w);
 
 #endif

@@ -203,67 +203,66 @@ args_free(struct args *a)
 	memset(a, 0, sizeof *a);
 }
 
-/*
- * A name both tables define (kill-labs --user, kubectl's global --user):
- * the command's own option answers to the name, the global one to
- * args_get_global.
- */
-static int
-find_seen(const struct args *a, const char *name)
+static bool
+in_table(const struct opt *t, const struct opt *o)
 {
-	const struct opt *own = a->tables[1] != NULL ? opt_find(a->tables[1], name, 0) : NULL;
-	int first = -1;
-
-	for (int i = 0; i < a->nseen; i++) {
-		if (strcmp(a->seen[i].opt->name, name) != 0)
-			continue;
-		if (own == NULL || a->seen[i].opt == own)
-			return i;
-		if (first < 0)
-			first = i;
-	}
-	return own != NULL ? -1 : first;
-}
-
-const char *
-args_get_global(const struct args *a, const char *name)
-{
-	const struct opt *g = opt_find(a->tables[0], name, 0);
-
-	for (int i = 0; g != NULL && i < a->nseen; i++)
-		if (a->seen[i].opt == g)
-			return a->seen[i].value;
-	return NULL;
-}
-
-bool
-args_has(const struct args *a, const char *name)
-{
-	return find_seen(a, name) >= 0;
-}
-
-const char *
-args_get(const struct args *a, const char *name)
-{
-	int i = find_seen(a, name);
-
-	return i < 0 ? NULL : a->seen[i].value;
+	for (; t != NULL && t->name != NULL; t++)
+		if (t == o)
+			return true;
+	return false;
 }
 
 int
-args_count(const struct args *a, const char *name)
+args_bind(const struct args *a, int which, void *dst, struct err *e)
 {
-	int i = find_seen(a, name);
+	char *base = dst;
 
-	return i < 0 ? 0 : a->seen[i].count;
-}
+	for (int i = 0; i < a->nseen; i++) {
+		const struct opt *o = a->seen[i].opt;
+		const char *v = a->seen[i].value;
+		void *f = base + o->off;
 
-char *const *
-args_list(const struct args *a, const char *name)
-{
-	int i = find_seen(a, name);
+		if (!in_table(a->tables[which], o))
+			continue;
+		switch (o->bind) {
+		case BIND_NONE:
+			break;
+		case BIND_BOOL:
+			*(bool *)f = true;
+			break;
+		case BIND_STR:
+			*(const char **)f = v;
+			break;
+		case BIND_COUNT:
+			*(int *)f += a->seen[i].count;
+			break;
+		case BIND_LIST:
+			*(char *const **)f = a->seen[i].list;
+			break;
+		case BIND_INT: {
+			char *end;
+			long n;
 
-	return i < 0 ? NULL : a->seen[i].list;
+			errno = 0;
+			n = strtol(v, &end, 10);
+			if (*v == '\0' || *end != '\0' || errno != 0 || n < o->lo || n > o->hi) {
+				e->exit = 2;
+				return err_set(e, "invalid --%s '%s': want a number from %ld to %ld",
+				    o->name, v, o->lo, o->hi);
+			}
+			*(int *)f = (int)n;
+			break;
+		}
+		case BIND_MS:
+			if (parse_duration_ms(v, (long *)f) < 0 || *(long *)f < o->lo) {
+				e->exit = 2;
+				return err_set(e, "invalid --%s '%s': want a duration such as 30s or 10m",
+				    o->name, v);
+			}
+			break;
+		}
+	}
+	return 0;
 }
 
 int

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "progress.h"
@@ -90,24 +92,64 @@ progress_start(const char *label, size_t total, const char *what, bool tty)
 	return p;
 }
 
+/* The terminal's width: a line longer than it wraps, and \r cannot redraw it. */
+static size_t
+columns(void)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (env != NULL && atoi(env) > 0)
+		return (size_t)atoi(env);
+	return 80;
+}
+
+/* Cut line to fit in width-1 columns (UTF-8 safe), ending in "..." when cut. */
+static void
+fit(char *line, size_t width)
+{
+	size_t n = 0, max = width > 4 ? width - 1 : 3;
+
+	for (size_t i = 0; line[i] != '\0'; i++) {
+		if (((unsigned char)line[i] & 0xc0) == 0x80)
+			continue;	/* a continuation byte: same column */
+		if (++n > max) {
+			size_t cut = i;
+
+			/* Back off three characters for the dots. */
+			for (int k = 0; k < 3 && cut > 0; k++)
+				do
+					cut--;
+				while (cut > 0 && ((unsigned char)line[cut] & 0xc0) == 0x80);
+			memcpy(line + cut, "...", 4);
+			return;
+		}
+	}
+}
+
 static void
 draw(struct progress *p, const char *note)
 {
 	double secs = (double)(now_ms() - p->started) / 1000.0;
 
 	if (p->tty) {
-		char bar[31];
+		char bar[31], line[1024];
 		size_t fill = p->total ? p->done * 30 / p->total : 0;
 
 		memset(bar, '#', fill);
 		memset(bar + fill, '.', 30 - fill);
 		bar[30] = '\0';
 		if (p->total)
-			fprintf(stderr, "\r\033[K%s [%s] %zu/%zu %s (%.0fs)%s%s", p->label, bar,
+			snprintf(line, sizeof line, "%s [%s] %zu/%zu %s (%.0fs)%s%s", p->label, bar,
 			    p->done, p->total, p->what, secs, note ? " " : "", note ? note : "");
 		else
-			fprintf(stderr, "\r\033[K%s (%.0fs)%s%s", p->label, secs,
+			snprintf(line, sizeof line, "%s (%.0fs)%s%s", p->label, secs,
 			    note ? ": " : "", note ? note : "");
+		/* One row, always: a wrapped line would leave frozen copies above it. */
+		fit(line, columns());
+		fprintf(stderr, "\r\033[K%s", line);
 	} else {
 		if (p->total)
 			fprintf(stderr, "%s: %zu/%zu %s (%.0fs)%s%s\n", p->label, p->done,

@@ -81,7 +81,7 @@ def nublado(d, binary):
     if p.returncode != 0:
         raise SystemExit("wipe-db failed: %s" % p.stderr)
     report = json.loads(p.stdout)
-    return total, report.get("outageSeconds", float("nan"))
+    return total, report["result"].get("outageSeconds", float("nan"))
 
 
 def main():

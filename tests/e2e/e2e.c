@@ -427,3 +427,23 @@ sim_state_dir(const struct sim *s, const char *context)
 	globfree(&g);
 	return path;
 }
+
+json_object *
+json_result(const char *out, const char *command)
+{
+	json_object *j = json_tokener_parse(out), *v, *res;
+
+	cr_assert_not_null(j, "not JSON: %s", out);
+	cr_assert(json_object_object_get_ex(j, "apiVersion", &v), "%s", out);
+	cr_assert_str_eq(json_object_get_string(v), "kubectl-nublado/v1");
+	cr_assert(json_object_object_get_ex(j, "kind", &v));
+	cr_assert_str_eq(json_object_get_string(v), "Result");
+	cr_assert(json_object_object_get_ex(j, "command", &v));
+	cr_assert_str_eq(json_object_get_string(v), command);
+	cr_assert(json_object_object_get_ex(j, "ok", &v) && json_object_get_boolean(v), "%s",
+	    out);
+	cr_assert(json_object_object_get_ex(j, "result", &res) && res != NULL, "%s", out);
+	json_object_get(res);
+	json_object_put(j);
+	return res;
+}

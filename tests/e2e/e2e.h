@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 /*
  * The harness (tests/e2e/run) starts the test cluster and sets:
  *   NUB_BIN   the kubectl-nublado binary under test (plain or sanitizer build)
@@ -85,4 +87,9 @@ void sim_nub_signal_on(const struct sim *s, struct run *r, const char *seen, int
 const char *sim_state_dir(const struct sim *s, const char *context);
 /* One value from psql -At against a database URL (caller frees). */
 char *sql_value(const char *url, const char *sql);
+/*
+ * A command's -o json output: assert the common envelope (apiVersion,
+ * kind, command, ok) and return its "result" (the caller puts it).
+ */
+json_object *json_result(const char *out, const char *command);
 #endif

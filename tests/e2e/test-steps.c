@@ -86,8 +86,7 @@ Test(steps, kill_labs_one_user_json)
 	sim_start(&s, NULL);
 	sim_nub(&s, &r, "kill-labs", "--user", "user002", "-y", "-o", "json", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	json_object *j = json_tokener_parse(r.out), *kl, *labs;
-	cr_assert_not_null(j, "not JSON: %s", r.out);
+	json_object *j = json_result(r.out, "kill-labs"), *kl, *labs;
 	cr_assert(json_object_object_get_ex(j, "kill-labs", &kl));
 	cr_assert(json_object_object_get_ex(kl, "labs", &labs));
 	cr_assert_eq(json_object_array_length(labs), 1);

@@ -38,8 +38,7 @@ Test(version, kubeconfig_env_and_current_context)
 	setenv("KUBECONFIG", sim_path("kubeconfig"), 1);
 	run_nub(&r, "version", "-o", "json", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	json_object *j = json_tokener_parse(r.out), *sv, *gv;
-	cr_assert_not_null(j, "not JSON: %s", r.out);
+	json_object *j = json_result(r.out, "version"), *sv, *gv;
 	cr_assert(json_object_object_get_ex(j, "serverVersion", &sv));
 	cr_assert(json_object_object_get_ex(sv, "gitVersion", &gv));
 	cr_assert(strncmp(json_object_get_string(gv), "v1.32.", 6) == 0);

@@ -9,31 +9,31 @@
 #include "../../src/util/complete.h"
 
 static const struct opt global[] = {
-	{ "kubeconfig", 0, OPT_VALUE, "FILE", "kubeconfig file", NULL, COMPLETE_FILE, 0 },
-	{ "context", 0, OPT_VALUE, "NAME", "context", NULL, COMPLETE_CONTEXT, 0 },
-	{ "namespace", 'n', OPT_VALUE, "NS", "namespace", NULL, COMPLETE_NAMESPACE, 0 },
-	{ "verbose", 'v', OPT_COUNT, NULL, "more", NULL, COMPLETE_NONE, 0 },
-	{ "v", 0, OPT_COUNT, "N", "", NULL, COMPLETE_NONE, OPT_HIDDEN },
-	{ "request-timeout", 0, OPT_VALUE, "D", "timeout", NULL, COMPLETE_NONE, 0 },
-	{ "color", 0, OPT_VALUE, "WHEN", "colour", "auto|always|never", COMPLETE_CHOICES, 0 },
-	{ "help", 'h', OPT_FLAG, NULL, "help", NULL, COMPLETE_NONE, 0 },
+	{ "kubeconfig", 0, OPT_VALUE, "FILE", "kubeconfig file", NULL, COMPLETE_FILE, 0, BIND_NONE, 0, 0, 0 },
+	{ "context", 0, OPT_VALUE, "NAME", "context", NULL, COMPLETE_CONTEXT, 0, BIND_NONE, 0, 0, 0 },
+	{ "namespace", 'n', OPT_VALUE, "NS", "namespace", NULL, COMPLETE_NAMESPACE, 0, BIND_NONE, 0, 0, 0 },
+	{ "verbose", 'v', OPT_COUNT, NULL, "more", NULL, COMPLETE_NONE, 0, BIND_NONE, 0, 0, 0 },
+	{ "v", 0, OPT_COUNT, "N", "", NULL, COMPLETE_NONE, OPT_HIDDEN, BIND_NONE, 0, 0, 0 },
+	{ "request-timeout", 0, OPT_VALUE, "D", "timeout", NULL, COMPLETE_NONE, 0, BIND_NONE, 0, 0, 0 },
+	{ "color", 0, OPT_VALUE, "WHEN", "colour", "auto|always|never", COMPLETE_CHOICES, 0, BIND_NONE, 0, 0, 0 },
+	{ "help", 'h', OPT_FLAG, NULL, "help", NULL, COMPLETE_NONE, 0, BIND_NONE, 0, 0, 0 },
 	OPT_END
 };
 static const struct opt kill_labs[] = {
-	{ "user", 0, OPT_LIST, "NAME", "one user's lab", NULL, COMPLETE_LAB_USER, 0 },
-	{ "yes", 'y', OPT_FLAG, NULL, "do not ask", NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
-	{ "dry-run", 0, OPT_FLAG, NULL, "show only", NULL, COMPLETE_NONE, 0 },
+	{ "user", 0, OPT_LIST, "NAME", "one user's lab", NULL, COMPLETE_LAB_USER, 0, BIND_NONE, 0, 0, 0 },
+	{ "yes", 'y', OPT_FLAG, NULL, "do not ask", NULL, COMPLETE_NONE, OPT_DESTRUCTIVE, BIND_NONE, 0, 0, 0 },
+	{ "dry-run", 0, OPT_FLAG, NULL, "show only", NULL, COMPLETE_NONE, 0, BIND_NONE, 0, 0, 0 },
 	OPT_END
 };
 static const struct opt db_url[] = {
-	{ "phalanx", 0, OPT_VALUE, "DIR", "checkout", NULL, COMPLETE_DIR, 0 },
-	{ "env", 0, OPT_VALUE, "ENV", "environment", NULL, COMPLETE_PHALANX_ENV, 0 },
-	{ "output", 'o', OPT_VALUE, "FMT", "format", "text|json", COMPLETE_CHOICES, 0 },
+	{ "phalanx", 0, OPT_VALUE, "DIR", "checkout", NULL, COMPLETE_DIR, 0, BIND_NONE, 0, 0, 0 },
+	{ "env", 0, OPT_VALUE, "ENV", "environment", NULL, COMPLETE_PHALANX_ENV, 0, BIND_NONE, 0, 0, 0 },
+	{ "output", 'o', OPT_VALUE, "FMT", "format", "text|json", COMPLETE_CHOICES, 0, BIND_NONE, 0, 0, 0 },
 	OPT_END
 };
 static const struct opt wipe_db[] = {
-	{ "yes", 'y', OPT_FLAG, NULL, "do not ask", NULL, COMPLETE_NONE, OPT_DESTRUCTIVE },
-	{ "backup", 0, OPT_VALUE, "FILE", "backup file", NULL, COMPLETE_FILE, 0 },
+	{ "yes", 'y', OPT_FLAG, NULL, "do not ask", NULL, COMPLETE_NONE, OPT_DESTRUCTIVE, BIND_NONE, 0, 0, 0 },
+	{ "backup", 0, OPT_VALUE, "FILE", "backup file", NULL, COMPLETE_FILE, 0, BIND_NONE, 0, 0, 0 },
 	OPT_END
 };
 static const struct complete_cmd cmds[] = {
