@@ -254,3 +254,11 @@ bench: deps
 
 clean:
 	rm -rf $(B) dist
+
+# The long waits as an admin's terminal shows them (README "What the long waits look
+# like"): tools/screens runs each on the test cluster in a 100x30 tmux pane, captures it
+# twice a second apart mid-wait and checks what must move (30-45 s).  The screens land in
+# build/screens/ (screens.md: cropped); `tools/screens --update-readme` puts them in README.
+.PHONY: screens-test
+screens-test: $(B)/kubectl-nublado
+	tools/screens --check
