@@ -279,6 +279,7 @@ labs_delete(struct nub *n, const struct labset *set, int parallel, bool dry_run,
 /* The names still to go, as a sorted array we strike out. */
 struct wait_ctx {
 	char **names;
+	char **held;		/* what holds each up, from its last event ("finalizers: ...") */
 	bool *gone;
 	size_t n, left;
 	struct progress *p;
@@ -314,7 +315,9 @@ pending_note(struct wait_ctx *w)
 		if (w->gone[i])
 			continue;
 		if (shown < 2)
-			buf_printf(&b, "%s%s", shown ? ", " : "waiting for ", w->names[i]);
+			buf_printf(&b, "%s%s%s%s%s", shown ? ", " : "waiting for ", w->names[i],
+			    w->held[i] ? " (" : "", w->held[i] ? w->held[i] : "",
+			    w->held[i] ? ")" : "");
 		shown++;
 	}
 	if (shown > 2)
@@ -335,6 +338,53 @@ strike(struct wait_ctx *w, const char *name)
 	}
 }
 
+/*
+ * What a terminating namespace waits for, as the progress line says it:
+ * its finalizers (spec's: the namespace controller's; metadata's: some
+ * other controller's).  NULL when it waits for nothing named.
+ */
+static char *
+holding(json_object *ns)
+{
+	static const char *const where[][2] = {
+		{ "spec", "finalizers" }, { "metadata", "finalizers" },
+	};
+	struct buf b = BUF_INIT;
+
+	json_object *conds = jpath(ns, "status", "conditions", NULL);
+
+	for (size_t k = 0; k < 2; k++) {
+		json_object *fin = jpath(ns, where[k][0], where[k][1], NULL);
+
+		for (size_t i = 0; fin && i < json_object_array_length(fin); i++)
+			buf_printf(&b, "%s%s", b.len ? ", " : "finalizers: ",
+			    json_object_get_string(json_object_array_get_idx(fin, i)));
+	}
+	/* The namespace controller's own words for what it waits on inside. */
+	for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
+		json_object *c = json_object_array_get_idx(conds, i);
+		const char *type = jstr(c, "type", NULL), *msg = jstr(c, "message", NULL);
+		const char *st = jstr(c, "status", NULL), *tail;
+
+		if (type == NULL || st == NULL || msg == NULL || strcmp(st, "True") != 0 ||
+		    strcmp(type, "NamespaceFinalizersRemaining") != 0)
+			continue;
+		tail = strstr(msg, "remaining: ");
+		buf_printf(&b, "%scontent held by %s", b.len ? "; " : "",
+		    tail != NULL ? tail + strlen("remaining: ") : msg);
+	}
+	return b.len ? buf_detach(&b) : (buf_free(&b), NULL);
+}
+
+static void
+note_held(struct wait_ctx *w, long i, json_object *ns)
+{
+	if (i < 0 || jpath(ns, "metadata", "deletionTimestamp", NULL) == NULL)
+		return;
+	free(w->held[i]);
+	w->held[i] = holding(ns);
+}
+
 /* A fresh list: whatever lab is not in it is gone. */
 static int
 still_there(json_object *item, void *arg, struct err *e)
@@ -344,6 +394,7 @@ still_there(json_object *item, void *arg, struct err *e)
 
 	if (i >= 0)
 		w->gone[i] = false;
+	note_held(w, i, item);
 	return 0;
 }
 
@@ -359,8 +410,16 @@ on_event(enum kube_event t, json_object *obj, void *arg, struct err *e)
 {
 	struct wait_ctx *w = arg;
 
-	if (t == KUBE_DELETED)
+	if (t == KUBE_DELETED) {
 		strike(w, jstr(obj, "metadata", "name", NULL));
+	} else if (t == KUBE_MODIFIED) {
+		long i = find_name(w, jstr(obj, "metadata", "name", NULL));
+
+		if (i >= 0 && !w->gone[i]) {
+			note_held(w, i, obj);
+			pending_note(w);
+		}
+	}
 	return w->left == 0 ? 1 : 0;
 }
 
@@ -426,6 +485,7 @@ labs_wait_gone(struct nub *n, const struct labset *set, long timeout_ms, bool tt
 	memset(&w, 0, sizeof w);
 	w.n = set->n;
 	w.names = xcalloc(set->n + 1, sizeof *w.names);
+	w.held = xcalloc(set->n + 1, sizeof *w.held);
 	w.gone = xcalloc(set->n + 1, sizeof *w.gone);
 	for (size_t i = 0; i < set->n; i++)
 		w.names[i] = xstrdup(set->labs[i].name);	/* labs are sorted */
@@ -488,6 +548,9 @@ labs_wait_gone(struct nub *n, const struct labset *set, long timeout_ms, bool tt
 	}
 	progress_end(w.p, NULL);
 	strv_free(w.names);
+	for (size_t i = 0; i < w.n; i++)
+		free(w.held[i]);
+	free(w.held);
 	free(w.gone);
 	return rc < 0 ? -1 : 0;
 }
