@@ -57,7 +57,7 @@ cmd_labs_exec(struct cmd_ctx *ctx, void *opts)
 	report_init(&rep, "labs", report_format(lo->output));
 	if (nub_open(&ctx->opts, &n, &e) == 0)
 		report_where(&rep, n->cfg->context, n->ns);
-	if (n == NULL || labs_select(n, NULL, &set, &e) < 0) {
+	if (n == NULL || nub_check_namespace(n, &e) < 0 || labs_select(n, NULL, &set, &e) < 0) {
 		report_end(&rep, &e);
 		log_err(&e);
 		nub_close(n);

@@ -1,6 +1,7 @@
 /* nub.c: resolve context and namespace once, up front */
 #include <stdlib.h>
 
+#include "../kube/url.h"
 #include "../util/jsonout.h"
 #include "../util/statedir.h"
 #include "../util/xalloc.h"
@@ -91,4 +92,21 @@ int
 nub_server_version(struct nub *n, char **git_version, struct err *e)
 {
 	return kube_server_version(n->kube, git_version, e);
+}
+
+int
+nub_check_namespace(struct nub *n, struct err *e)
+{
+	char *path = kube_path("/api/v1/namespaces/%s", n->ns);
+	json_object *ns = NULL;
+	int rc = kube_get(n->kube, path, NULL, &ns, e);
+
+	free(path);
+	json_object_put(ns);
+	if (rc < 0 && e->http == 404) {
+		err_set(e, "namespace '%s' not found on context '%s'", n->ns, n->cfg->context);
+		err_hint(e, "Nublado lives in namespace 'nublado' unless -n says otherwise; "
+		    "kubectl get ns lists them");
+	}
+	return rc;
 }

@@ -48,6 +48,11 @@ const char *nub_identity(struct nub *n, struct err *e);
 /* The state directory for this cluster (statedir.h), sub may be NULL. */
 int nub_state_dir(struct nub *n, const char *sub, char **out, struct err *e);
 
+/*
+ * The Nublado namespace exists: a mistyped -n must not read as "nothing
+ * to block" or "no labs".  404 becomes an error that says so.
+ */
+int nub_check_namespace(struct nub *n, struct err *e);
 /* The API server's gitVersion (GET /version), for `version'. */
 int nub_server_version(struct nub *n, char **git_version, struct err *e);
 

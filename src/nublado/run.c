@@ -220,9 +220,11 @@ run_main(const struct nub_opts *g, const struct run_opts *o, struct run_cmd *cmd
 	err_clear(&e);
 	report_init(&r.report, cmd->name, report_format(o->output));
 	report_dry_run(&r.report, o->dry_run);
-	if (nub_open(g, &r.n, &e) < 0 || nub_state_dir(r.n, NULL, &r.state_dir, &e) < 0)
+	if (nub_open(g, &r.n, &e) < 0)
 		goto out;
 	report_where(&r.report, r.n->cfg->context, r.n->ns);
+	if (nub_check_namespace(r.n, &e) < 0 || nub_state_dir(r.n, NULL, &r.state_dir, &e) < 0)
+		goto out;
 	if (cmd->prepare != NULL && (rc = cmd->prepare(&r, cmd, &e)) != 0) {
 		if (rc > 0)
 			rc = 0;		/* nothing to do, said so */

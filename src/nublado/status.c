@@ -235,20 +235,12 @@ status_collect(struct nub *n, bool with_db)
 	}
 	add_str(st, "serverVersion", version);
 	free(version);
-	{
-		/* A namespace that is not there is no Nublado whose access is "blocked". */
-		char *path = kube_path("/api/v1/namespaces/%s", n->ns);
-		json_object *nso = NULL;
-		int rc = kube_get(n->kube, path, NULL, &nso, &e);
-
-		free(path);
-		json_object_put(nso);
-		if (rc < 0 && e.http == 404) {
-			add_str(st, "namespaceError", "not found");
-			return st;
-		}
-		err_clear(&e);
+	/* A namespace that is not there is no Nublado whose access is "blocked". */
+	if (nub_check_namespace(n, &e) < 0 && e.http == 404) {
+		add_str(st, "namespaceError", "not found");
+		return st;
 	}
+	err_clear(&e);
 	{
 		struct run r = { .n = n, .dry_run = true };
 		struct block_step block = { 0 };

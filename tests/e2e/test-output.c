@@ -128,7 +128,7 @@ Test(output, every_command_one_envelope, .timeout = 300)
 	check(&s, 0, true, ARGV("unblock", "--dry-run"));
 	check(&s, 0, false, ARGV("wipe-db", "--dry-run"));
 	/* Failures keep the shape: ok false, the error with its exit code. */
-	check(&s, 1, true, ARGV("-n", "no-such-namespace", "labs"));
+	check(&s, 1, true, ARGV("--context", "no-such-context", "labs"));
 	check(&s, 3, false, ARGV("restore-db", "/nonexistent.sql", "--dry-run"));
 	/* The real thing: block, the blocked state, and unblock. */
 	check(&s, 0, false, ARGV("block", "-y"));
