@@ -13,11 +13,11 @@
 #include <json-c/json.h>
 
 #include "../util/buf.h"
+#include "../util/file.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/xalloc.h"
 #include "auth.h"
-#include "kubeconfig-yaml.h"
 
 extern char **environ;
 
@@ -121,7 +121,7 @@ token_file_load(struct auth *a, struct err *e)
 	if (a->file_token != NULL && a->file_read_at != 0 &&
 	    now - a->file_read_at < TOKEN_FILE_TTL)
 		return 0;
-	if (ky_read_file(path, 1024 * 1024, &s, &len) < 0) {
+	if (file_read(path, 1024 * 1024, &s, &len, NULL) < 0) {
 		saved = errno;
 		if (a->file_token != NULL) {
 			/* client-go keeps using the last good token when a re-read fails. */

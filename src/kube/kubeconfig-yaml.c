@@ -14,56 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../util/buf.h"
+#include "../util/file.h"
 #include "../util/xalloc.h"
 #include "kubeconfig-yaml.h"
 
 /* How long the probe may take: a 16 MiB file parses in well under a second. */
 #define PROBE_SECONDS	10
-
-int
-ky_read_file(const char *path, size_t cap, char **data, size_t *len)
-{
-	struct stat st;
-	struct buf b = BUF_INIT;
-	char chunk[8192];
-	ssize_t n;
-	int fd, saved;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		close(fd);
-		errno = EISDIR;
-		return -1;
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			saved = errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		if (b.len + (size_t)n > cap) {
-			saved = EFBIG;
-			goto fail;
-		}
-		buf_append(&b, chunk, (size_t)n);
-	}
-	close(fd);
-	*len = b.len;
-	*data = buf_detach(&b);
-	return 0;
-fail:
-	close(fd);
-	buf_free(&b);
-	errno = saved;
-	return -1;
-}
 
 char *
 ky_resolve_path(const char *dir, const char *path)
@@ -455,7 +411,7 @@ ky_load(const char *path, bool must_exist, struct ky_file **out, struct err *e)
 	size_t len;
 
 	*out = NULL;
-	if (ky_read_file(path, KY_MAX_FILE, &text, &len) < 0) {
+	if (file_read(path, KY_MAX_FILE, &text, &len, NULL) < 0) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
 		if (errno == EFBIG)

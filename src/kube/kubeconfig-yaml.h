@@ -23,12 +23,6 @@ struct ky_file {
 };
 
 /*
- * Read a whole file (at most `cap' bytes, NUL-terminated).  Returns 0, or -1
- * with errno set (EFBIG when larger than cap).
- */
-int ky_read_file(const char *path, size_t cap, char **data, size_t *len);
-
-/*
  * Read and parse `path'.  Returns 1 when loaded, 0 when the file does not
  * exist and `must_exist' is false, -1 on error (malformed YAML is reported
  * as path:line:column with libfyaml's own message).

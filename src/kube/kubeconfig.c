@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "../util/buf.h"
+#include "../util/file.h"
 #include "../util/log.h"
 #include "../util/xalloc.h"
 #include "kubeconfig-yaml.h"
@@ -286,7 +287,7 @@ read_trimmed(const char *path)
 	char *s, *p;
 	size_t len;
 
-	if (ky_read_file(path, 1 << 20, &s, &len) < 0)
+	if (file_read(path, 1 << 20, &s, &len, NULL) < 0)
 		return NULL;
 	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
 	    s[len - 1] == ' ' || s[len - 1] == '\t'))
@@ -333,7 +334,7 @@ incluster(const struct kcfg_opts *o, struct kcfg **out, struct err *e)
 	    xasprintf("https://%s:%s", host, port);
 	c->token_file = token;
 	ca = sa_path(o, "ca.crt");
-	if (ky_read_file(ca, KY_MAX_FILE, &c->ca_pem, &c->ca_len) == 0) {
+	if (file_read(ca, KY_MAX_FILE, &c->ca_pem, &c->ca_len, NULL) == 0) {
 		c->ca_source = ca;
 	} else {
 		/* client-go logs this and goes on with the system CAs. */
@@ -389,7 +390,7 @@ incluster_overrides(const struct kcfg_overrides *ov, struct kcfg *c, struct err 
 		c->ca_pem = NULL;
 		c->ca_len = 0;
 		c->ca_source = xstrdup(ov->ca_file);
-		if (ky_read_file(ov->ca_file, KY_MAX_FILE, &c->ca_pem, &c->ca_len) < 0)
+		if (file_read(ov->ca_file, KY_MAX_FILE, &c->ca_pem, &c->ca_len, NULL) < 0)
 			return err_set(e, "--certificate-authority: cannot read '%s': %s",
 			    ov->ca_file, errno == EFBIG ? "file too large" : strerror(errno));
 	}
@@ -437,7 +438,7 @@ field_file(const struct ky_file *f, struct fy_node *map, const char *where,
 	free(s);
 	if (data == NULL)
 		return 0;
-	if (ky_read_file(*path, KY_MAX_FILE, data, len) < 0)
+	if (file_read(*path, KY_MAX_FILE, data, len, NULL) < 0)
 		return ky_err(e, f, k, "%s.%s: cannot read '%s': %s", where, key,
 		    *path, errno == EFBIG ? "file too large" : strerror(errno));
 	return 0;
@@ -719,7 +720,7 @@ override_cluster(const struct kcfg_overrides *ov, struct kcfg *c, struct err *e)
 			    "--insecure-skip-tls-verify)");
 		}
 		if (ca) {
-			if (ky_read_file(ov->ca_file, KY_MAX_FILE, &c->ca_pem, &c->ca_len) < 0)
+			if (file_read(ov->ca_file, KY_MAX_FILE, &c->ca_pem, &c->ca_len, NULL) < 0)
 				return err_set(e, "--certificate-authority: cannot read '%s': %s",
 				    ov->ca_file, errno == EFBIG ? "file too large" :
 				    strerror(errno));
@@ -959,7 +960,7 @@ override_user(const struct kcfg_overrides *ov, bool cert_data, bool key_data,
 		}
 		free(c->cert_pem);
 		c->cert_pem = NULL;
-		if (ky_read_file(ov->client_cert, KY_MAX_FILE, &c->cert_pem, &c->cert_len) < 0)
+		if (file_read(ov->client_cert, KY_MAX_FILE, &c->cert_pem, &c->cert_len, NULL) < 0)
 			return err_set(e, "--client-certificate: cannot read '%s': %s",
 			    ov->client_cert, errno == EFBIG ? "file too large" : strerror(errno));
 	}
@@ -973,7 +974,7 @@ override_user(const struct kcfg_overrides *ov, bool cert_data, bool key_data,
 			explicit_bzero(c->key_pem, c->key_len);
 		free(c->key_pem);
 		c->key_pem = NULL;
-		if (ky_read_file(ov->client_key, KY_MAX_FILE, &c->key_pem, &c->key_len) < 0)
+		if (file_read(ov->client_key, KY_MAX_FILE, &c->key_pem, &c->key_len, NULL) < 0)
 			return err_set(e, "--client-key: cannot read '%s': %s",
 			    ov->client_key, errno == EFBIG ? "file too large" : strerror(errno));
 	}

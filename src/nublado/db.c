@@ -1,6 +1,7 @@
 /* db.c: the JupyterHub database: ownership check, backup, drop, schema check (in the hub pod) */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,10 +10,10 @@
 #include "../kube/exec.h"
 #include "../util/buf.h"
 #include "../util/exitcode.h"
+#include "../util/file.h"
 #include "../util/log.h"
 #include "../util/progress.h"
 #include "../util/sig.h"
-#include "../util/statedir.h"
 #include "../util/xalloc.h"
 #include "backup-sql.h"
 #include "db.h"
@@ -839,12 +840,12 @@ int
 db_backup_verify(const char *path, char *const *tables, long long *counts, struct err *e)
 {
 	size_t len, ntables = strv_len(tables);
-	char *data = file_read(path, &len, e), *p;
+	char *data, *p;
 	const char *trailer = "-- PostgreSQL database dump complete";
 	bool complete = false, *found;
 	int rc = -1;
 
-	if (data == NULL)
+	if (file_read(path, SIZE_MAX, &data, &len, e) < 0)
 		return -1;
 	found = xcalloc(ntables + 1, sizeof *found);
 	if (strlen(data) != len) {

@@ -16,6 +16,7 @@
 #include "../kube/url.h"
 #include "../util/buf.h"
 #include "../util/exitcode.h"
+#include "../util/file.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/xalloc.h"
@@ -620,7 +621,7 @@ values_load(const char *path, struct ky_file **out, struct err *e)
 	size_t len;
 
 	*out = NULL;
-	if (ky_read_file(path, DBURL_MAX_FILE, &text, &len) < 0) {
+	if (file_read(path, DBURL_MAX_FILE, &text, &len, NULL) < 0) {
 		if (errno == EFBIG)
 			return err_set(e, "'%s' is larger than %d MiB: not a values file",
 			    path, DBURL_MAX_FILE >> 20);

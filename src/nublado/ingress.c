@@ -12,7 +12,7 @@
 #include "../util/log.h"
 #include "../util/buf.h"
 #include "../util/sig.h"
-#include "../util/statedir.h"
+#include "../util/file.h"
 #include "../util/xalloc.h"
 #include "ingress.h"
 
