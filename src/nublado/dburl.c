@@ -12,7 +12,6 @@
 #include <libfyaml.h>
 #include <libpq-fe.h>
 
-#include "../kube/kubeconfig-yaml.h"
 #include "../kube/url.h"
 #include "../util/buf.h"
 #include "../util/exitcode.h"
@@ -20,6 +19,7 @@
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/xalloc.h"
+#include "../util/yaml.h"
 #include "dburl.h"
 
 /* ------------------------------------------------------------ redaction */
@@ -615,7 +615,7 @@ fail:
 /* ------------------------------------------------------------ values YAML */
 
 static int
-values_load(const char *path, struct ky_file **out, struct err *e)
+values_load(const char *path, struct yaml_file **out, struct err *e)
 {
 	char *text;
 	size_t len;
@@ -627,7 +627,7 @@ values_load(const char *path, struct ky_file **out, struct err *e)
 			    path, DBURL_MAX_FILE >> 20);
 		return err_set(e, "cannot read '%s': %s", path, strerror(errno));
 	}
-	return ky_parse(path, text, len, out, e);
+	return yaml_parse(path, text, len, out, e);
 }
 
 /* Outcome of looking the URL up in one values document. */
@@ -640,7 +640,7 @@ enum found { FOUND_NONE, FOUND_VALUE, FOUND_EMPTY };
  * located error.
  */
 static int
-values_find(struct ky_file *f, const char *dotted, enum found *found, char **val,
+values_find(struct yaml_file *f, const char *dotted, enum found *found, char **val,
     int *line, int *col, struct err *e)
 {
 	char *path = xstrdup(dotted), *key, *next, where[256] = "";
@@ -659,7 +659,7 @@ values_find(struct ky_file *f, const char *dotted, enum found *found, char **val
 	key = path;
 	while ((next = strchr(key, '.')) != NULL) {
 		*next = '\0';
-		if (ky_map(f, map, where, key, &map, NULL, e) < 0) {
+		if (yaml_map(f, map, where, key, &map, NULL, e) < 0) {
 			rc = -1;
 			goto out;
 		}
@@ -673,7 +673,7 @@ values_find(struct ky_file *f, const char *dotted, enum found *found, char **val
 		goto out;
 	it = NULL;
 	while ((p = fy_node_mapping_iterate(map, &it)) != NULL) {
-		struct fy_node *kn = ky_deref(fy_node_pair_key(p));
+		struct fy_node *kn = yaml_deref(fy_node_pair_key(p));
 
 		if (kn == NULL || fy_node_get_type(kn) != FYNT_SCALAR)
 			continue;
@@ -681,9 +681,9 @@ values_find(struct ky_file *f, const char *dotted, enum found *found, char **val
 		if (s != NULL && len == strlen(key) && memcmp(s, key, len) == 0) {
 			k = fy_node_pair_key(p);
 			raw = fy_node_pair_value(p);
-			v = ky_deref(raw);
+			v = yaml_deref(raw);
 			if (raw != NULL && v == NULL) {
-				rc = ky_err(e, f, raw, "%s: undefined alias '%s'", dotted,
+				rc = yaml_err(e, f, raw, "%s: undefined alias '%s'", dotted,
 				    fy_node_get_scalar0(raw));
 				goto out;
 			}
@@ -693,8 +693,8 @@ values_find(struct ky_file *f, const char *dotted, enum found *found, char **val
 	if (k == NULL)
 		goto out;
 	if (v != NULL && fy_node_get_type(v) != FYNT_SCALAR) {
-		rc = ky_err(e, f, k, "%s: expected a string (the database URL), found %s",
-		    dotted, ky_kind(v));
+		rc = yaml_err(e, f, k, "%s: expected a string (the database URL), found %s",
+		    dotted, yaml_kind(v));
 		goto out;
 	}
 	/* The value's own position; a null value has none, so the key's. */
@@ -705,7 +705,7 @@ values_find(struct ky_file *f, const char *dotted, enum found *found, char **val
 		*line = mk->line + 1;
 		*col = mk->column + 1;
 	}
-	s = v != NULL && !ky_is_null(v) ? fy_node_get_scalar(v, &len) : NULL;
+	s = v != NULL && !yaml_is_null(v) ? fy_node_get_scalar(v, &len) : NULL;
 	if (s == NULL || len == 0) {
 		*found = FOUND_EMPTY;
 		goto out;
@@ -832,7 +832,7 @@ int
 dburl_from_phalanx(const char *dir, const char *env, struct dburl **out, struct err *e)
 {
 	char *app, *envfile = NULL, *base = NULL, *val = NULL, **envs = NULL, *list;
-	struct ky_file *f = NULL;
+	struct yaml_file *f = NULL;
 	struct stat st;
 	enum found found;
 	int line, col, rc = -1;
@@ -876,7 +876,7 @@ dburl_from_phalanx(const char *dir, const char *env, struct dburl **out, struct 
 		rc = make_dburl(val, envfile, envfile, DBURL_PHALANX_PATH, line, col, out, e);
 		goto out;
 	}
-	ky_free(f);
+	yaml_free(f);
 	f = NULL;
 
 	/* Not set for the environment: the base values.yaml, as Helm layers them. */
@@ -899,7 +899,7 @@ dburl_from_phalanx(const char *dir, const char *env, struct dburl **out, struct 
 	}
 	rc = make_dburl(val, base, base, DBURL_PHALANX_PATH, line, col, out, e);
 out:
-	ky_free(f);
+	yaml_free(f);
 	strv_free(envs);
 	free(val);
 	free(app);
@@ -922,7 +922,7 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 	char *source = xasprintf("secret %s/%s %s", n->ns, name, DBURL_SECRET_KEY);
 	char *text = NULL, *val = NULL;
 	json_object *obj = NULL, *data, *b64;
-	struct ky_file *f = NULL;
+	struct yaml_file *f = NULL;
 	enum found found;
 	size_t len;
 	int line, col, rc = -1;
@@ -957,7 +957,7 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 		    DBURL_SECRET_KEY);
 		goto out;
 	}
-	if (ky_parse(source, text, len, &f, e) < 0)	/* takes text */
+	if (yaml_parse(source, text, len, &f, e) < 0)	/* takes text */
 		goto out;
 	if (values_find(f, DBURL_SECRET_PATH, &found, &val, &line, &col, e) < 0)
 		goto out;
@@ -972,7 +972,7 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 	if (rc == 0)
 		(*out)->secret = xasprintf("%s/%s", n->ns, name);
 out:
-	ky_free(f);
+	yaml_free(f);
 	/* The cookie secret, crypto key, proxy token and password came along: zero them. */
 	json_wipe_strings(obj);
 	json_object_put(obj);
