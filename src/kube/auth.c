@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "../util/base64.h"
 #include "../util/buf.h"
 #include "../util/file.h"
 #include "../util/jsonout.h"
@@ -152,34 +153,6 @@ token_file_load(struct auth *a, struct err *e)
 }
 
 /* ---- exec plugins ---- */
-
-static char *
-base64_encode(const char *in, size_t len)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = (const unsigned char *)in;
-	char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-	unsigned v;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = tab[v >> 6 & 63];
-		*o++ = tab[v & 63];
-	}
-	if (i < len) {
-		v = (unsigned)p[i] << 16 | (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0);
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = i + 1 < len ? tab[v >> 6 & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
 
 /* KUBERNETES_EXEC_INFO, in the field order client-go marshals it. */
 static char *

@@ -6,8 +6,8 @@
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
-#include <openssl/evp.h>
 
+#include "../util/base64.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
@@ -191,16 +191,6 @@ kube_resp_free(struct kube_resp *r)
 		json_object_put(r->json);
 	buf_free(&r->body);
 	memset(r, 0, sizeof *r);
-}
-
-/* libcrypto already does base64; no hand-rolled table. */
-char *
-kube_base64(const void *p, size_t n)
-{
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	return out;
 }
 
 static double
@@ -447,7 +437,7 @@ auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out, struct 
 		free(v);
 	} else if (cr->username != NULL) {
 		char *plain = xasprintf("%s:%s", cr->username, cr->password ? cr->password : "");
-		char *b64 = kube_base64(plain, strlen(plain));
+		char *b64 = base64_encode(plain, strlen(plain));
 		char *v = xasprintf("Basic %s", b64);
 
 		rc = header_add(out, "Authorization", v, e);

@@ -160,8 +160,6 @@ void kube_tls_hint(const struct kube *k, void *h, struct err *e);
 /* After a 401: drop cached credentials; true when trying again can help. */
 bool kube_reauth(struct kube *k);
 
-/* Standard base64 (caller frees). */
-char *kube_base64(const void *p, size_t n);
 
 /* GET /version: the server's gitVersion (caller frees). */
 int kube_server_version(struct kube *k, char **git_version, struct err *e);

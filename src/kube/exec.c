@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <wslay/wslay.h>
 
+#include "../util/base64.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
@@ -101,7 +102,7 @@ exec_ws_accept(const char *key, char *out)
 	char *b64;
 
 	SHA1((const unsigned char *)cat, strlen(cat), md);
-	b64 = kube_base64(md, sizeof md);
+	b64 = base64_encode(md, sizeof md);
 	strcpy(out, b64);	/* 28 characters + NUL */
 	free(b64);
 	free(cat);
@@ -1125,7 +1126,7 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 		err_set(e, "cannot make a WebSocket key: no random bytes");
 		goto out;
 	}
-	key = kube_base64(nonce, sizeof nonce);
+	key = base64_encode(nonce, sizeof nonce);
 	exec_ws_accept(key, want_accept);
 	buf_printf(&rq, "GET %s%s?%s HTTP/1.1\r\n"
 	    "Host: %s\r\n"

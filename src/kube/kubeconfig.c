@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "../util/base64.h"
 #include "../util/buf.h"
 #include "../util/file.h"
 #include "../util/log.h"
@@ -413,7 +414,7 @@ field_b64(const struct yaml_file *f, struct fy_node *map, const char *where,
 		return -1;
 	if (s == NULL)
 		return 0;
-	if (kcfg_base64_decode(s, out, outlen) < 0) {
+	if (base64_decode(s, out, outlen) < 0) {
 		free(s);
 		return yaml_err(e, f, k, "%s.%s: invalid base64 data", where, key);
 	}
@@ -1406,63 +1407,6 @@ kcfg_free(struct kcfg *c)
 	strv_free(c->contexts);
 	free(c->current_context);
 	free(c);
-}
-
-static int
-b64val(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
-int
-kcfg_base64_decode(const char *in, char **out, size_t *outlen)
-{
-	size_t n = strlen(in), len = 0, pad = 0;
-	unsigned acc = 0;
-	int bits = 0, v, count = 0;
-	char *o = xmalloc(n / 4 * 3 + 4);
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)in; *p != '\0'; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			continue;
-		if (*p == '=') {
-			pad++;
-			continue;
-		}
-		v = b64val(*p);
-		if (v < 0 || pad > 0)
-			goto bad;	/* a stray byte, or data after the padding */
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		count++;
-		if (bits >= 8) {
-			bits -= 8;
-			o[len++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	/* One leftover character cannot encode a byte; padding must complete a quantum. */
-	if (count % 4 == 1 || pad > 2 || (pad > 0 && (count + pad) % 4 != 0))
-		goto bad;
-	o[len] = '\0';
-	*out = o;
-	*outlen = len;
-	return 0;
-bad:
-	free(o);
-	*out = NULL;
-	*outlen = 0;
-	return -1;
 }
 
 /* An IPv4 or IPv6 address (brackets allowed): its family and 16 bytes, else 0. */

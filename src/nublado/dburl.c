@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 
 #include "../kube/url.h"
+#include "../util/base64.h"
 #include "../util/buf.h"
 #include "../util/exitcode.h"
 #include "../util/file.h"
@@ -952,7 +953,7 @@ from_secret(struct nub *n, const char *name, struct dburl **out, char *why,
 		rc = 1;
 		goto out;
 	}
-	if (kcfg_base64_decode(json_object_get_string(b64), &text, &len) < 0) {
+	if (base64_decode(json_object_get_string(b64), &text, &len) < 0) {
 		err_set(e, "Secret %s/%s: key %s is not valid base64", n->ns, name,
 		    DBURL_SECRET_KEY);
 		goto out;
