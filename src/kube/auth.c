@@ -169,9 +169,7 @@ exec_info(const struct kcfg *c, bool interactive)
 		cl = json_object_new_object();
 		json_object_object_add(cl, "server", json_object_new_string(
 		    c->server_as_written != NULL ? c->server_as_written : c->server));
-		if (c->tls_server_name != NULL)
-			json_object_object_add(cl, "tls-server-name",
-			    json_object_new_string(c->tls_server_name));
+		json_add_str(cl, "tls-server-name", c->tls_server_name);
 		if (c->insecure)
 			json_object_object_add(cl, "insecure-skip-tls-verify",
 			    json_object_new_boolean(1));
@@ -181,9 +179,7 @@ exec_info(const struct kcfg *c, bool interactive)
 			    json_object_new_string(s));
 			free(s);
 		}
-		if (c->proxy_url != NULL)
-			json_object_object_add(cl, "proxy-url",
-			    json_object_new_string(c->proxy_url));
+		json_add_str(cl, "proxy-url", c->proxy_url);
 		if (c->disable_compression)
 			json_object_object_add(cl, "disable-compression",
 			    json_object_new_boolean(1));

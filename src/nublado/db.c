@@ -11,6 +11,7 @@
 #include "../util/buf.h"
 #include "../util/exitcode.h"
 #include "../util/file.h"
+#include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/progress.h"
 #include "../util/sig.h"
@@ -432,12 +433,6 @@ reasons_json(const struct db_reason *v, size_t n)
 	return a;
 }
 
-static json_object *
-str_or_null(const char *s)
-{
-	return s != NULL ? json_object_new_string(s) : NULL;
-}
-
 json_object *
 db_check_json(const struct db_check *c)
 {
@@ -446,10 +441,10 @@ db_check_json(const struct db_check *c)
 	char *sv = server_version_str(c->server_version);
 
 	json_object_object_add(o, "ok", json_object_new_boolean(db_check_ok(c)));
-	json_object_object_add(o, "database", str_or_null(c->database));
-	json_object_object_add(o, "role", str_or_null(c->role));
-	json_object_object_add(o, "sessionUser", str_or_null(c->session_user));
-	json_object_object_add(o, "schema", str_or_null(c->schema));
+	json_object_object_add(o, "database", json_str_or_null(c->database));
+	json_object_object_add(o, "role", json_str_or_null(c->role));
+	json_object_object_add(o, "sessionUser", json_str_or_null(c->session_user));
+	json_object_object_add(o, "schema", json_str_or_null(c->schema));
 	json_object_object_add(o, "serverVersion", json_object_new_string(sv));
 	json_object_object_add(o, "serverVersionNum", json_object_new_int(c->server_version));
 	json_object_object_add(attr, "superuser", json_object_new_boolean(c->superuser));
@@ -473,11 +468,8 @@ db_check_json(const struct db_check *c)
 	json_object_object_add(o, "refusals", reasons_json(c->refusals, c->n_refusals));
 	json_object_object_add(o, "warnings", reasons_json(c->warnings, c->n_warnings));
 	json_object_object_add(o, "info", reasons_json(c->infos, c->n_infos));
-	if (c->psql_version != NULL)
-		json_object_object_add(o, "psqlVersion", json_object_new_string(c->psql_version));
-	if (c->pg_dump_version != NULL)
-		json_object_object_add(o, "pgDumpVersion",
-		    json_object_new_string(c->pg_dump_version));
+	json_add_str(o, "psqlVersion", c->psql_version);
+	json_add_str(o, "pgDumpVersion", c->pg_dump_version);
 	free(sv);
 	return o;
 }

@@ -503,15 +503,11 @@ labset_json(const struct labset *set)
 		json_object *l = json_object_new_object();
 
 		json_object_object_add(l, "name", json_object_new_string(set->labs[i].name));
-		if (set->labs[i].user != NULL)
-			json_object_object_add(l, "user", json_object_new_string(set->labs[i].user));
+		json_add_str(l, "user", set->labs[i].user);
 		json_object_object_add(l, "terminating",
 		    json_object_new_boolean(set->labs[i].terminating));
-		if (set->labs[i].created != NULL)
-			json_object_object_add(l, "created",
-			    json_object_new_string(set->labs[i].created));
-		if (set->labs[i].phase != NULL)
-			json_object_object_add(l, "phase", json_object_new_string(set->labs[i].phase));
+		json_add_str(l, "created", set->labs[i].created);
+		json_add_str(l, "phase", set->labs[i].phase);
 		json_object_array_add(labs, l);
 	}
 	for (size_t i = 0; i < set->nskipped; i++) {
