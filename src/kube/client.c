@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 
 #include "../util/base64.h"
+#include "../util/exitcode.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
@@ -869,8 +870,7 @@ kube_batch_run(struct kube_batch *b, struct err *e)
 		int left;
 
 		if (sig_interrupted()) {
-			e->exit = 130;
-			return err_set(e, "interrupted");
+			return err_interrupted(e, "interrupted");
 		}
 		/* Start what may start. */
 		while (*p != NULL && b->active < b->parallel) {
@@ -1266,9 +1266,8 @@ kube_watch(struct kube *k, const char *path, const char *query, const char *rv,
 		char secs[32];
 
 		if (sig_interrupted()) {
-			e->exit = 130;
 			w.result = -1;
-			err_set(e, "interrupted");
+			err_interrupted(e, "interrupted");
 			break;
 		}
 		if (left <= 0) {

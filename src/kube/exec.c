@@ -20,6 +20,7 @@
 #include <wslay/wslay.h>
 
 #include "../util/base64.h"
+#include "../util/exitcode.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
@@ -196,8 +197,7 @@ write_full(int fd, const void *p, size_t n, const char *what, struct err *e)
 		}
 		if (w < 0 && errno == EINTR) {
 			if (sig_interrupted()) {
-				e->exit = 130;
-				return err_set(e, "interrupted");
+				return err_interrupted(e, "interrupted");
 			}
 			continue;
 		}
@@ -206,8 +206,7 @@ write_full(int fd, const void *p, size_t n, const char *what, struct err *e)
 
 			poll(&pfd, 1, POLL_MS);
 			if (sig_interrupted()) {
-				e->exit = 130;
-				return err_set(e, "interrupted");
+				return err_interrupted(e, "interrupted");
 			}
 			continue;
 		}
@@ -664,8 +663,7 @@ send_all(struct conn *c, const char *p, size_t n, long long deadline, struct err
 			if (now_ms() >= deadline)
 				return timed_out(e, "sending the upgrade request", c);
 			if (sig_interrupted()) {
-				e->exit = 130;
-				return err_set(e, "interrupted");
+				return err_interrupted(e, "interrupted");
 			}
 			wait_sock(c->sock, POLLOUT, deadline);
 			continue;
@@ -705,8 +703,7 @@ recv_some(struct conn *c, struct buf *b, size_t max, long long deadline, struct 
 		if (now_ms() >= deadline)
 			return timed_out(e, "waiting for the API server's answer", c);
 		if (sig_interrupted()) {
-			e->exit = 130;
-			return err_set(e, "interrupted");
+			return err_interrupted(e, "interrupted");
 		}
 		wait_sock(c->sock, POLLIN, deadline);
 	}
@@ -1143,7 +1140,7 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 	if (log_level() >= LOG_HEADERS)
 		log_request(req);
 	if (send_all(c, req, strlen(req), deadline, e) < 0) {
-		c->retry = e->exit != 130 && e->reason == NULL;
+		c->retry = e->exit != EXIT_INTERRUPTED && e->reason == NULL;
 		goto out;
 	}
 
@@ -1152,7 +1149,7 @@ handshake(struct kube *k, const struct exec_opts *o, const char *query,
 		int got = recv_some(c, &in, HEADER_MAX, deadline, e);
 
 		/* Broken before the answer: no command runs before the upgrade. */
-		c->retry = got == 1 || (got < 0 && e->exit != 130 && e->reason == NULL);
+		c->retry = got == 1 || (got < 0 && e->exit != EXIT_INTERRUPTED && e->reason == NULL);
 		if (got < 0)
 			goto out;
 		if (got == 1) {
@@ -1366,8 +1363,7 @@ run_session(struct session *s, struct conn *c, long long deadline, struct exec_r
 		long long t;
 
 		if (sig_interrupted()) {
-			e->exit = 130;
-			return err_set(e, "interrupted");
+			return err_interrupted(e, "interrupted");
 		}
 		if (winch_flag) {
 			winch_flag = 0;
@@ -1542,8 +1538,7 @@ kube_exec(struct kube *k, const struct exec_opts *o, struct exec_result *r,
 			    o->ns, o->pod, delay, attempt + 2, e->msg);
 			conn_free(&c);
 			if (!sleep_ms(delay)) {
-				e->exit = 130;
-				err_set(e, "interrupted");
+				err_interrupted(e, "interrupted");
 				break;
 			}
 			err_clear(e);

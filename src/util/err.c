@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "exitcode.h"
 
 void
 err_clear(struct err *e)
@@ -22,6 +23,20 @@ err_set(struct err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int
+err_interrupted(struct err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	e->exit = EXIT_INTERRUPTED;
 	return -1;
 }
 

@@ -28,5 +28,8 @@ int err_prefix(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void err_hint(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Set the message and exit EXIT_INTERRUPTED (Ctrl-C); e may be NULL.  Always returns -1. */
+int err_interrupted(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif
