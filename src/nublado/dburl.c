@@ -106,6 +106,43 @@ dburl_from_cluster(struct nub *n, struct dburl **out, struct err *e)
 	return -1;
 }
 
+/* --db-url: a bad one is the command line's fault, not a safety refusal. */
+static int
+from_flag(const char *flag, struct dburl **out, struct err *e)
+{
+	struct dburl *u = xcalloc(1, sizeof *u);
+
+	if (dburl_parse(flag, u, e) < 0) {
+		free(u);
+		e->exit = EXIT_USAGE;
+		return err_prefix(e, "--db-url");
+	}
+	u->source = xstrdup("--db-url");
+	*out = u;
+	return 0;
+}
+
+int
+dburl_choose(const struct dburl_src *src, struct dburl **out, struct err *e)
+{
+	int rc;
+
+	*out = NULL;
+	if (src->flag != NULL)
+		rc = from_flag(src->flag, out, e);
+	else if (src->phalanx != NULL)
+		rc = dburl_from_phalanx(src->phalanx, src->env, out, e);
+	else
+		rc = dburl_from_cluster(src->n, out, e);
+	if (rc < 0)
+		return -1;
+	log_debug(LOG_STEPS, "database URL %s from %s", (*out)->url, (*out)->source);
+	if ((*out)->had_password)
+		log_warn("ignoring the password in the database URL: psql reads it from the hub "
+		    "pod's password file");
+	return 0;
+}
+
 int
 dburl_resolve(struct nub *n, const char *flag, char **url, char **source, struct err *e)
 {
@@ -113,22 +150,14 @@ dburl_resolve(struct nub *n, const char *flag, char **url, char **source, struct
 
 	*url = *source = NULL;
 	if (flag != NULL) {
-		struct dburl parsed;
-
-		if (dburl_parse(flag, &parsed, e) < 0) {
-			e->exit = EXIT_USAGE;	/* a bad option, not a safety refusal */
-			return err_prefix(e, "--db-url");
-		}
-		*url = xstrdup(parsed.url);
-		*source = xstrdup("--db-url");
-		if (parsed.had_password)
+		if (from_flag(flag, &u, e) < 0)
+			return -1;
+		if (u->had_password)
 			log_warn("the --db-url carried a password; it was removed (the hub pod "
 			    "reads its own password file)");
-		dburl_clear(&parsed);
-		return 0;
-	}
-	if (dburl_from_cluster(n, &u, e) < 0)
+	} else if (dburl_from_cluster(n, &u, e) < 0) {
 		return err_prefix(e, "finding the database URL");
+	}
 	*url = xstrdup(u->url);
 	*source = xstrdup(u->source ? u->source : "the cluster");
 	dburl_free(u);
