@@ -869,9 +869,8 @@ kube_batch_run(struct kube_batch *b, struct err *e)
 		CURLMsg *msg;
 		int left;
 
-		if (sig_interrupted()) {
+		if (sig_interrupted())
 			return err_interrupted(e, "interrupted");
-		}
 		/* Start what may start. */
 		while (*p != NULL && b->active < b->parallel) {
 			struct xfer *x = *p;
@@ -1031,23 +1030,6 @@ kube_create(struct kube *k, const char *path, json_object *obj, bool dry_run,
 	struct kube_req r = { .method = "POST", .path = path,
 	    .content_type = "application/json", .body = body,
 	    .body_len = strlen(body), .dry_run = dry_run, .idempotent = false };
-
-	return do_json(k, &r, out, e);
-}
-
-int
-kube_patch(struct kube *k, const char *path, enum kube_patch type,
-    const char *patch, bool dry_run, json_object **out, struct err *e)
-{
-	static const char *const types[] = {
-		[KUBE_PATCH_STRATEGIC] = "application/strategic-merge-patch+json",
-		[KUBE_PATCH_MERGE] = "application/merge-patch+json",
-		[KUBE_PATCH_JSON] = "application/json-patch+json",
-	};
-	/* Setting values twice is harmless; a JSON patch may add twice. */
-	struct kube_req r = { .method = "PATCH", .path = path,
-	    .content_type = types[type], .body = patch, .body_len = strlen(patch),
-	    .dry_run = dry_run, .idempotent = type != KUBE_PATCH_JSON };
 
 	return do_json(k, &r, out, e);
 }
@@ -1346,8 +1328,7 @@ kube_watch(struct kube *k, const char *path, const char *query, const char *rv,
 		    attempt, -1, waited, rnd01(k), &delay))) {
 			waited += delay;
 			xfer_free(x);
-			if (!sleep_ms(delay))
-				continue;
+			sleep_ms(delay);	/* an interrupt is seen at the top of the loop */
 			continue;
 		}
 		if (cc != CURLE_OK) {

@@ -240,9 +240,8 @@ send_all(struct exec_conn *c, const char *p, size_t n, long long deadline, struc
 		if (cc == CURLE_AGAIN) {
 			if (now_ms() >= deadline)
 				return timed_out(e, "sending the upgrade request", c);
-			if (sig_interrupted()) {
+			if (sig_interrupted())
 				return err_interrupted(e, "interrupted");
-			}
 			wait_sock(c->sock, POLLOUT, deadline);
 			continue;
 		}
@@ -280,9 +279,8 @@ recv_some(struct exec_conn *c, struct buf *b, size_t max, long long deadline, st
 			    c->path, curl_easy_strerror(cc));
 		if (now_ms() >= deadline)
 			return timed_out(e, "waiting for the API server's answer", c);
-		if (sig_interrupted()) {
+		if (sig_interrupted())
 			return err_interrupted(e, "interrupted");
-		}
 		wait_sock(c->sock, POLLIN, deadline);
 	}
 }

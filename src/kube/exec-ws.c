@@ -104,18 +104,16 @@ write_full(int fd, const void *p, size_t n, const char *what, struct err *e)
 			continue;
 		}
 		if (w < 0 && errno == EINTR) {
-			if (sig_interrupted()) {
+			if (sig_interrupted())
 				return err_interrupted(e, "interrupted");
-			}
 			continue;
 		}
 		if (w < 0 && errno == EAGAIN) {
 			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
 			poll(&pfd, 1, POLL_MS);
-			if (sig_interrupted()) {
+			if (sig_interrupted())
 				return err_interrupted(e, "interrupted");
-			}
 			continue;
 		}
 		return err_set(e, "cannot write the command's %s: %s", what,

@@ -90,9 +90,8 @@ run_session(struct exec_session *s, struct exec_conn *c, long long deadline,
 		bool more = false;
 		long long t;
 
-		if (sig_interrupted()) {
+		if (sig_interrupted())
 			return err_interrupted(e, "interrupted");
-		}
 		if (rawtty_winch_taken()) {
 			if (o->tty && o->term_fd >= 0)
 				queue_resize(s);

@@ -46,12 +46,6 @@ sig_defer(bool on)
 	deferring = on;
 }
 
-void
-sig_raise_flag(void)
-{
-	got_signal = SIGINT;
-}
-
 long long
 now_ms(void)
 {

@@ -17,8 +17,6 @@ bool sig_interrupted(void);
  * sig_interrupted() once the section is left.
  */
 void sig_defer(bool on);
-/* Pretend an interrupt arrived (tests, and the "q" answer to a prompt). */
-void sig_raise_flag(void);
 
 /* Milliseconds on a monotonic clock. */
 long long now_ms(void);
