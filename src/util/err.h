@@ -26,10 +26,10 @@ int err_set(struct err *e, const char *fmt, ...)
 /* Put `prefix: ' in front of the current message. */
 int err_prefix(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void err_hint(struct err *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Set the message and exit EXIT_INTERRUPTED (Ctrl-C); e may be NULL.  Always returns -1. */
+/* Ctrl-C: the message, and exit 130.  Returns -1. */
 int err_interrupted(struct err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void err_hint(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #endif
