@@ -19,10 +19,8 @@ review(const struct access_need *a)
 	json_object_object_add(attr, "verb", json_object_new_string(a->verb));
 	json_object_object_add(attr, "group", json_object_new_string(a->group));
 	json_object_object_add(attr, "resource", json_object_new_string(a->resource));
-	if (a->subresource != NULL)
-		json_object_object_add(attr, "subresource", json_object_new_string(a->subresource));
-	if (a->namespace != NULL)
-		json_object_object_add(attr, "namespace", json_object_new_string(a->namespace));
+	json_add_str(attr, "subresource", a->subresource);
+	json_add_str(attr, "namespace", a->namespace);
 	json_object_object_add(spec, "resourceAttributes", attr);
 	json_object_object_add(o, "spec", spec);
 	return o;

@@ -12,12 +12,13 @@
 
 #include <json-c/json.h>
 
+#include "../util/base64.h"
 #include "../util/buf.h"
+#include "../util/file.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/xalloc.h"
 #include "auth.h"
-#include "kubeconfig-yaml.h"
 
 extern char **environ;
 
@@ -121,7 +122,7 @@ token_file_load(struct auth *a, struct err *e)
 	if (a->file_token != NULL && a->file_read_at != 0 &&
 	    now - a->file_read_at < TOKEN_FILE_TTL)
 		return 0;
-	if (ky_read_file(path, 1024 * 1024, &s, &len) < 0) {
+	if (file_read(path, 1024 * 1024, &s, &len, NULL) < 0) {
 		saved = errno;
 		if (a->file_token != NULL) {
 			/* client-go keeps using the last good token when a re-read fails. */
@@ -153,34 +154,6 @@ token_file_load(struct auth *a, struct err *e)
 
 /* ---- exec plugins ---- */
 
-static char *
-base64_encode(const char *in, size_t len)
-{
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = (const unsigned char *)in;
-	char *out = xmalloc((len + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-	unsigned v;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = tab[v >> 6 & 63];
-		*o++ = tab[v & 63];
-	}
-	if (i < len) {
-		v = (unsigned)p[i] << 16 | (i + 1 < len ? (unsigned)p[i + 1] << 8 : 0);
-		*o++ = tab[v >> 18 & 63];
-		*o++ = tab[v >> 12 & 63];
-		*o++ = i + 1 < len ? tab[v >> 6 & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
 /* KUBERNETES_EXEC_INFO, in the field order client-go marshals it. */
 static char *
 exec_info(const struct kcfg *c, bool interactive)
@@ -196,9 +169,7 @@ exec_info(const struct kcfg *c, bool interactive)
 		cl = json_object_new_object();
 		json_object_object_add(cl, "server", json_object_new_string(
 		    c->server_as_written != NULL ? c->server_as_written : c->server));
-		if (c->tls_server_name != NULL)
-			json_object_object_add(cl, "tls-server-name",
-			    json_object_new_string(c->tls_server_name));
+		json_add_str(cl, "tls-server-name", c->tls_server_name);
 		if (c->insecure)
 			json_object_object_add(cl, "insecure-skip-tls-verify",
 			    json_object_new_boolean(1));
@@ -208,9 +179,7 @@ exec_info(const struct kcfg *c, bool interactive)
 			    json_object_new_string(s));
 			free(s);
 		}
-		if (c->proxy_url != NULL)
-			json_object_object_add(cl, "proxy-url",
-			    json_object_new_string(c->proxy_url));
+		json_add_str(cl, "proxy-url", c->proxy_url);
 		if (c->disable_compression)
 			json_object_object_add(cl, "disable-compression",
 			    json_object_new_boolean(1));

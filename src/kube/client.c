@@ -6,8 +6,9 @@
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
-#include <openssl/evp.h>
 
+#include "../util/base64.h"
+#include "../util/exitcode.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
@@ -191,16 +192,6 @@ kube_resp_free(struct kube_resp *r)
 		json_object_put(r->json);
 	buf_free(&r->body);
 	memset(r, 0, sizeof *r);
-}
-
-/* libcrypto already does base64; no hand-rolled table. */
-char *
-kube_base64(const void *p, size_t n)
-{
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	return out;
 }
 
 static double
@@ -447,7 +438,7 @@ auth_lines(struct kube *k, const struct auth_creds *cr, struct buf *out, struct 
 		free(v);
 	} else if (cr->username != NULL) {
 		char *plain = xasprintf("%s:%s", cr->username, cr->password ? cr->password : "");
-		char *b64 = kube_base64(plain, strlen(plain));
+		char *b64 = base64_encode(plain, strlen(plain));
 		char *v = xasprintf("Basic %s", b64);
 
 		rc = header_add(out, "Authorization", v, e);
@@ -878,10 +869,8 @@ kube_batch_run(struct kube_batch *b, struct err *e)
 		CURLMsg *msg;
 		int left;
 
-		if (sig_interrupted()) {
-			e->exit = 130;
-			return err_set(e, "interrupted");
-		}
+		if (sig_interrupted())
+			return err_interrupted(e, "interrupted");
 		/* Start what may start. */
 		while (*p != NULL && b->active < b->parallel) {
 			struct xfer *x = *p;
@@ -1041,23 +1030,6 @@ kube_create(struct kube *k, const char *path, json_object *obj, bool dry_run,
 	struct kube_req r = { .method = "POST", .path = path,
 	    .content_type = "application/json", .body = body,
 	    .body_len = strlen(body), .dry_run = dry_run, .idempotent = false };
-
-	return do_json(k, &r, out, e);
-}
-
-int
-kube_patch(struct kube *k, const char *path, enum kube_patch type,
-    const char *patch, bool dry_run, json_object **out, struct err *e)
-{
-	static const char *const types[] = {
-		[KUBE_PATCH_STRATEGIC] = "application/strategic-merge-patch+json",
-		[KUBE_PATCH_MERGE] = "application/merge-patch+json",
-		[KUBE_PATCH_JSON] = "application/json-patch+json",
-	};
-	/* Setting values twice is harmless; a JSON patch may add twice. */
-	struct kube_req r = { .method = "PATCH", .path = path,
-	    .content_type = types[type], .body = patch, .body_len = strlen(patch),
-	    .dry_run = dry_run, .idempotent = type != KUBE_PATCH_JSON };
 
 	return do_json(k, &r, out, e);
 }
@@ -1276,9 +1248,8 @@ kube_watch(struct kube *k, const char *path, const char *query, const char *rv,
 		char secs[32];
 
 		if (sig_interrupted()) {
-			e->exit = 130;
 			w.result = -1;
-			err_set(e, "interrupted");
+			err_interrupted(e, "interrupted");
 			break;
 		}
 		if (left <= 0) {
@@ -1357,8 +1328,7 @@ kube_watch(struct kube *k, const char *path, const char *query, const char *rv,
 		    attempt, -1, waited, rnd01(k), &delay))) {
 			waited += delay;
 			xfer_free(x);
-			if (!sleep_ms(delay))
-				continue;
+			sleep_ms(delay);	/* an interrupt is seen at the top of the loop */
 			continue;
 		}
 		if (cc != CURLE_OK) {

@@ -33,12 +33,6 @@ int kube_open(const struct kcfg *cfg, const struct kube_opts *o,
 void kube_close(struct kube *k);
 const struct kcfg *kube_config(const struct kube *k);
 
-enum kube_patch {
-	KUBE_PATCH_STRATEGIC,	/* application/strategic-merge-patch+json (built-in kinds) */
-	KUBE_PATCH_MERGE,	/* application/merge-patch+json (custom resources too) */
-	KUBE_PATCH_JSON,	/* application/json-patch+json */
-};
-
 /*
  * One request.  `path' is an escaped API path (see kube_path()); `query'
  * an encoded query string without '?' (see kube_query_add()).  Requests the
@@ -88,8 +82,6 @@ int kube_get(struct kube *k, const char *path, const char *query,
 int kube_get_secret(struct kube *k, const char *path, json_object **out, struct err *e);
 int kube_create(struct kube *k, const char *path, json_object *obj,
     bool dry_run, json_object **out, struct err *e);
-int kube_patch(struct kube *k, const char *path, enum kube_patch type,
-    const char *patch, bool dry_run, json_object **out, struct err *e);
 /* DELETE with {"propagationPolicy":"Background"} as kubectl sends. */
 int kube_delete(struct kube *k, const char *path, bool dry_run,
     json_object **out, struct err *e);
@@ -160,8 +152,6 @@ void kube_tls_hint(const struct kube *k, void *h, struct err *e);
 /* After a 401: drop cached credentials; true when trying again can help. */
 bool kube_reauth(struct kube *k);
 
-/* Standard base64 (caller frees). */
-char *kube_base64(const void *p, size_t n);
 
 /* GET /version: the server's gitVersion (caller frees). */
 int kube_server_version(struct kube *k, char **git_version, struct err *e);

@@ -1,4 +1,4 @@
-/* exec-test.h: hooks into exec.c's internals, for tests and fuzzing only */
+/* exec-test.h: hooks into the exec internals (exec-upgrade.c), for tests and fuzzing only */
 #ifndef NUB_EXEC_TEST_H
 #define NUB_EXEC_TEST_H
 

@@ -91,7 +91,7 @@ struct exec_result {
  * handshake (403 without a body: no WebSocket exec on this server; 403 with
  * a Status: the pods/exec permission; 404: which pod), another Failure Status
  * (its message verbatim), a connection that ended before the Status, a
- * timeout (e->reason "Timeout"), or an interrupt (e->exit 130).
+ * timeout (e->reason "Timeout"), or an interrupt (e->exit EXIT_INTERRUPTED).
  * Credentials come from the client (same kubeconfig, exec plugins); a 401
  * refreshes them and tries once more.
  */

@@ -12,7 +12,9 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "../util/base64.h"
 #include "../util/buf.h"
+#include "../util/file.h"
 #include "../util/log.h"
 #include "../util/xalloc.h"
 #include "kubeconfig-yaml.h"
@@ -28,7 +30,7 @@
 /* A named cluster, context or user, as the first file to define the name wrote it. */
 struct named {
 	char *name;
-	struct ky_file *f;
+	struct yaml_file *f;
 	struct fy_node *item;	/* the list entry: {name: .., cluster: {..}} */
 	char where[48];		/* "clusters[2]", for messages */
 };
@@ -40,7 +42,7 @@ struct nlist {
 
 /* Every file read, merged. */
 struct merged {
-	struct ky_file **files;
+	struct yaml_file **files;
 	size_t nfiles;
 	struct nlist clusters, contexts, users;
 	char *current;		/* first non-empty current-context */
@@ -77,7 +79,7 @@ merged_free(struct merged *m)
 	nlist_free(&m->contexts);
 	nlist_free(&m->users);
 	for (i = 0; i < m->nfiles; i++)
-		ky_free(m->files[i]);
+		yaml_free(m->files[i]);
 	free(m->files);
 	free(m->current);
 	strv_free(m->tried);
@@ -119,7 +121,7 @@ sources(const struct merged *m)
  * twice in one file is an error, as client-go's conversion makes it.
  */
 static int
-collect(struct ky_file *f, const char *list, const char *what, struct nlist *l,
+collect(struct yaml_file *f, const char *list, const char *what, struct nlist *l,
     struct err *e)
 {
 	struct fy_node *seq, *raw, *item, *namekey;
@@ -128,21 +130,21 @@ collect(struct ky_file *f, const char *list, const char *what, struct nlist *l,
 	char where[48], *name;
 	int i = 0;
 
-	if (ky_seq(f, f->root, "", list, &seq, NULL, e) < 0)
+	if (yaml_seq(f, f->root, "", list, &seq, NULL, e) < 0)
 		return -1;
 	if (seq == NULL)
 		return 0;
-	for (; (raw = ky_seq_item(seq, &it)) != NULL; i++) {
+	for (; (raw = yaml_seq_item(seq, &it)) != NULL; i++) {
 		snprintf(where, sizeof where, "%s[%d]", list, i);
-		item = ky_deref(raw);
+		item = yaml_deref(raw);
 		if (item == NULL)
-			return ky_err(e, f, raw, "%s: undefined alias", where);
-		if (ky_is_null(item))
+			return yaml_err(e, f, raw, "%s: undefined alias", where);
+		if (yaml_is_null(item))
 			continue;
 		if (fy_node_get_type(item) != FYNT_MAPPING)
-			return ky_err(e, f, raw, "%s: expected a mapping, found %s",
-			    where, ky_kind(item));
-		if (ky_str(f, item, where, "name", &name, &namekey, e) < 0)
+			return yaml_err(e, f, raw, "%s: expected a mapping, found %s",
+			    where, yaml_kind(item));
+		if (yaml_str(f, item, where, "name", &name, &namekey, e) < 0)
 			return -1;
 		if (name == NULL) {
 			log_debug(LOG_STEPS, "%s: %s without a name ignored", f->path, where);
@@ -150,7 +152,7 @@ collect(struct ky_file *f, const char *list, const char *what, struct nlist *l,
 		}
 		for (j = first; j < l->n; j++) {
 			if (strcmp(l->v[j].name, name) == 0) {
-				ky_err(e, f, namekey, "%s: duplicate %s name '%s' (also %s)",
+				yaml_err(e, f, namekey, "%s: duplicate %s name '%s' (also %s)",
 				    where, what, name, l->v[j].where);
 				free(name);
 				return -1;
@@ -174,12 +176,12 @@ collect(struct ky_file *f, const char *list, const char *what, struct nlist *l,
 static int
 add_file(struct merged *m, const char *path, bool must_exist, struct err *e)
 {
-	struct ky_file *f;
+	struct yaml_file *f;
 	char *current;
 	int rc;
 
 	m->tried = strv_push(m->tried, path);
-	rc = ky_load(path, must_exist, &f, e);
+	rc = kcfg_yaml_load(path, must_exist, &f, e);
 	if (rc <= 0) {
 		if (rc == 0)
 			log_debug(LOG_STEPS, "kubeconfig %s: not found, skipped", path);
@@ -190,7 +192,7 @@ add_file(struct merged *m, const char *path, bool must_exist, struct err *e)
 	log_debug(LOG_STEPS, "kubeconfig %s: loaded", path);
 	if (f->root == NULL)
 		return 0;
-	if (ky_str(f, f->root, "", "current-context", &current, NULL, e) < 0)
+	if (yaml_str(f, f->root, "", "current-context", &current, NULL, e) < 0)
 		return -1;
 	if (m->current == NULL)
 		m->current = current;
@@ -286,7 +288,7 @@ read_trimmed(const char *path)
 	char *s, *p;
 	size_t len;
 
-	if (ky_read_file(path, 1 << 20, &s, &len) < 0)
+	if (file_read(path, 1 << 20, &s, &len, NULL) < 0)
 		return NULL;
 	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
 	    s[len - 1] == ' ' || s[len - 1] == '\t'))
@@ -333,7 +335,7 @@ incluster(const struct kcfg_opts *o, struct kcfg **out, struct err *e)
 	    xasprintf("https://%s:%s", host, port);
 	c->token_file = token;
 	ca = sa_path(o, "ca.crt");
-	if (ky_read_file(ca, KY_MAX_FILE, &c->ca_pem, &c->ca_len) == 0) {
+	if (file_read(ca, KCFG_MAX_FILE, &c->ca_pem, &c->ca_len, NULL) == 0) {
 		c->ca_source = ca;
 	} else {
 		/* client-go logs this and goes on with the system CAs. */
@@ -389,7 +391,7 @@ incluster_overrides(const struct kcfg_overrides *ov, struct kcfg *c, struct err 
 		c->ca_pem = NULL;
 		c->ca_len = 0;
 		c->ca_source = xstrdup(ov->ca_file);
-		if (ky_read_file(ov->ca_file, KY_MAX_FILE, &c->ca_pem, &c->ca_len) < 0)
+		if (file_read(ov->ca_file, KCFG_MAX_FILE, &c->ca_pem, &c->ca_len, NULL) < 0)
 			return err_set(e, "--certificate-authority: cannot read '%s': %s",
 			    ov->ca_file, errno == EFBIG ? "file too large" : strerror(errno));
 	}
@@ -400,7 +402,7 @@ incluster_overrides(const struct kcfg_overrides *ov, struct kcfg *c, struct err 
 
 /* Decode base64 field data: NULL when absent, error located at the key when malformed. */
 static int
-field_b64(const struct ky_file *f, struct fy_node *map, const char *where,
+field_b64(const struct yaml_file *f, struct fy_node *map, const char *where,
     const char *key, char **out, size_t *outlen, struct err *e)
 {
 	struct fy_node *k;
@@ -408,13 +410,13 @@ field_b64(const struct ky_file *f, struct fy_node *map, const char *where,
 
 	*out = NULL;
 	*outlen = 0;
-	if (ky_str(f, map, where, key, &s, &k, e) < 0)
+	if (yaml_str(f, map, where, key, &s, &k, e) < 0)
 		return -1;
 	if (s == NULL)
 		return 0;
-	if (kcfg_base64_decode(s, out, outlen) < 0) {
+	if (base64_decode(s, out, outlen) < 0) {
 		free(s);
-		return ky_err(e, f, k, "%s.%s: invalid base64 data", where, key);
+		return yaml_err(e, f, k, "%s.%s: invalid base64 data", where, key);
 	}
 	free(s);
 	return 0;
@@ -422,23 +424,23 @@ field_b64(const struct ky_file *f, struct fy_node *map, const char *where,
 
 /* Read a file named by a field, relative to the naming file's directory. */
 static int
-field_file(const struct ky_file *f, struct fy_node *map, const char *where,
+field_file(const struct yaml_file *f, struct fy_node *map, const char *where,
     const char *key, char **path, char **data, size_t *len, struct err *e)
 {
 	struct fy_node *k;
 	char *s;
 
 	*path = NULL;
-	if (ky_str(f, map, where, key, &s, &k, e) < 0)
+	if (yaml_str(f, map, where, key, &s, &k, e) < 0)
 		return -1;
 	if (s == NULL)
 		return 0;
-	*path = ky_resolve_path(f->dir, s);
+	*path = kcfg_resolve_path(f->dir, s);
 	free(s);
 	if (data == NULL)
 		return 0;
-	if (ky_read_file(*path, KY_MAX_FILE, data, len) < 0)
-		return ky_err(e, f, k, "%s.%s: cannot read '%s': %s", where, key,
+	if (file_read(*path, KCFG_MAX_FILE, data, len, NULL) < 0)
+		return yaml_err(e, f, k, "%s.%s: cannot read '%s': %s", where, key,
 		    *path, errno == EFBIG ? "file too large" : strerror(errno));
 	return 0;
 }
@@ -527,7 +529,7 @@ yaml_to_json(struct fy_node *n, int depth)
 	struct fy_node_pair *pair;
 	bool is_null;
 
-	n = ky_deref(n);
+	n = yaml_deref(n);
 	if (n == NULL || depth > 64)
 		return NULL;
 	switch (fy_node_get_type(n)) {
@@ -539,7 +541,7 @@ yaml_to_json(struct fy_node *n, int depth)
 	case FYNT_MAPPING:
 		j = json_object_new_object();
 		while ((pair = fy_node_mapping_iterate(n, &it)) != NULL) {
-			struct fy_node *key = ky_deref(fy_node_pair_key(pair));
+			struct fy_node *key = yaml_deref(fy_node_pair_key(pair));
 			json_object *kj = NULL;
 
 			s = key != NULL && fy_node_get_type(key) == FYNT_SCALAR ?
@@ -576,7 +578,7 @@ yaml_to_json(struct fy_node *n, int depth)
 
 /* clusters[].cluster.extensions: the entry named client.authentication.k8s.io/exec, as JSON. */
 static int
-exec_extension(const struct ky_file *f, struct fy_node *body, const char *where,
+exec_extension(const struct yaml_file *f, struct fy_node *body, const char *where,
     char **out, struct err *e)
 {
 	struct fy_node *seq, *raw, *item, *ext;
@@ -585,14 +587,14 @@ exec_extension(const struct ky_file *f, struct fy_node *body, const char *where,
 	int i = 0;
 
 	*out = NULL;
-	if (ky_seq(f, body, where, "extensions", &seq, NULL, e) < 0)
+	if (yaml_seq(f, body, where, "extensions", &seq, NULL, e) < 0)
 		return -1;
-	for (; seq != NULL && (raw = ky_seq_item(seq, &it)) != NULL; i++) {
+	for (; seq != NULL && (raw = yaml_seq_item(seq, &it)) != NULL; i++) {
 		snprintf(iwhere, sizeof iwhere, "%s.extensions[%d]", where, i);
-		item = ky_deref(raw);
+		item = yaml_deref(raw);
 		if (item == NULL || fy_node_get_type(item) != FYNT_MAPPING)
 			continue;
-		if (ky_str(f, item, iwhere, "name", &name, NULL, e) < 0)
+		if (yaml_str(f, item, iwhere, "name", &name, NULL, e) < 0)
 			return -1;
 		if (name == NULL || strcmp(name, EXEC_EXTENSION) != 0) {
 			free(name);
@@ -621,7 +623,7 @@ exec_extension(const struct ky_file *f, struct fy_node *body, const char *where,
  * drops them), no trailing slash.  `f' and `k' locate errors (f may be NULL).
  */
 static int
-check_server(const struct ky_file *f, struct fy_node *k, const char *what,
+check_server(const struct yaml_file *f, struct fy_node *k, const char *what,
     char *server, struct err *e)
 {
 	char *scheme_end = strstr(server, "://"), *q;
@@ -661,7 +663,7 @@ check_server(const struct ky_file *f, struct fy_node *k, const char *what,
 			 * would send it as basic auth, and -vv would show it.
 			 */
 			if (f != NULL)
-				ky_err(e, f, k, "%s: the server URL carries a user name or "
+				yaml_err(e, f, k, "%s: the server URL carries a user name or "
 				    "password; kubectl does not use them", what);
 			else
 				err_set(e, "%s: the server URL carries a user name or password; "
@@ -673,13 +675,13 @@ check_server(const struct ky_file *f, struct fy_node *k, const char *what,
 		}
 		curl_url_cleanup(u);
 		if (f != NULL)
-			return ky_err(e, f, k, "%s: '%s' is not a valid URL: %s", what, server,
+			return yaml_err(e, f, k, "%s: '%s' is not a valid URL: %s", what, server,
 			    curl_url_strerror(uc));
 		return err_set(e, "%s: '%s' is not a valid URL: %s", what, server,
 		    curl_url_strerror(uc));
 	}
 	if (f != NULL)
-		return ky_err(e, f, k, "%s: '%s' %s", what, server, why);
+		return yaml_err(e, f, k, "%s: '%s' %s", what, server, why);
 	return err_set(e, "%s: '%s' %s", what, server, why);
 }
 
@@ -719,7 +721,7 @@ override_cluster(const struct kcfg_overrides *ov, struct kcfg *c, struct err *e)
 			    "--insecure-skip-tls-verify)");
 		}
 		if (ca) {
-			if (ky_read_file(ov->ca_file, KY_MAX_FILE, &c->ca_pem, &c->ca_len) < 0)
+			if (file_read(ov->ca_file, KCFG_MAX_FILE, &c->ca_pem, &c->ca_len, NULL) < 0)
 				return err_set(e, "--certificate-authority: cannot read '%s': %s",
 				    ov->ca_file, errno == EFBIG ? "file too large" :
 				    strerror(errno));
@@ -735,7 +737,7 @@ static int
 resolve_cluster(const struct named *n, const struct kcfg_overrides *ov, struct kcfg *c,
     struct err *e)
 {
-	const struct ky_file *f;
+	const struct yaml_file *f;
 	struct fy_node *body, *bodykey, *k, *insecurekey;
 	char where[64], what[80], *cafile = NULL;
 
@@ -752,13 +754,13 @@ resolve_cluster(const struct named *n, const struct kcfg_overrides *ov, struct k
 	}
 	f = n->f;
 	snprintf(where, sizeof where, "%s.cluster", n->where);
-	if (ky_map(f, n->item, n->where, "cluster", &body, &bodykey, e) < 0)
+	if (yaml_map(f, n->item, n->where, "cluster", &body, &bodykey, e) < 0)
 		return -1;
 
-	if (ky_str(f, body, where, "server", &c->server, &k, e) < 0)
+	if (yaml_str(f, body, where, "server", &c->server, &k, e) < 0)
 		return -1;
 	if (c->server == NULL && (ov->server == NULL || ov->server[0] == '\0')) {
-		ky_err(e, f, bodykey != NULL ? bodykey : n->item,
+		yaml_err(e, f, bodykey != NULL ? bodykey : n->item,
 		    "%s: cluster '%s' has no server", where, n->name);
 		err_hint(e, "set %s.server to the API server's https:// URL", where);
 		return -1;
@@ -770,24 +772,24 @@ resolve_cluster(const struct named *n, const struct kcfg_overrides *ov, struct k
 		return -1;
 	if (ov->insecure || (ov->ca_file != NULL && ov->ca_file[0] != '\0')) {
 		/* The flags replace the file's CA and insecure setting: not even read. */
-		if (ky_str(f, body, where, "tls-server-name", &c->tls_server_name, NULL, e) < 0 ||
-		    ky_str(f, body, where, "proxy-url", &c->proxy_url, &k, e) < 0 ||
-		    ky_bool(f, body, where, "disable-compression", &c->disable_compression,
+		if (yaml_str(f, body, where, "tls-server-name", &c->tls_server_name, NULL, e) < 0 ||
+		    yaml_str(f, body, where, "proxy-url", &c->proxy_url, &k, e) < 0 ||
+		    yaml_bool(f, body, where, "disable-compression", &c->disable_compression,
 		    NULL, e) < 0 ||
 		    exec_extension(f, body, where, &c->exec_config, e) < 0)
 			return -1;
 		goto proxy;
 	}
 
-	if (ky_bool(f, body, where, "insecure-skip-tls-verify", &c->insecure,
+	if (yaml_bool(f, body, where, "insecure-skip-tls-verify", &c->insecure,
 	    &insecurekey, e) < 0 ||
 	    field_b64(f, body, where, "certificate-authority-data", &c->ca_pem,
 	    &c->ca_len, e) < 0 ||
-	    ky_str(f, body, where, "certificate-authority", &cafile, NULL, e) < 0)
+	    yaml_str(f, body, where, "certificate-authority", &cafile, NULL, e) < 0)
 		return -1;
 	if (c->insecure && (c->ca_pem != NULL || cafile != NULL)) {
 		free(cafile);
-		ky_err(e, f, insecurekey, "%s: specifying a root certificates file "
+		yaml_err(e, f, insecurekey, "%s: specifying a root certificates file "
 		    "with the insecure flag is not allowed", where);
 		err_hint(e, "remove either insecure-skip-tls-verify or the certificate authority "
 		    "of cluster '%s'", n->name);
@@ -802,24 +804,24 @@ resolve_cluster(const struct named *n, const struct kcfg_overrides *ov, struct k
 		    &c->ca_pem, &c->ca_len, e) < 0)
 			return -1;
 	}
-	if (ky_str(f, body, where, "tls-server-name", &c->tls_server_name, NULL, e) < 0)
+	if (yaml_str(f, body, where, "tls-server-name", &c->tls_server_name, NULL, e) < 0)
 		return -1;
-	if (ky_str(f, body, where, "proxy-url", &c->proxy_url, &k, e) < 0)
+	if (yaml_str(f, body, where, "proxy-url", &c->proxy_url, &k, e) < 0)
 		return -1;
-	if (ky_bool(f, body, where, "disable-compression", &c->disable_compression, NULL, e) < 0 ||
+	if (yaml_bool(f, body, where, "disable-compression", &c->disable_compression, NULL, e) < 0 ||
 	    exec_extension(f, body, where, &c->exec_config, e) < 0)
 		return -1;
 proxy:
 	if (c->proxy_url != NULL && !has_prefix_ci(c->proxy_url, "http://") &&
 	    !has_prefix_ci(c->proxy_url, "https://") &&
 	    !has_prefix_ci(c->proxy_url, "socks5://"))
-		return ky_err(e, f, k, "%s.proxy-url: unsupported scheme in '%s', "
+		return yaml_err(e, f, k, "%s.proxy-url: unsupported scheme in '%s', "
 		    "must be http, https, or socks5", where, c->proxy_url);
 	return override_cluster(ov, c, e);
 }
 
 static int
-resolve_exec(const struct ky_file *f, struct fy_node *body, const char *uwhere,
+resolve_exec(const struct yaml_file *f, struct fy_node *body, const char *uwhere,
     struct fy_node *key, struct kcfg_exec **out, struct err *e)
 {
 	struct kcfg_exec *x;
@@ -831,41 +833,41 @@ resolve_exec(const struct ky_file *f, struct fy_node *body, const char *uwhere,
 	snprintf(where, sizeof where, "%s.exec", uwhere);
 	x = xcalloc(1, sizeof *x);
 	*out = x;
-	if (ky_str(f, body, where, "command", &cmd, NULL, e) < 0)
+	if (yaml_str(f, body, where, "command", &cmd, NULL, e) < 0)
 		return -1;
 	if (cmd == NULL)
-		return ky_err(e, f, key, "%s.command: missing", where);
+		return yaml_err(e, f, key, "%s.command: missing", where);
 	/* A bare name is looked up in PATH; anything with a slash is a path. */
-	x->command = strchr(cmd, '/') != NULL ? ky_resolve_path(f->dir, cmd) : xstrdup(cmd);
+	x->command = strchr(cmd, '/') != NULL ? kcfg_resolve_path(f->dir, cmd) : xstrdup(cmd);
 	free(cmd);
-	if (ky_strv(f, body, where, "args", &x->args, NULL, e) < 0 ||
-	    ky_str(f, body, where, "installHint", &x->install_hint, NULL, e) < 0 ||
-	    ky_bool(f, body, where, "provideClusterInfo", &x->provide_cluster_info,
+	if (yaml_strv(f, body, where, "args", &x->args, NULL, e) < 0 ||
+	    yaml_str(f, body, where, "installHint", &x->install_hint, NULL, e) < 0 ||
+	    yaml_bool(f, body, where, "provideClusterInfo", &x->provide_cluster_info,
 	    NULL, e) < 0)
 		return -1;
 
-	if (ky_str(f, body, where, "apiVersion", &x->api_version, &k, e) < 0)
+	if (yaml_str(f, body, where, "apiVersion", &x->api_version, &k, e) < 0)
 		return -1;
 	if (x->api_version == NULL) {
-		ky_err(e, f, key, "%s.apiVersion: missing", where);
+		yaml_err(e, f, key, "%s.apiVersion: missing", where);
 		err_hint(e, "set it to " EXEC_V1 " (or " EXEC_V1BETA1 ") as the plugin's "
 		    "documentation says");
 		return -1;
 	}
 	if (strcmp(x->api_version, EXEC_V1ALPHA1) == 0) {
-		ky_err(e, f, k, "%s.apiVersion: %s is no longer supported", where,
+		yaml_err(e, f, k, "%s.apiVersion: %s is no longer supported", where,
 		    x->api_version);
 		err_hint(e, "use " EXEC_V1 " or " EXEC_V1BETA1 " (update the plugin if needed)");
 		return -1;
 	}
 	if (strcmp(x->api_version, EXEC_V1) != 0 && strcmp(x->api_version, EXEC_V1BETA1) != 0)
-		return ky_err(e, f, k, "%s.apiVersion: '%s' is not supported (use "
+		return yaml_err(e, f, k, "%s.apiVersion: '%s' is not supported (use "
 		    EXEC_V1 " or " EXEC_V1BETA1 ")", where, x->api_version);
 
-	if (ky_str(f, body, where, "interactiveMode", &mode, &k, e) < 0)
+	if (yaml_str(f, body, where, "interactiveMode", &mode, &k, e) < 0)
 		return -1;
 	if (mode == NULL && strcmp(x->api_version, EXEC_V1) == 0)
-		return ky_err(e, f, key, "%s.interactiveMode: must be set for %s "
+		return yaml_err(e, f, key, "%s.interactiveMode: must be set for %s "
 		    "(Never, IfAvailable or Always)", where, EXEC_V1);
 	if (mode == NULL || strcmp(mode, "IfAvailable") == 0)
 		x->interactive = KCFG_INTERACTIVE_IF_AVAILABLE;
@@ -874,28 +876,28 @@ resolve_exec(const struct ky_file *f, struct fy_node *body, const char *uwhere,
 	else if (strcmp(mode, "Always") == 0)
 		x->interactive = KCFG_INTERACTIVE_ALWAYS;
 	else {
-		ky_err(e, f, k, "%s.interactiveMode: invalid value '%s' "
+		yaml_err(e, f, k, "%s.interactiveMode: invalid value '%s' "
 		    "(Never, IfAvailable or Always)", where, mode);
 		free(mode);
 		return -1;
 	}
 	free(mode);
 
-	if (ky_seq(f, body, where, "env", &envseq, &k, e) < 0)
+	if (yaml_seq(f, body, where, "env", &envseq, &k, e) < 0)
 		return -1;
-	for (; envseq != NULL && (raw = ky_seq_item(envseq, &it)) != NULL; i++) {
+	for (; envseq != NULL && (raw = yaml_seq_item(envseq, &it)) != NULL; i++) {
 		snprintf(iwhere, sizeof iwhere, "%s.env[%d]", where, i);
-		item = ky_deref(raw);
+		item = yaml_deref(raw);
 		if (item == NULL || fy_node_get_type(item) != FYNT_MAPPING)
-			return ky_err(e, f, raw, "%s: expected a mapping with name and value, "
-			    "found %s", iwhere, ky_kind(item));
-		if (ky_str(f, item, iwhere, "name", &name, NULL, e) < 0)
+			return yaml_err(e, f, raw, "%s: expected a mapping with name and value, "
+			    "found %s", iwhere, yaml_kind(item));
+		if (yaml_str(f, item, iwhere, "name", &name, NULL, e) < 0)
 			return -1;
 		if (name == NULL || strchr(name, '=') != NULL) {
 			free(name);
-			return ky_err(e, f, raw, "%s.name: missing or invalid", iwhere);
+			return yaml_err(e, f, raw, "%s.name: missing or invalid", iwhere);
 		}
-		if (ky_str(f, item, iwhere, "value", &value, NULL, e) < 0) {
+		if (yaml_str(f, item, iwhere, "value", &value, NULL, e) < 0) {
 			free(name);
 			return -1;
 		}
@@ -913,7 +915,7 @@ resolve_exec(const struct ky_file *f, struct fy_node *body, const char *uwhere,
 
 /* as-user-extra: {key: [value, ...]} as key, value, key, value, ... */
 static int
-user_extra(const struct ky_file *f, struct fy_node *body, const char *where,
+user_extra(const struct yaml_file *f, struct fy_node *body, const char *where,
     char ***out, struct err *e)
 {
 	struct fy_node *map, *key;
@@ -923,16 +925,16 @@ user_extra(const struct ky_file *f, struct fy_node *body, const char *where,
 	const char *s;
 	size_t len, i;
 
-	if (ky_map(f, body, where, "as-user-extra", &map, NULL, e) < 0)
+	if (yaml_map(f, body, where, "as-user-extra", &map, NULL, e) < 0)
 		return -1;
 	snprintf(xwhere, sizeof xwhere, "%s.as-user-extra", where);
 	while (map != NULL && (pair = fy_node_mapping_iterate(map, &it)) != NULL) {
-		key = ky_deref(fy_node_pair_key(pair));
+		key = yaml_deref(fy_node_pair_key(pair));
 		if (key == NULL || fy_node_get_type(key) != FYNT_SCALAR)
 			continue;
 		s = fy_node_get_scalar(key, &len);
 		name = xstrndup(s != NULL ? s : "", s != NULL ? len : 0);
-		if (ky_strv(f, map, xwhere, name, &vals, NULL, e) < 0) {
+		if (yaml_strv(f, map, xwhere, name, &vals, NULL, e) < 0) {
 			free(name);
 			return -1;
 		}
@@ -959,7 +961,7 @@ override_user(const struct kcfg_overrides *ov, bool cert_data, bool key_data,
 		}
 		free(c->cert_pem);
 		c->cert_pem = NULL;
-		if (ky_read_file(ov->client_cert, KY_MAX_FILE, &c->cert_pem, &c->cert_len) < 0)
+		if (file_read(ov->client_cert, KCFG_MAX_FILE, &c->cert_pem, &c->cert_len, NULL) < 0)
 			return err_set(e, "--client-certificate: cannot read '%s': %s",
 			    ov->client_cert, errno == EFBIG ? "file too large" : strerror(errno));
 	}
@@ -973,7 +975,7 @@ override_user(const struct kcfg_overrides *ov, bool cert_data, bool key_data,
 			explicit_bzero(c->key_pem, c->key_len);
 		free(c->key_pem);
 		c->key_pem = NULL;
-		if (ky_read_file(ov->client_key, KY_MAX_FILE, &c->key_pem, &c->key_len) < 0)
+		if (file_read(ov->client_key, KCFG_MAX_FILE, &c->key_pem, &c->key_len, NULL) < 0)
 			return err_set(e, "--client-key: cannot read '%s': %s",
 			    ov->client_key, errno == EFBIG ? "file too large" : strerror(errno));
 	}
@@ -1013,7 +1015,7 @@ static int
 resolve_user(const struct named *n, const struct kcfg_overrides *ov, struct kcfg *c,
     struct err *e)
 {
-	const struct ky_file *f;
+	const struct yaml_file *f;
 	struct fy_node *body, *bodykey, *k, *execmap, *execkey, *ap, *apkey, *tokkey;
 	char where[64], *path = NULL;
 	bool has_cert, has_key, cert_data, key_data;
@@ -1030,7 +1032,7 @@ resolve_user(const struct named *n, const struct kcfg_overrides *ov, struct kcfg
 	}
 	f = n->f;
 	snprintf(where, sizeof where, "%s.user", n->where);
-	if (ky_map(f, n->item, n->where, "user", &body, &bodykey, e) < 0)
+	if (yaml_map(f, n->item, n->where, "user", &body, &bodykey, e) < 0)
 		return -1;
 	if (bodykey == NULL)
 		bodykey = n->item;
@@ -1059,11 +1061,11 @@ resolve_user(const struct named *n, const struct kcfg_overrides *ov, struct kcfg
 		}
 		free(path);
 	}
-	if (ky_str(f, body, where, "token", &c->token, &tokkey, e) < 0)
+	if (yaml_str(f, body, where, "token", &c->token, &tokkey, e) < 0)
 		return -1;
-	if (ky_str(f, body, where, "as", &c->impersonate, NULL, e) < 0 ||
-	    ky_str(f, body, where, "as-uid", &c->impersonate_uid, NULL, e) < 0 ||
-	    ky_strv(f, body, where, "as-groups", &c->impersonate_groups, NULL, e) < 0 ||
+	if (yaml_str(f, body, where, "as", &c->impersonate, NULL, e) < 0 ||
+	    yaml_str(f, body, where, "as-uid", &c->impersonate_uid, NULL, e) < 0 ||
+	    yaml_strv(f, body, where, "as-groups", &c->impersonate_groups, NULL, e) < 0 ||
 	    user_extra(f, body, where, &c->impersonate_extra, e) < 0)
 		return -1;
 	if (override_user(ov, cert_data, key_data, n->name, c, e) < 0)
@@ -1071,7 +1073,7 @@ resolve_user(const struct named *n, const struct kcfg_overrides *ov, struct kcfg
 	has_cert = c->cert_pem != NULL;
 	has_key = c->key_pem != NULL;
 	if (has_cert != has_key) {
-		ky_err(e, f, bodykey, "%s: %s is set but %s is not", where,
+		yaml_err(e, f, bodykey, "%s: %s is set but %s is not", where,
 		    has_cert ? "client-certificate" : "client-key",
 		    has_cert ? "client-key" : "client-certificate");
 		err_hint(e, "a client certificate needs its key: set both "
@@ -1085,31 +1087,31 @@ resolve_user(const struct named *n, const struct kcfg_overrides *ov, struct kcfg
 	 */
 	if (field_file(f, body, where, "tokenFile", &c->token_file, NULL, NULL, e) < 0)
 		return -1;
-	if (ky_str(f, body, where, "username", &c->username, &k, e) < 0 ||
-	    ky_str(f, body, where, "password", &c->password, NULL, e) < 0)
+	if (yaml_str(f, body, where, "username", &c->username, &k, e) < 0 ||
+	    yaml_str(f, body, where, "password", &c->password, NULL, e) < 0)
 		return -1;
 	if ((c->username != NULL || c->password != NULL) &&
 	    (c->token != NULL || c->token_file != NULL)) {
-		ky_err(e, f, bodykey, "%s: username/password or bearer token may be set, "
+		yaml_err(e, f, bodykey, "%s: username/password or bearer token may be set, "
 		    "but not both", where);
 		err_hint(e, "remove either the token or the username and password of user '%s'",
 		    n->name);
 		return -1;
 	}
-	if (ky_map(f, body, where, "exec", &execmap, &execkey, e) < 0)
+	if (yaml_map(f, body, where, "exec", &execmap, &execkey, e) < 0)
 		return -1;
-	if (ky_map(f, body, where, "auth-provider", &ap, &apkey, e) < 0)
+	if (yaml_map(f, body, where, "auth-provider", &ap, &apkey, e) < 0)
 		return -1;
 	if (ap != NULL) {
 		char apwhere[80];
 
 		snprintf(apwhere, sizeof apwhere, "%s.auth-provider", where);
-		if (ky_str(f, ap, apwhere, "name", &c->auth_provider, NULL, e) < 0)
+		if (yaml_str(f, ap, apwhere, "name", &c->auth_provider, NULL, e) < 0)
 			return -1;
 		if (c->auth_provider == NULL)
 			c->auth_provider = xstrdup("(unnamed)");
 		if (execmap != NULL)
-			return ky_err(e, f, apkey, "%s: auth-provider cannot be used together "
+			return yaml_err(e, f, apkey, "%s: auth-provider cannot be used together "
 			    "with an exec plugin", where);
 	}
 	if (execmap != NULL)
@@ -1162,10 +1164,10 @@ resolve(struct merged *m, const char *name, const struct kcfg_overrides *ov,
 		free(src);
 		c->context = xstrdup(name);
 		snprintf(where, sizeof where, "%s.context", cx->where);
-		if (ky_map(cx->f, cx->item, cx->where, "context", &body, NULL, e) < 0 ||
-		    ky_str(cx->f, body, where, "cluster", &c->cluster_name, &clkey, e) < 0 ||
-		    ky_str(cx->f, body, where, "user", &c->user_name, &uskey, e) < 0 ||
-		    ky_str(cx->f, body, where, "namespace", &c->namespace, NULL, e) < 0)
+		if (yaml_map(cx->f, cx->item, cx->where, "context", &body, NULL, e) < 0 ||
+		    yaml_str(cx->f, body, where, "cluster", &c->cluster_name, &clkey, e) < 0 ||
+		    yaml_str(cx->f, body, where, "user", &c->user_name, &uskey, e) < 0 ||
+		    yaml_str(cx->f, body, where, "namespace", &c->namespace, NULL, e) < 0)
 			return -1;
 	}
 
@@ -1194,12 +1196,12 @@ resolve(struct merged *m, const char *name, const struct kcfg_overrides *ov,
 
 	cl = c->cluster_name != NULL ? nlist_find(&m->clusters, c->cluster_name) : NULL;
 	if (cx != NULL && c->cluster_name == NULL && (ov->server == NULL || ov->server[0] == '\0'))
-		return ky_err(e, cx->f, cx->item, "%s: context '%s' has no cluster",
+		return yaml_err(e, cx->f, cx->item, "%s: context '%s' has no cluster",
 		    where, name);
 	if (cx != NULL && cl == NULL && c->cluster_name != NULL &&
 	    (ov->server == NULL || ov->server[0] == '\0')) {
 		src = sources(m);
-		ky_err(e, cx->f, clkey, "context '%s' refers to cluster '%s', "
+		yaml_err(e, cx->f, clkey, "context '%s' refers to cluster '%s', "
 		    "which is not defined in %s", name, c->cluster_name, src);
 		free(src);
 		return -1;
@@ -1211,7 +1213,7 @@ resolve(struct merged *m, const char *name, const struct kcfg_overrides *ov,
 	us = c->user_name != NULL ? nlist_find(&m->users, c->user_name) : NULL;
 	if (cx != NULL && us == NULL && c->user_name != NULL) {
 		src = sources(m);
-		ky_err(e, cx->f, uskey, "context '%s' refers to user '%s', "
+		yaml_err(e, cx->f, uskey, "context '%s' refers to user '%s', "
 		    "which is not defined in %s", name, c->user_name, src);
 		free(src);
 		return -1;
@@ -1405,63 +1407,6 @@ kcfg_free(struct kcfg *c)
 	strv_free(c->contexts);
 	free(c->current_context);
 	free(c);
-}
-
-static int
-b64val(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
-int
-kcfg_base64_decode(const char *in, char **out, size_t *outlen)
-{
-	size_t n = strlen(in), len = 0, pad = 0;
-	unsigned acc = 0;
-	int bits = 0, v, count = 0;
-	char *o = xmalloc(n / 4 * 3 + 4);
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)in; *p != '\0'; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			continue;
-		if (*p == '=') {
-			pad++;
-			continue;
-		}
-		v = b64val(*p);
-		if (v < 0 || pad > 0)
-			goto bad;	/* a stray byte, or data after the padding */
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		count++;
-		if (bits >= 8) {
-			bits -= 8;
-			o[len++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	/* One leftover character cannot encode a byte; padding must complete a quantum. */
-	if (count % 4 == 1 || pad > 2 || (pad > 0 && (count + pad) % 4 != 0))
-		goto bad;
-	o[len] = '\0';
-	*out = o;
-	*outlen = len;
-	return 0;
-bad:
-	free(o);
-	*out = NULL;
-	*outlen = 0;
-	return -1;
 }
 
 /* An IPv4 or IPv6 address (brackets allowed): its family and 16 bytes, else 0. */

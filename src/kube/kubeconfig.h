@@ -136,7 +136,4 @@ const char *kcfg_name(const struct kcfg *c);
  */
 void kcfg_proxy(const struct kcfg *c, char **proxy, char **noproxy);
 
-/* Base64 decode (standard alphabet, padding optional, whitespace ignored). */
-int kcfg_base64_decode(const char *in, char **out, size_t *outlen);
-
 #endif

@@ -204,7 +204,7 @@ argocd_sync(struct nub *n, const struct argocd_res *only, size_t nonly, bool dry
 
 		rc = kube_do(n->kube, &r, &resp, e);
 		kube_resp_free(&resp);
-		if (rc == 0 || dry_run || attempt >= SYNC_TRIES || e->exit == 130 ||
+		if (rc == 0 || dry_run || attempt >= SYNC_TRIES || e->exit == EXIT_INTERRUPTED ||
 		    (e->http != 0 && e->http < 500))
 			break;
 		if (!sleep_ms(500L * attempt))

@@ -1,10 +1,11 @@
 /* backup-file.c: reading a wipe-db backup back, and the scripts that restore and compare it */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/buf.h"
-#include "../util/statedir.h"
+#include "../util/file.h"
 #include "../util/xalloc.h"
 #include "backup-file.h"
 #include "backup-sql.h"
@@ -94,7 +95,7 @@ backup_file_load(const char *path, struct backup_file *out, struct err *e)
 
 	memset(out, 0, sizeof *out);
 	out->path = xstrdup(path);
-	if ((out->text = file_read(path, &out->len, e)) == NULL)
+	if (file_read(path, SIZE_MAX, &out->text, &out->len, e) < 0)
 		goto fail;
 	out->kind = strncmp(out->text, BACKUP_PSQL_HEADER, strlen(BACKUP_PSQL_HEADER)) == 0 ?
 	    DB_BACKUP_PSQL : DB_BACKUP_PG_DUMP;

@@ -1,6 +1,7 @@
 /* db.c: the JupyterHub database: ownership check, backup, drop, schema check (in the hub pod) */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,10 +10,11 @@
 #include "../kube/exec.h"
 #include "../util/buf.h"
 #include "../util/exitcode.h"
+#include "../util/file.h"
+#include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/progress.h"
 #include "../util/sig.h"
-#include "../util/statedir.h"
 #include "../util/xalloc.h"
 #include "backup-sql.h"
 #include "db.h"
@@ -431,12 +433,6 @@ reasons_json(const struct db_reason *v, size_t n)
 	return a;
 }
 
-static json_object *
-str_or_null(const char *s)
-{
-	return s != NULL ? json_object_new_string(s) : NULL;
-}
-
 json_object *
 db_check_json(const struct db_check *c)
 {
@@ -445,10 +441,10 @@ db_check_json(const struct db_check *c)
 	char *sv = server_version_str(c->server_version);
 
 	json_object_object_add(o, "ok", json_object_new_boolean(db_check_ok(c)));
-	json_object_object_add(o, "database", str_or_null(c->database));
-	json_object_object_add(o, "role", str_or_null(c->role));
-	json_object_object_add(o, "sessionUser", str_or_null(c->session_user));
-	json_object_object_add(o, "schema", str_or_null(c->schema));
+	json_object_object_add(o, "database", json_str_or_null(c->database));
+	json_object_object_add(o, "role", json_str_or_null(c->role));
+	json_object_object_add(o, "sessionUser", json_str_or_null(c->session_user));
+	json_object_object_add(o, "schema", json_str_or_null(c->schema));
 	json_object_object_add(o, "serverVersion", json_object_new_string(sv));
 	json_object_object_add(o, "serverVersionNum", json_object_new_int(c->server_version));
 	json_object_object_add(attr, "superuser", json_object_new_boolean(c->superuser));
@@ -472,11 +468,8 @@ db_check_json(const struct db_check *c)
 	json_object_object_add(o, "refusals", reasons_json(c->refusals, c->n_refusals));
 	json_object_object_add(o, "warnings", reasons_json(c->warnings, c->n_warnings));
 	json_object_object_add(o, "info", reasons_json(c->infos, c->n_infos));
-	if (c->psql_version != NULL)
-		json_object_object_add(o, "psqlVersion", json_object_new_string(c->psql_version));
-	if (c->pg_dump_version != NULL)
-		json_object_object_add(o, "pgDumpVersion",
-		    json_object_new_string(c->pg_dump_version));
+	json_add_str(o, "psqlVersion", c->psql_version);
+	json_add_str(o, "pgDumpVersion", c->pg_dump_version);
 	free(sv);
 	return o;
 }
@@ -839,12 +832,12 @@ int
 db_backup_verify(const char *path, char *const *tables, long long *counts, struct err *e)
 {
 	size_t len, ntables = strv_len(tables);
-	char *data = file_read(path, &len, e), *p;
+	char *data, *p;
 	const char *trailer = "-- PostgreSQL database dump complete";
 	bool complete = false, *found;
 	int rc = -1;
 
-	if (data == NULL)
+	if (file_read(path, SIZE_MAX, &data, &len, e) < 0)
 		return -1;
 	found = xcalloc(ntables + 1, sizeof *found);
 	if (strlen(data) != len) {

@@ -107,8 +107,9 @@ int db_tool_major(const char *version_line);
  * older than the server), the database reachable with the pod's password
  * file, and the ownership check.  Returns 0 with *out filled when the check
  * ran, whatever it found (look at db_check_ok); -1 when it could not run.
- * A reason found, or a database psql cannot reach, has e->exit = 3 when
- * -1 is returned; a refusal found returns 0 (the caller decides).
+ * A reason found, or a database psql cannot reach, has e->exit =
+ * EXIT_REFUSED when -1 is returned; a refusal found returns 0 (the caller
+ * decides).
  */
 int db_preflight(struct nub *n, const char *pod, const char *url, struct db_check *out,
     struct err *e);
@@ -178,8 +179,8 @@ int db_backup_verify(const char *path, char *const *tables, long long *counts,
 /*
  * The drop: db_drop_sql() in one psql call, one transaction.  Its own
  * re-check failing, or DROP OWNED refusing because of dependent objects:
- * -1 with e->exit = 3 and psql's message (nothing changed).  Any other
- * failure: -1, nothing changed either (the transaction rolled back), except
+ * -1 with e->exit = EXIT_REFUSED and psql's message (nothing changed).  Any
+ * other failure: -1, nothing changed either (the transaction rolled back), except
  * a connection lost at the end (e->reason "Unknown": check what is there).
  * A lock not granted in time is tried again, twice.  The role's other
  * sessions in the database (the hub's) are disconnected first, inside the

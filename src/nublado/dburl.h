@@ -69,10 +69,27 @@ int dburl_from_phalanx(const char *dir, const char *env, struct dburl **out,
  */
 int dburl_parse(const char *raw, struct dburl *u, struct err *e);
 
+/* Where a command takes its database URL from: one of these, in this order. */
+struct dburl_src {
+	const char *flag;		/* --db-url URL, or NULL */
+	const char *phalanx, *env;	/* --phalanx DIR --env ENV, or NULL */
+	struct nub *n;			/* else the deployed value; NULL will do with the others */
+};
+
+/*
+ * The one place a command gets its database URL: src->flag parsed (a bad
+ * one is a usage error: exit 2, "--db-url: ..."; (*out)->source is
+ * "--db-url"), else dburl_from_phalanx, else dburl_from_cluster.  A password
+ * in the value was dropped: one warning says so (psql in the hub pod reads
+ * the pod's own password file).  Caller frees *out with dburl_free.
+ */
+int dburl_choose(const struct dburl_src *src, struct dburl **out, struct err *e);
+
 /*
  * The URL a command works on: `flag' (--db-url) when given, parsed (a bad
  * one is a usage error, exit 2; a password in it is dropped with a
  * warning), else the deployed value.  *url and *source are the caller's.
+ * TODO(lead): switch callers (wipe.c, restore.c) to dburl_choose, then delete.
  */
 int dburl_resolve(struct nub *n, const char *flag, char **url, char **source, struct err *e);
 

@@ -8,11 +8,12 @@
 #include <unistd.h>
 
 #include "../kube/url.h"
+#include "../util/exitcode.h"
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/buf.h"
 #include "../util/sig.h"
-#include "../util/statedir.h"
+#include "../util/file.h"
 #include "../util/xalloc.h"
 #include "ingress.h"
 
@@ -259,8 +260,7 @@ ingress_wait_generated_gone(struct nub *n, const struct ingset *set, long timeou
 			break;
 		}
 		if (!sleep_ms(250)) {
-			e->exit = 130;
-			rc = err_set(e, "interrupted");
+			rc = err_interrupted(e, "interrupted");
 			break;
 		}
 	}

@@ -4,7 +4,6 @@
 
 #include <libfyaml.h>
 
-#include "../kube/kubeconfig-yaml.h"
 #include "../kube/url.h"
 #include "../util/buf.h"
 #include "../util/jsonout.h"
@@ -12,6 +11,7 @@
 #include "../util/progress.h"
 #include "../util/sig.h"
 #include "../util/xalloc.h"
+#include "../util/yaml.h"
 #include "labs.h"
 
 #define CONTROLLER_CONFIGMAP "nublado-controller-config"
@@ -23,7 +23,7 @@ labs_prefix(struct nub *n, char **prefix, struct err *e)
 	    CONTROLLER_CONFIGMAP);
 	json_object *cm = NULL;
 	const char *yaml;
-	struct ky_file *f = NULL;
+	struct yaml_file *f = NULL;
 	struct err ge;
 
 	*prefix = NULL;
@@ -42,8 +42,8 @@ labs_prefix(struct nub *n, char **prefix, struct err *e)
 	}
 	free(path);
 	yaml = jstr(cm, "data", "config.yaml", NULL);
-	/* ky_parse: quiet, and never hands libfyaml text that is not UTF-8 (it can hang on it). */
-	if (yaml != NULL && ky_parse("config.yaml", xstrdup(yaml), strlen(yaml), &f, &ge) == 0 &&
+	/* yaml_parse: quiet, and never hands libfyaml text that is not UTF-8 (it can hang on it). */
+	if (yaml != NULL && yaml_parse("config.yaml", xstrdup(yaml), strlen(yaml), &f, &ge) == 0 &&
 	    f->doc != NULL) {
 		struct fy_node *v = fy_node_by_path(fy_document_root(f->doc),
 		    "/lab/namespacePrefix", FY_NT, FYNWF_DONT_FOLLOW);
@@ -54,7 +54,7 @@ labs_prefix(struct nub *n, char **prefix, struct err *e)
 		    (s = fy_node_get_scalar(v, &len)) != NULL && len > 0)
 			*prefix = xstrndup(s, len);
 	}
-	ky_free(f);
+	yaml_free(f);
 	json_object_put(cm);
 	if (*prefix == NULL)
 		*prefix = xstrdup("nublado");
@@ -566,15 +566,11 @@ labset_json(const struct labset *set)
 		json_object *l = json_object_new_object();
 
 		json_object_object_add(l, "name", json_object_new_string(set->labs[i].name));
-		if (set->labs[i].user != NULL)
-			json_object_object_add(l, "user", json_object_new_string(set->labs[i].user));
+		json_add_str(l, "user", set->labs[i].user);
 		json_object_object_add(l, "terminating",
 		    json_object_new_boolean(set->labs[i].terminating));
-		if (set->labs[i].created != NULL)
-			json_object_object_add(l, "created",
-			    json_object_new_string(set->labs[i].created));
-		if (set->labs[i].phase != NULL)
-			json_object_object_add(l, "phase", json_object_new_string(set->labs[i].phase));
+		json_add_str(l, "created", set->labs[i].created);
+		json_add_str(l, "phase", set->labs[i].phase);
 		json_object_array_add(labs, l);
 	}
 	for (size_t i = 0; i < set->nskipped; i++) {

@@ -1,10 +1,13 @@
-/* psql.c: psql's command line for the hub pod; the database password stays in the pod */
+/* psql.c: psql's command line for the hub pod, and psql run there; the password stays in the pod */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "../kube/exec.h"
 #include "../util/buf.h"
 #include "../util/xalloc.h"
 #include "dburl.h"
+#include "hub.h"
 #include "psql.h"
 
 /*
@@ -125,5 +128,43 @@ psql_url_clean(const char *url, char **out, bool *had_password, struct err *e)
 	*out = xstrdup(u.url);
 	*had_password = u.had_password;
 	dburl_clear(&u);
+	return 0;
+}
+
+int
+psql_in_pod(struct nub *n, const struct psql_cmd *c, const struct psql_session *s,
+    int *exit_code, struct err *e)
+{
+	struct exec_opts o = EXEC_OPTS_INIT;
+	struct exec_result res;
+	char **argv = NULL;
+	int rc;
+
+	if (psql_argv(c, &argv, e) < 0)
+		return -1;
+	o.ns = n->ns;
+	o.pod = s->pod;
+	o.container = s->container != NULL ? s->container : HUB_CONTAINER;
+	o.argv = argv;
+	o.stdout_fd = STDOUT_FILENO;
+	o.stderr_fd = STDERR_FILENO;
+	o.timeout_ms = s->timeout_ms;
+	if (s->interactive) {
+		o.tty = true;
+		o.term_fd = STDIN_FILENO;
+		o.stdin_fd = STDIN_FILENO;
+	} else if (s->script_fd >= 0) {
+		o.stdin_fd = s->script_fd;
+		o.stdin_needs_eof = true;
+	} else if ((o.stdin_buf = psql_stdin(c, &o.stdin_len)) == NULL && c->commands == NULL) {
+		/* psql reads its commands from our stdin, to its end (v5 only). */
+		o.stdin_fd = STDIN_FILENO;
+		o.stdin_needs_eof = true;
+	}
+	rc = kube_exec(n->kube, &o, &res, e);
+	strv_free(argv);
+	if (rc < 0)
+		return -1;
+	*exit_code = res.exit_code;
 	return 0;
 }

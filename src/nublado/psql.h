@@ -1,4 +1,4 @@
-/* psql.h: command lines that run psql (or pg_dump) in the hub pod, the password read there */
+/* psql.h: psql (or pg_dump) run in the hub pod, the password read there */
 #ifndef NUB_PSQL_H
 #define NUB_PSQL_H
 
@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "../util/err.h"
+#include "nub.h"
 
 /* Where the hub pod keeps the database password (the first readable wins). */
 #define PSQL_PASSWORD_FILE "/usr/local/etc/jupyterhub/existing-secret/hub.db.password"
@@ -57,5 +58,23 @@ struct psql_cmd {
 int psql_argv(const struct psql_cmd *c, char ***argv, struct err *e);
 /* The bytes psql_argv's command expects on stdin (script or stdin_sql), or NULL. */
 const char *psql_stdin(const struct psql_cmd *c, size_t *len);
+
+/* How psql's session in the pod is attached to ours. */
+struct psql_session {
+	const char *pod;		/* the hub pod (hub_find_pod_to_exec) */
+	const char *container;		/* NULL: the hub's (HUB_CONTAINER) */
+	bool interactive;		/* our terminal is psql's: raw mode, Ctrl-C goes to psql */
+	int script_fd;			/* the -f script streamed from here (c->script_on_stdin), or -1 */
+	long timeout_ms;		/* the whole session; 0 = none */
+};
+
+/*
+ * Run psql as c says in the pod, its output on our stdout and stderr.
+ * Its input: our terminal (interactive), the script descriptor, the bytes
+ * psql_stdin() gives, or else, without -c, our stdin to its end.  Returns 0
+ * with psql's own exit code in *exit_code, or -1 when it could not run.
+ */
+int psql_in_pod(struct nub *n, const struct psql_cmd *c, const struct psql_session *s,
+    int *exit_code, struct err *e);
 
 #endif

@@ -1,30 +1,25 @@
-/* rollout.h: `kubectl rollout restart' and `rollout status' for a Deployment */
+/* rollout.h: the hub's Deployment restarted and followed (the generic part: kube/deploy.h) */
 #ifndef NUB_ROLLOUT_H
 #define NUB_ROLLOUT_H
 
 #include <stdbool.h>
 
+#include "../kube/deploy.h"
 #include "nub.h"
 
 #define HUB_DEPLOYMENT "hub"
 
-/*
- * Set spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]
- * as kubectl and Argo CD do (strategic merge patch, fieldManager
- * kubectl-rollout).  Refuses a paused Deployment (e->exit 3).  `stamp' gets
- * the RFC 3339 time written (at least 32 bytes).
- */
-int rollout_restart(struct nub *n, const char *name, bool dry_run, char *stamp,
-    struct err *e);
+/* TODO(lead): switch callers to kube_deploy_restart(n->kube, n->ns, ...) */
+static inline int
+rollout_restart(struct nub *n, const char *name, bool dry_run, char *stamp, struct err *e)
+{
+	return kube_deploy_restart(n->kube, n->ns, name, dry_run, stamp, e);
+}
 
 /*
- * kubectl's rollout status rules: observedGeneration caught up, all
- * replicas updated, no old ones left, all updated ones available; the
- * Progressing condition's ProgressDeadlineExceeded is a failure.  Pure, for
- * tests: 1 done, 0 not yet (msg says why), -1 failed (msg says why).
+ * kube_deploy_wait with a progress line on stderr; when the time runs out,
+ * the hint names the hub's pods to look at.
  */
-int rollout_state(json_object *deploy, char *msg, size_t msglen);
-
 int rollout_wait(struct nub *n, const char *name, long timeout_ms, bool tty,
     struct err *e);
 

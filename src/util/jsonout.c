@@ -1,4 +1,4 @@
-/* jsonout.c: path lookups into Kubernetes objects */
+/* jsonout.c: path lookups into Kubernetes objects, building and printing JSON */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +53,19 @@ jint(json_object *o, long long def, ...)
 	va_end(ap);
 	return o != NULL && json_object_is_type(o, json_type_int) ?
 	    json_object_get_int64(o) : def;
+}
+
+json_object *
+json_str_or_null(const char *s)
+{
+	return s != NULL ? json_object_new_string(s) : NULL;
+}
+
+void
+json_add_str(json_object *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		json_object_object_add(o, key, json_object_new_string(v));
 }
 
 void

@@ -12,6 +12,10 @@ json_object *jpath(json_object *o, ...) __attribute__((sentinel));
 const char *jstr(json_object *o, ...) __attribute__((sentinel));
 /* The integer at a path, or `def'. */
 long long jint(json_object *o, long long def, ...) __attribute__((sentinel));
+/* A JSON string, or JSON null for NULL ("not known", kept in the output as a key). */
+json_object *json_str_or_null(const char *s);
+/* Add key: v to object o, or nothing when v is NULL (a field left out). */
+void json_add_str(json_object *o, const char *key, const char *v);
 /* Zero every string value in o, recursively (secrets, before json_object_put). */
 void json_wipe_strings(json_object *o);
 /*

@@ -21,12 +21,6 @@ log_level(void)
 	return verbosity;
 }
 
-bool
-log_color(void)
-{
-	return color;
-}
-
 static void
 vlog(const char *prefix, const char *sgr, const char *fmt, va_list ap)
 {

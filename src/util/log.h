@@ -20,7 +20,6 @@
 
 void log_setup(int verbosity, bool color_stderr);
 int log_level(void);
-bool log_color(void);
 
 void log_debug(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

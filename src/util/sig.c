@@ -15,16 +15,22 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
-void
-sig_setup(void)
+int
+sig_catch(int signo, void (*handler)(int), struct sigaction *old)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
+	sa.sa_handler = handler;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	return sigaction(signo, &sa, old);
+}
+
+void
+sig_setup(void)
+{
+	sig_catch(SIGINT, on_signal, NULL);
+	sig_catch(SIGTERM, on_signal, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -38,12 +44,6 @@ void
 sig_defer(bool on)
 {
 	deferring = on;
-}
-
-void
-sig_raise_flag(void)
-{
-	got_signal = SIGINT;
 }
 
 long long

@@ -2,10 +2,13 @@
 #ifndef NUB_SIG_H
 #define NUB_SIG_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 /* Install SIGINT/SIGTERM handlers that only set a flag. */
 void sig_setup(void);
+/* Install `handler' for signo, nothing blocked, no flags; the old action to *old (may be NULL). */
+int sig_catch(int signo, void (*handler)(int), struct sigaction *old);
 /* Whether the user asked to stop (and no critical section defers it). */
 bool sig_interrupted(void);
 /*
@@ -14,8 +17,6 @@ bool sig_interrupted(void);
  * sig_interrupted() once the section is left.
  */
 void sig_defer(bool on);
-/* Pretend an interrupt arrived (tests, and the "q" answer to a prompt). */
-void sig_raise_flag(void);
 
 /* Milliseconds on a monotonic clock. */
 long long now_ms(void);

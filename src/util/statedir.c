@@ -1,40 +1,13 @@
 /* statedir.c: XDG state directory per kubeconfig context */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <openssl/sha.h>
 
 #include "buf.h"
+#include "file.h"
 #include "statedir.h"
 #include "xalloc.h"
-
-int
-mkdir_p(const char *path, struct err *e)
-{
-	char *p = xstrdup(path);
-
-	for (char *s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			err_set(e, "cannot create directory '%s': %s", p, strerror(errno));
-			free(p);
-			return -1;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return 0;
-}
 
 #define NAME_MAX_CONTEXT 64
 
@@ -100,69 +73,4 @@ statedir(const char *name, const char *sub, char **out, struct err *e)
 	}
 	*out = base;
 	return 0;
-}
-
-int
-file_write_atomic(const char *path, const char *data, size_t len, struct err *e)
-{
-	char *tmp = xasprintf("%s.tmp", path);
-	int fd, ok, saved;
-
-	/* A leftover of a crash (or a planted link): removed, never followed. */
-	if (unlink(tmp) < 0 && errno != ENOENT) {
-		err_set(e, "cannot remove '%s': %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	ok = fd >= 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	saved = errno;
-	if (fd >= 0 && close(fd) != 0 && ok) {
-		ok = 0;
-		saved = errno;
-	}
-	if (ok && rename(tmp, path) != 0) {
-		ok = 0;
-		saved = errno;
-	}
-	if (!ok) {
-		err_set(e, "cannot write '%s': %s", path, strerror(saved));
-		if (fd >= 0)
-			unlink(tmp);
-	}
-	free(tmp);
-	return ok ? 0 : -1;
-}
-
-char *
-file_read(const char *path, size_t *len, struct err *e)
-{
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		err_set(e, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		ssize_t r = read(fd, chunk, sizeof chunk);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err_set(e, "cannot read '%s': %s", path, strerror(errno));
-			close(fd);
-			buf_free(&b);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		buf_append(&b, chunk, (size_t)r);
-	}
-	close(fd);
-	if (b.data == NULL)
-		buf_puts(&b, "");
-	*len = b.len;
-	return buf_detach(&b);
 }

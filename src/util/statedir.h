@@ -5,6 +5,9 @@
 #include <stddef.h>
 
 #include "err.h"
+/* TODO(lead): switch callers: steps.c, restore.c and wipe.c use file.h's mkdir_p and
+ * file_write_atomic through this include. */
+#include "file.h"
 
 /*
  * The state directory's name for one cluster as seen through one context:
@@ -23,15 +26,5 @@ char *statedir_context_prefix(const char *context);
  * frees *out.
  */
 int statedir(const char *name, const char *sub, char **out, struct err *e);
-/*
- * Write a whole file, mode 0600, atomically: to "PATH.tmp" made with
- * O_EXCL|O_NOFOLLOW (a planted symlink is never followed), fsync'd, then
- * renamed over PATH.  A crash leaves the old file, never half a new one.
- */
-int file_write_atomic(const char *path, const char *data, size_t len, struct err *e);
-/* A whole file, NUL-terminated (*len excludes it); NULL with e set.  Caller frees. */
-char *file_read(const char *path, size_t *len, struct err *e);
-/* mkdir -p with mode 0700 for what it creates. */
-int mkdir_p(const char *path, struct err *e);
 
 #endif

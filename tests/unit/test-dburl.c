@@ -838,3 +838,42 @@ Test(dburl, query_parameters_that_redirect_the_connection_are_refused)
 	cr_assert_str_eq(u.host, "postgres.postgres");
 	dburl_clear(&u);
 }
+
+/* ------------------------------------------------------------ choosing the source */
+
+Test(dburl, choose_flag_first_password_dropped)
+{
+	char *dir = fixture("main");
+	struct dburl_src src = { .flag = "postgresql+psycopg2://nublado:pw@h/nublado",
+	    .phalanx = dir, .env = "idfprod" };
+	struct dburl *u = NULL;
+	struct err e;
+
+	err_clear(&e);
+	cr_assert_eq(dburl_choose(&src, &u, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(u->url, "postgresql://nublado@h/nublado");
+	cr_assert_str_eq(u->source, "--db-url");
+	cr_assert(u->had_password);
+	dburl_free(u);
+
+	src.flag = NULL;
+	cr_assert_eq(dburl_choose(&src, &u, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(u->url, "postgresql://nublado@cloud-sql-proxy.nublado/nublado");
+	assert_suffix(u->source, "main/applications/nublado/values-idfprod.yaml");
+	dburl_free(u);
+	free(dir);
+}
+
+Test(dburl, choose_bad_flag_is_a_usage_error)
+{
+	struct dburl_src src = { .flag = "postgresql://u:secret@h:port/db" };
+	struct dburl *u = (struct dburl *)1;
+	struct err e;
+
+	err_clear(&e);
+	cr_assert_eq(dburl_choose(&src, &u, &e), -1);
+	cr_assert_null(u);
+	cr_assert_eq(e.exit, EXIT_USAGE);
+	cr_assert(strncmp(e.msg, "--db-url: ", 10) == 0, "%s", e.msg);
+	cr_assert(strstr(e.msg, "secret") == NULL, "%s", e.msg);
+}

@@ -4,10 +4,10 @@
 #include <criterion/criterion.h>
 #include <json-c/json.h>
 
+#include "../../src/kube/deploy.h"
 #include "../../src/nublado/argocd.h"
 #include "../../src/nublado/ingress.h"
 #include "../../src/nublado/labs.h"
-#include "../../src/nublado/rollout.h"
 
 static int
 classify(const char *json, const char *user, const char **why)
@@ -104,7 +104,7 @@ static int
 state(const char *json, char *msg)
 {
 	json_object *o = json_tokener_parse(json);
-	int s = rollout_state(o, msg, 256);
+	int s = kube_deploy_state(o, msg, 256);
 
 	json_object_put(o);
 	return s;

@@ -131,34 +131,6 @@ assert_fails(int rc, const struct err *e, const char *want)
 	cr_assert(strstr(e->msg, want) != NULL, "error '%s' does not contain '%s'", e->msg, want);
 }
 
-/* ---- base64 ---- */
-
-Test(kubeconfig, base64_decode)
-{
-	char *out;
-	size_t len;
-
-	cr_assert_eq(kcfg_base64_decode("aGVsbG8=", &out, &len), 0);
-	cr_assert_eq(len, 5);
-	cr_assert_str_eq(out, "hello");
-	free(out);
-	cr_assert_eq(kcfg_base64_decode("aGVsbG8", &out, &len), 0, "padding is optional");
-	cr_assert_str_eq(out, "hello");
-	free(out);
-	cr_assert_eq(kcfg_base64_decode(" aGVs\n bG8=\r\n", &out, &len), 0, "whitespace is ignored");
-	cr_assert_str_eq(out, "hello");
-	free(out);
-	cr_assert_eq(kcfg_base64_decode("", &out, &len), 0);
-	cr_assert_eq(len, 0);
-	free(out);
-	cr_assert_eq(kcfg_base64_decode("aGV*bG8=", &out, &len), -1, "bad character");
-	cr_assert_null(out);
-	cr_assert_eq(kcfg_base64_decode("aGVs=bG8", &out, &len), -1, "data after padding");
-	cr_assert_eq(kcfg_base64_decode("aGVsb", &out, &len), -1, "a lone leftover character");
-	cr_assert_eq(kcfg_base64_decode("aGVsbG8===", &out, &len), -1, "too much padding");
-	cr_assert_eq(kcfg_base64_decode("aGVsbA-_", &out, &len), -1, "url alphabet");
-}
-
 /* ---- a realistic file ---- */
 
 Test(kubeconfig, fixture_current_context)

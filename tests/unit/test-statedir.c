@@ -9,6 +9,7 @@
 
 #include <criterion/criterion.h>
 
+#include "../../src/util/file.h"
 #include "../../src/util/statedir.h"
 #include "../../src/util/xalloc.h"
 
