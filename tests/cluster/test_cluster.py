@@ -134,6 +134,13 @@ def hub_pod():
 
 # ---------------------------------------------------------------- WebSocket client
 
+# WebSocket opcodes (RFC 6455), written out here rather than imported from the
+# server, so the client stays an independent check of it
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+FIN = 0x80
+MASKED = 0x80
+
 class WS:
     def __init__(self, path, protocols=("v5.channel.k8s.io", "v4.channel.k8s.io"),
                  token="admin"):
@@ -172,15 +179,15 @@ class WS:
         assert self.headers["sec-websocket-accept"] == want
         self.protocol = self.headers.get("sec-websocket-protocol")
 
-    def send(self, payload, opcode=2):
+    def send(self, payload, opcode=OP_BINARY):
         mask = os.urandom(4)
         n = len(payload)
         if n < 126:
-            hdr = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+            hdr = struct.pack("!BB", FIN | opcode, MASKED | n)
         elif n < 65536:
-            hdr = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+            hdr = struct.pack("!BBH", FIN | opcode, MASKED | 126, n)
         else:
-            hdr = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+            hdr = struct.pack("!BBQ", FIN | opcode, MASKED | 127, n)
         k = (mask * (n // 4 + 1))[:n]
         masked = (int.from_bytes(payload, "big") ^ int.from_bytes(k, "big")).to_bytes(n, "big") \
             if n else b""
@@ -206,7 +213,7 @@ class WS:
             self._need(10)
             n = struct.unpack("!Q", self.buf[2:10])[0]
             i = 10
-        assert not b1 & 0x80, "server frames must not be masked"
+        assert not b1 & MASKED, "server frames must not be masked"
         self._need(i + n)
         payload = bytes(self.buf[i:i + n])
         self.buf = self.buf[i + n:]
@@ -226,12 +233,12 @@ class WS:
                 op, p = self.recv()
             except EOFError:
                 return out, status, None, msgs
-            if op == 8:
+            if op == OP_CLOSE:
                 code = struct.unpack("!H", p[:2])[0] if len(p) >= 2 else None
-                self.send(p[:2], opcode=8)
+                self.send(p[:2], opcode=OP_CLOSE)
                 return out, status, code, msgs
             msgs.append(p[:1] if len(p) <= 1 else p[:1] + b"...")
-            if op == 2 and p:
+            if op == OP_BINARY and p:
                 if p[0] == 3:
                     status = json.loads(p[1:])
                 elif p[0] in out:
@@ -796,7 +803,7 @@ class ExecTest(unittest.TestCase):
         st = None
         while True:
             op, p = ws.recv()
-            if op == 8:
+            if op == OP_CLOSE:
                 break
             if p and p[0] == 1:
                 h.update(p[1:])
