@@ -27,6 +27,7 @@ from .k8s import ApiError
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 POD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CHUNK = 32 * 1024
+POD_ETC = "/usr/local/etc/jupyterhub"
 
 # WebSocket frame opcodes and bits (RFC 6455 section 5.2)
 OP_CONTINUATION = 0x0
@@ -139,6 +140,31 @@ def _status_bytes(obj):
     return json.dumps(obj, separators=(",", ":")).encode()
 
 
+def container_running(pod, container):
+    """Whether the container's status says running (a crash-looping one waits)."""
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        if cs.get("name") == container:
+            return "running" in (cs.get("state") or {})
+    return True     # no status yet: as before, the phase decided
+
+
+def mounted_pod_files(pod, container):
+    """Which of the hub's files under /usr/local/etc/jupyterhub the container
+    mounts from a volume the pod has: the first path component of each
+    volumeMount there (existing-secret, secret, jupyterhub_config.py)."""
+    spec = pod.get("spec") or {}
+    volumes = {v.get("name") for v in spec.get("volumes") or []}
+    out = set()
+    for c in spec.get("containers") or []:
+        if c.get("name") != container:
+            continue
+        for m in c.get("volumeMounts") or []:
+            path = (m.get("mountPath") or "").rstrip("/")
+            if m.get("name") in volumes and path.startswith(POD_ETC + "/"):
+                out.add(path[len(POD_ETC) + 1:].split("/", 1)[0])
+    return out
+
+
 def handle(h, ns, name, q):
     sim = h.sim
     pods = k8s.BY_KEY["/pods"]
@@ -212,7 +238,7 @@ def handle(h, ns, name, q):
 
 class Session:
     def __init__(self, h, sim, pod, container, argv, stdin, stdout, stderr, tty, proto, accept):
-        self.h, self.sim, self.pod = h, sim, pod
+        self.h, self.sim, self.pod, self.container = h, sim, pod, container
         self.argv, self.tty, self.proto, self.accept = argv, tty, proto, accept
         self.want = (stdin, stdout, stderr)
         self.sock = h.connection
@@ -259,7 +285,15 @@ class Session:
         name = self.pod["metadata"]["name"]
         # does the command exist in the "container"? as containerd reports it
         cmd0 = self.argv[0]
-        if "/" not in cmd0 and not shutil.which(cmd0, path=POD_PATH):
+        if not container_running(self.pod, self.container):
+            # kubelet's GetExec finds no running container ("container not found
+            # (%q)", HTTP 500); since 1.30 the API server's stream translator has
+            # upgraded the WebSocket already and reports the failed SPDY upgrade to
+            # the kubelet as an InternalError Status on the error channel.
+            proc = None
+            err = ('Internal error occurred: unable to upgrade connection: container not '
+                   'found ("%s")' % self.container)
+        elif "/" not in cmd0 and not shutil.which(cmd0, path=POD_PATH):
             proc = None
             err = ('Internal error occurred: error executing command in container: failed to '
                    'exec in container: failed to start exec "%s": OCI runtime exec failed: exec '
@@ -272,7 +306,8 @@ class Session:
             try:
                 if rt is None:
                     raise RuntimeError("no runtime")
-                proc = rt.exec(name, list(self.argv), self.tty)
+                proc = rt.exec(name, list(self.argv), self.tty,
+                               files=mounted_pod_files(self.pod, self.container))
             except Exception as e:
                 proc = None
                 err = "Internal error occurred: error executing command in container: %s" % e

@@ -1,7 +1,8 @@
 """The kubelet: a pod becomes Running; a hub pod runs a real process (through
 the runtime) and is Ready only while its /hub/health answers; a dead hub
 process shows as a restart; a deleted pod's process is stopped before the pod
-goes."""
+goes.  The hub-crashloop fault makes the hub pods of that moment crash-loop
+as a real kubelet reports it (CrashLoopBackOff)."""
 
 import itertools
 import threading
@@ -10,6 +11,13 @@ import traceback
 
 from .. import k8s
 from .common import PODS, is_hub_pod, deleting_now
+
+# The kubelet's container restart back-off: 10 s doubling to 5 min
+# (pkg/kubelet/kubelet.go: backOffPeriod, MaxContainerBackOff).  The sim
+# waits a tenth of it between restarts so restartCount grows in a test's time.
+BACKOFF_START = 10
+BACKOFF_MAX = 300
+SIM_TIME_SCALE = 0.1
 
 CONDITION_ORDER = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
                    "PodScheduled"]
@@ -23,6 +31,7 @@ class Kubelet:
         self.hubs = {}  # pod name -> runtime hub handle
         self.hub_lock = threading.Lock()
         self.pod_ip = itertools.count(10)
+        self.crashing = set()   # uids of pods whose hub container crash-loops
 
     def on_event(self, res, ev):
         if res is not PODS:
@@ -43,7 +52,7 @@ class Kubelet:
             return
         if (pod.get("status") or {}).get("phase") not in (None, "Pending"):
             return
-        if is_hub_pod(pod) and self.sim.runtime is not None:
+        if runs_hub_process(pod) and self.sim.runtime is not None:
             self.ctl.spawn(self.run_hub_pod, ns, name, uid)
             return
         self.set_running(ns, name, uid, ready=True)
@@ -92,6 +101,8 @@ class Kubelet:
             pod = self.store.get(PODS, ns, name)
             if pod is None or pod["metadata"]["uid"] != uid or pod["metadata"].get("deletionTimestamp"):
                 return  # the stop thread stops the process
+            if uid in self.crashing:
+                return  # crash_loop has the pod now
             ok = h.ready()
             delay = self.sim.faults.get("hub-unready") or 0
             if ok and time.time() - t0 < delay:
@@ -129,7 +140,8 @@ class Kubelet:
         # restartPolicy Always: the kubelet starts the container again
         time.sleep(1.0)
         pod = self.store.get(PODS, ns, name)
-        if pod is None or pod["metadata"]["uid"] != uid or pod["metadata"].get("deletionTimestamp"):
+        if pod is None or pod["metadata"]["uid"] != uid or pod["metadata"].get("deletionTimestamp") \
+                or uid in self.crashing:
             return
 
         def restarted_status(p):
@@ -165,6 +177,39 @@ class Kubelet:
             if pod is not None and pod["metadata"]["uid"] == uid:
                 self.store.remove(PODS, ns, name)
 
+    # ------------------------------------------------------------ hub-crashloop
+    def crash_loop_hubs(self):
+        """Make every hub pod there now crash-loop (pods made later are healthy:
+        restarting the Deployment cures it, as a wipe does a real broken hub)."""
+        for _, pod in self.store.items(PODS, "nublado"):
+            md = pod["metadata"]
+            if not runs_hub_process(pod) or md.get("deletionTimestamp") or \
+                    md["uid"] in self.crashing:
+                continue
+            self.crashing.add(md["uid"])
+            self.ctl.spawn(self.crash_loop, md["namespace"], md["name"], md["uid"])
+
+    def crash_loop(self, ns, name, uid):
+        """The hub container exits with 1 at each start; between starts the
+        kubelet waits its back-off, the container waiting in CrashLoopBackOff."""
+        with self.hub_lock:
+            h = self.hubs.pop(name, None)
+        if h is not None:
+            try:
+                h.stop()
+            except Exception:
+                traceback.print_exc()
+            self.sim.on_hub_ready_change(name, False, h)
+        backoff = BACKOFF_START
+        while not self.ctl.stopping:
+            pod = self.store.get(PODS, ns, name)
+            if pod is None or pod["metadata"]["uid"] != uid or \
+                    pod["metadata"].get("deletionTimestamp"):
+                return
+            self.store.update(PODS, ns, name, crashed(pod, backoff))
+            time.sleep(backoff * SIM_TIME_SCALE)
+            backoff = min(backoff * 2, BACKOFF_MAX)
+
     def stop_all(self):
         with self.hub_lock:
             hs = list(self.hubs.values())
@@ -174,6 +219,64 @@ class Kubelet:
                 h.stop()
             except Exception:
                 pass
+
+
+def runs_hub_process(pod):
+    """A hub pod whose hub container runs JupyterHub: its command is the
+    image's (z2jh's k8s-hub image: CMD jupyterhub) or names jupyterhub.  A pod
+    made from the hub's template with another command (a shell that waits)
+    is an ordinary pod here."""
+    if not is_hub_pod(pod):
+        return False
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        if c.get("name") == "hub":
+            argv = list(c.get("command") or []) + list(c.get("args") or [])
+            return not c.get("command") or \
+                (bool(argv) and argv[0].rsplit("/", 1)[-1] == "jupyterhub")
+    return False
+
+
+def crashed(pod, backoff):
+    """The status update for one more failed start of the hub container, as
+    kubelet reports it: phase stays Running, the container waits in
+    CrashLoopBackOff with the last run in lastState.terminated, restartCount
+    grows, nothing Ready."""
+    md = pod["metadata"]
+    uid_hex = (md["uid"].replace("-", "") * 2)[:64]
+    started = k8s.rfc3339()
+
+    def crash_status(p):
+        if p["metadata"]["uid"] != md["uid"]:
+            return False
+        now = k8s.rfc3339()
+        st = p.setdefault("status", {})
+        for cs in st.get("containerStatuses") or []:
+            if cs["name"] != "hub":
+                continue
+            n = cs.get("restartCount", 0) + 1
+            cs["ready"] = False
+            cs["started"] = False
+            cs["restartCount"] = n
+            cs["lastState"] = {"terminated": {
+                "exitCode": 1, "reason": "Error", "startedAt": started, "finishedAt": now,
+                "containerID": "containerd://%s%02d" % (uid_hex[:62], n % 100)}}
+            cs["state"] = {"waiting": {
+                "reason": "CrashLoopBackOff",
+                "message": "back-off %s restarting failed container=hub pod=%s_%s(%s)" % (
+                    _duration(backoff), md["name"], md["namespace"], md["uid"])}}
+        for c in st.get("conditions") or []:
+            if c["type"] in ("Ready", "ContainersReady") and c["status"] != "False":
+                c["status"] = "False"
+                c["lastTransitionTime"] = now
+                c["reason"] = "ContainersNotReady"
+                c["message"] = "containers with unready status: [hub]"
+    return crash_status
+
+
+def _duration(seconds):
+    """Go's time.Duration String for whole seconds: 10s, 1m20s, 5m0s."""
+    m, s = divmod(int(seconds), 60)
+    return "%dm%ds" % (m, s) if m else "%ds" % s
 
 
 def set_pod_conditions(conds, spec, ready, now):
