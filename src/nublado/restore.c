@@ -187,6 +187,7 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 		return err_prefix(e, "backup");
 	}
 	r->loaded = true;
+	c->n->dry_run = c->dry_run;	/* no temporary psql pod in a dry run (hubpod.h) */
 	if (hub_find_pod_to_exec(c->n, r->pod_name, &r->pod, e) < 0) {
 		/* After the rows went in the hub may be mid-restart: finishing that is the job. */
 		if (r->restored == 0)
@@ -195,8 +196,8 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 	}
 	if (dburl_resolve(c->n, r->db_url, &r->url, &r->url_source, e) < 0)
 		return -1;
-	if (r->restored != 0)
-		return 0;
+	if (r->restored != 0 || r->pod == NULL)
+		return 0;	/* r->pod NULL: dry run, no hub container to run psql in */
 	if (db_check_run(c->n, r->pod, r->url, &r->target, e) < 0)
 		return -1;
 	r->checked = true;

@@ -242,6 +242,7 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 	*state = w;
 	if (w->completed != 0 && !w->again)
 		return 0;	/* plan says it is done */
+	c->n->dry_run = c->dry_run;	/* no temporary psql pod in a dry run (hubpod.h) */
 	if (hub_find_pod_to_exec(c->n, w->pod_name, &w->pod, e) < 0) {
 		/* After a drop the hub may be mid-restart: that is what we came to finish. */
 		if (w->dropped == 0)
@@ -254,6 +255,8 @@ preflight_inspect(struct step_ctx *c, void **state, struct err *e)
 		/* An earlier run dropped already: what is there now is the new schema. */
 		return 0;
 	}
+	if (w->pod == NULL)
+		return 0;	/* dry run, no hub container: nothing to run psql in */
 	if (db_preflight(c->n, w->pod, w->url, &w->check, e) < 0)
 		return -1;
 	w->checked = true;
