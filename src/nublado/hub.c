@@ -78,7 +78,7 @@ hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
 	const char *chosen = NULL;
 	size_t n = items != NULL && json_object_is_type(items, json_type_array) ?
 	    json_object_array_length(items) : 0;
-	int nready = 0;
+	int nready = 0, nseen = 0;
 
 	*pod = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -91,6 +91,7 @@ hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
 		/* Our own psql pod carries the hub's labels for the database's sake. */
 		if (name == NULL || hubpod_is_temporary(p))
 			continue;
+		nseen++;
 		buf_printf(&seen, "%s%s (%s, %s%s)", seen.len ? ", " : "", name,
 		    phase ? phase : "no phase", is_ready ? "ready" : "not ready",
 		    terminating ? ", terminating" : "");
@@ -123,7 +124,7 @@ hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
 	}
 	if (nready == 1) {
 		*pod = xstrdup(chosen);
-	} else if (n == 0) {
+	} else if (nseen == 0) {
 		err_set(e, "no hub pod in namespace \"%s\" (no pod has the labels %s)", ns,
 		    HUB_LABEL_SELECTOR);
 		err_hint(e, "check the Nublado namespace (-n) and that the hub is deployed: "
@@ -210,13 +211,16 @@ const char *
 hub_not_running_reason(json_object *items)
 {
 	size_t n = items != NULL && json_object_is_type(items, json_type_array) ?
-	    json_object_array_length(items) : 0;
+	    json_object_array_length(items) : 0, nhub = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(items, i);
 		json_object *cs = get(get(p, "status"), "containerStatuses");
 
-		if (hubpod_is_temporary(p) || get(get(p, "metadata"), "deletionTimestamp") != NULL)
+		if (hubpod_is_temporary(p))
+			continue;
+		nhub++;
+		if (get(get(p, "metadata"), "deletionTimestamp") != NULL)
 			continue;
 		if (pod_ready(p) || hub_running(p))
 			return NULL;
@@ -236,7 +240,7 @@ hub_not_running_reason(json_object *items)
 		if (str(get(get(p, "status"), "phase")) != NULL)
 			return str(get(get(p, "status"), "phase"));
 	}
-	return n == 0 ? "no hub pod" : "not started";
+	return nhub == 0 ? "no hub pod" : "not started";
 }
 
 int
@@ -257,8 +261,12 @@ hub_find_pod_to_exec(struct nub *n, const char *named, char **pod, struct err *e
 	rc = hub_pick_pod_sick(items, n->ns, true, pod, &unready, e);
 	if (rc < 0 && (why = hub_not_running_reason(items)) != NULL) {
 		/* No hub container runs anywhere (a crash loop): a pod of our own. */
+		struct err none = *e;
+
 		err_clear(e);
 		rc = hubpod_get(n, why, pod, e);
+		if (rc < 0 && e->http == 404)
+			*e = none;	/* no Deployment hub either: say what was looked for */
 	} else if (rc == 0 && unready) {
 		log_warn("hub pod %s is running but not Ready: using it (a sick hub is a reason "
 		    "to wipe; --pod names another)", *pod);
