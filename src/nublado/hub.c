@@ -207,40 +207,65 @@ hub_find_pod(struct nub *n, char **pod, struct err *e)
 	return find(n, false, pod, NULL, e);
 }
 
+/* The hub container's crash, as its status says it: CrashLoopBackOff, or how it ended. */
+static const char *
+hub_crash(json_object *pod)
+{
+	json_object *cs = get(get(pod, "status"), "containerStatuses");
+
+	for (size_t i = 0; cs != NULL && json_object_is_type(cs, json_type_array) &&
+	    i < json_object_array_length(cs); i++) {
+		json_object *c = json_object_array_get_idx(cs, i);
+		const char *name = str(get(c, "name"));
+		const char *w = str(get(get(get(c, "state"), "waiting"), "reason"));
+		json_object *t = get(get(c, "state"), "terminated");
+
+		if (name == NULL || strcmp(name, HUB_CONTAINER) != 0)
+			continue;
+		if (w != NULL && (strcmp(w, "CrashLoopBackOff") == 0 ||
+		    strcmp(w, "RunContainerError") == 0))
+			return w;
+		if (t != NULL)
+			return str(get(t, "reason")) ? str(get(t, "reason")) : "Terminated";
+	}
+	return NULL;
+}
+
 const char *
 hub_not_running_reason(json_object *items)
 {
 	size_t n = items != NULL && json_object_is_type(items, json_type_array) ?
 	    json_object_array_length(items) : 0, nhub = 0;
+	const char *crash = NULL;
+	bool starting = false;
 
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(items, i);
-		json_object *cs = get(get(p, "status"), "containerStatuses");
+		const char *c;
 
 		if (hubpod_is_temporary(p))
 			continue;
 		nhub++;
-		if (get(get(p, "metadata"), "deletionTimestamp") != NULL)
+		if (get(get(p, "metadata"), "deletionTimestamp") != NULL) {
+			starting = true;	/* being replaced: its successor is coming */
 			continue;
+		}
 		if (pod_ready(p) || hub_running(p))
 			return NULL;
-		for (size_t j = 0; cs != NULL && json_object_is_type(cs, json_type_array) &&
-		    j < json_object_array_length(cs); j++) {
-			json_object *c = json_object_array_get_idx(cs, j);
-			const char *name = str(get(c, "name"));
-			const char *r = str(get(get(get(c, "state"), "waiting"), "reason"));
-
-			if (name == NULL || strcmp(name, HUB_CONTAINER) != 0)
-				continue;
-			if (r == NULL)
-				r = str(get(get(get(c, "state"), "terminated"), "reason"));
-			if (r != NULL)
-				return r;
+		if ((c = hub_crash(p)) != NULL) {
+			if (crash == NULL)
+				crash = c;
+		} else {
+			/*
+			 * Pending, ContainerCreating, ImagePullBackOff: a pod from the
+			 * same template would wait for the same thing.
+			 */
+			starting = true;
 		}
-		if (str(get(get(p, "status"), "phase")) != NULL)
-			return str(get(get(p, "status"), "phase"));
 	}
-	return nhub == 0 ? "no hub pod" : "not started";
+	if (nhub == 0)
+		return "no hub pod";
+	return starting ? NULL : crash;
 }
 
 int

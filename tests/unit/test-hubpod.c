@@ -216,6 +216,28 @@ Test(hubpod, only_the_temporary_pod_is_no_hub_pod)
 	json_object_put(a);
 }
 
+Test(hubpod, a_hub_on_its_way_needs_no_temporary_pod)
+{
+	json_object *a = json_object_new_array();
+
+	/* Pulling or creating: a pod from the same template would wait the same. */
+	json_object_array_add(a, hub_pod("hub-new", false,
+	    "{\"waiting\":{\"reason\":\"ContainerCreating\"}}", false));
+	cr_assert_null(hub_not_running_reason(a));
+	json_object_put(a);
+	a = json_object_new_array();
+	json_object_array_add(a, hub_pod("hub-x", false,
+	    "{\"waiting\":{\"reason\":\"ImagePullBackOff\"}}", false));
+	cr_assert_null(hub_not_running_reason(a));
+	json_object_put(a);
+	/* A container that ended says how. */
+	a = json_object_new_array();
+	json_object_array_add(a, hub_pod("hub-y", false,
+	    "{\"terminated\":{\"reason\":\"OOMKilled\",\"exitCode\":137}}", false));
+	cr_assert_str_eq(hub_not_running_reason(a), "OOMKilled");
+	json_object_put(a);
+}
+
 Test(hubpod, a_running_hub_container_needs_no_temporary_pod)
 {
 	json_object *a = json_object_new_array();
