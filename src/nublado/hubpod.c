@@ -135,12 +135,16 @@ struct start {
 	char note[256];
 };
 
-/* Waiting reasons that do not pass by themselves: stop at once, with the reason. */
+/*
+ * Waiting reasons that do not pass by themselves: stop at once, with the
+ * reason.  A first ErrImagePull may (a registry's rate limit); its
+ * ImagePullBackOff has failed again.
+ */
 static bool
 hopeless(const char *reason)
 {
 	static const char *const r[] = {
-		"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerError",
+		"ImagePullBackOff", "InvalidImageName", "CreateContainerError",
 		"CreateContainerConfigError", "CrashLoopBackOff", "RunContainerError",
 	};
 
