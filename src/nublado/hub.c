@@ -10,6 +10,7 @@
 #include "../util/sig.h"
 #include "../util/xalloc.h"
 #include "hub.h"
+#include "hubpod.h"
 #include "rollout.h"
 
 static json_object *
@@ -77,7 +78,7 @@ hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
 	const char *chosen = NULL;
 	size_t n = items != NULL && json_object_is_type(items, json_type_array) ?
 	    json_object_array_length(items) : 0;
-	int nready = 0;
+	int nready = 0, nseen = 0;
 
 	*pod = NULL;
 	for (size_t i = 0; i < n; i++) {
@@ -87,8 +88,10 @@ hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
 		bool terminating = get(get(p, "metadata"), "deletionTimestamp") != NULL;
 		bool is_ready = pod_ready(p);
 
-		if (name == NULL)
+		/* Our own psql pod carries the hub's labels for the database's sake. */
+		if (name == NULL || hubpod_is_temporary(p))
 			continue;
+		nseen++;
 		buf_printf(&seen, "%s%s (%s, %s%s)", seen.len ? ", " : "", name,
 		    phase ? phase : "no phase", is_ready ? "ready" : "not ready",
 		    terminating ? ", terminating" : "");
@@ -109,7 +112,7 @@ hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
 			json_object *p = json_object_array_get_idx(items, i);
 
 			if (get(get(p, "metadata"), "deletionTimestamp") == NULL && hub_running(p) &&
-			    nrunning++ == 0)
+			    !hubpod_is_temporary(p) && nrunning++ == 0)
 				running = str(get(get(p, "metadata"), "name"));
 		}
 		if (nrunning == 1 && running != NULL) {
@@ -121,7 +124,7 @@ hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
 	}
 	if (nready == 1) {
 		*pod = xstrdup(chosen);
-	} else if (n == 0) {
+	} else if (nseen == 0) {
 		err_set(e, "no hub pod in namespace \"%s\" (no pod has the labels %s)", ns,
 		    HUB_LABEL_SELECTOR);
 		err_hint(e, "check the Nublado namespace (-n) and that the hub is deployed: "
@@ -162,24 +165,39 @@ gather_reset(void *arg)
 	g->items = json_object_new_array();
 }
 
+/* The pods with the hub's labels (caller puts *items). */
 static int
-find(struct nub *n, bool sick_ok, char **pod, bool *unready, struct err *e)
+list_hub_pods(struct nub *n, json_object **items, struct err *e)
 {
 	struct gather g = { json_object_new_array() };
 	struct buf q = BUF_INIT;
 	char *path = kube_path("/api/v1/namespaces/%s/pods", n->ns);
 	int rc;
 
-	*pod = NULL;
 	kube_query_add(&q, "labelSelector", HUB_LABEL_SELECTOR);
 	rc = kube_list(n->kube, path, q.data, 500, gather_pod, gather_reset, &g, NULL, e);
-	if (rc < 0)
+	if (rc < 0) {
 		err_prefix(e, "cannot list the hub pods in namespace \"%s\"", n->ns);
-	else
-		rc = hub_pick_pod_sick(g.items, n->ns, sick_ok, pod, unready, e);
-	json_object_put(g.items);
+		json_object_put(g.items);
+		g.items = NULL;
+	}
+	*items = g.items;
 	buf_free(&q);
 	free(path);
+	return rc;
+}
+
+static int
+find(struct nub *n, bool sick_ok, char **pod, bool *unready, struct err *e)
+{
+	json_object *items;
+	int rc;
+
+	*pod = NULL;
+	if (list_hub_pods(n, &items, e) < 0)
+		return -1;
+	rc = hub_pick_pod_sick(items, n->ns, sick_ok, pod, unready, e);
+	json_object_put(items);
 	return rc;
 }
 
@@ -189,21 +207,97 @@ hub_find_pod(struct nub *n, char **pod, struct err *e)
 	return find(n, false, pod, NULL, e);
 }
 
+/* The hub container's crash, as its status says it: CrashLoopBackOff, or how it ended. */
+static const char *
+hub_crash(json_object *pod)
+{
+	json_object *cs = get(get(pod, "status"), "containerStatuses");
+
+	for (size_t i = 0; cs != NULL && json_object_is_type(cs, json_type_array) &&
+	    i < json_object_array_length(cs); i++) {
+		json_object *c = json_object_array_get_idx(cs, i);
+		const char *name = str(get(c, "name"));
+		const char *w = str(get(get(get(c, "state"), "waiting"), "reason"));
+		json_object *t = get(get(c, "state"), "terminated");
+
+		if (name == NULL || strcmp(name, HUB_CONTAINER) != 0)
+			continue;
+		if (w != NULL && (strcmp(w, "CrashLoopBackOff") == 0 ||
+		    strcmp(w, "RunContainerError") == 0))
+			return w;
+		if (t != NULL)
+			return str(get(t, "reason")) ? str(get(t, "reason")) : "Terminated";
+	}
+	return NULL;
+}
+
+const char *
+hub_not_running_reason(json_object *items)
+{
+	size_t n = items != NULL && json_object_is_type(items, json_type_array) ?
+	    json_object_array_length(items) : 0, nhub = 0;
+	const char *crash = NULL;
+	bool starting = false;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_array_get_idx(items, i);
+		const char *c;
+
+		if (hubpod_is_temporary(p))
+			continue;
+		nhub++;
+		if (get(get(p, "metadata"), "deletionTimestamp") != NULL) {
+			starting = true;	/* being replaced: its successor is coming */
+			continue;
+		}
+		if (pod_ready(p) || hub_running(p))
+			return NULL;
+		if ((c = hub_crash(p)) != NULL) {
+			if (crash == NULL)
+				crash = c;
+		} else {
+			/*
+			 * Pending, ContainerCreating, ImagePullBackOff: a pod from the
+			 * same template would wait for the same thing.
+			 */
+			starting = true;
+		}
+	}
+	if (nhub == 0)
+		return "no hub pod";
+	return starting ? NULL : crash;
+}
+
 int
 hub_find_pod_to_exec(struct nub *n, const char *named, char **pod, struct err *e)
 {
+	json_object *items;
 	bool unready = false;
+	const char *why;
+	int rc;
 
+	*pod = NULL;
 	if (named != NULL) {
 		*pod = xstrdup(named);
 		return 0;
 	}
-	if (find(n, true, pod, &unready, e) < 0)
+	if (list_hub_pods(n, &items, e) < 0)
 		return -1;
-	if (unready)
+	rc = hub_pick_pod_sick(items, n->ns, true, pod, &unready, e);
+	if (rc < 0 && (why = hub_not_running_reason(items)) != NULL) {
+		/* No hub container runs anywhere (a crash loop): a pod of our own. */
+		struct err none = *e;
+
+		err_clear(e);
+		rc = hubpod_get(n, why, pod, e);
+		if (rc < 0 && e->http == 404)
+			*e = none;	/* no Deployment hub either: say what was looked for */
+	} else if (rc == 0 && unready) {
 		log_warn("hub pod %s is running but not Ready: using it (a sick hub is a reason "
 		    "to wipe; --pod names another)", *pod);
-	return 0;
+	}
+	json_object_put(items);
+	return rc;
 }
 
 int

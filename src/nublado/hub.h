@@ -23,7 +23,11 @@ int hub_find_pod(struct nub *n, char **pod, struct err *e);
 /*
  * The pod to exec psql or pg_dump in: `named' (--pod) when given; else the
  * Ready hub pod; else, when none is Ready, the one whose hub container runs
- * (a sick hub is a main reason to wipe), with a warning.
+ * (a sick hub is a main reason to wipe), with a warning; else, when the hub
+ * container crashed (a crash loop) or there is no hub pod, a temporary pod
+ * made from the hub's template (hubpod.h), which nub_close deletes.  In a dry run (n->dry_run)
+ * that last case makes nothing: 0 with *pod NULL and n->temp_pod_planned.
+ * hub_find_pod never returns the temporary pod.
  */
 int hub_find_pod_to_exec(struct nub *n, const char *named, char **pod, struct err *e);
 
@@ -35,6 +39,15 @@ int hub_find_pod_to_exec(struct nub *n, const char *named, char **pod, struct er
  */
 int hub_wait_replaced(struct nub *n, const char *old_pod, long timeout_ms, bool tty,
     const char *doing, char **pod, struct err *e);
+
+/*
+ * Why no hub container can run among a pod list's items: the hub container
+ * crashed ("CrashLoopBackOff", or how it ended: "Error", "OOMKilled") or
+ * there is no hub pod ("no hub pod").  NULL when one runs, or when one is on
+ * its way (Pending, ContainerCreating, ImagePullBackOff, being replaced: a pod
+ * from the same template would wait for the same thing).  Exposed for tests.
+ */
+const char *hub_not_running_reason(json_object *items);
 
 /* What hub_find_pod decides from a pod list's items (exposed for tests). */
 int hub_pick_pod(json_object *items, const char *ns, char **pod, struct err *e);

@@ -5,6 +5,7 @@
 #include "../util/jsonout.h"
 #include "../util/statedir.h"
 #include "../util/xalloc.h"
+#include "hubpod.h"
 #include "nub.h"
 
 int
@@ -39,6 +40,7 @@ nub_close(struct nub *n)
 {
 	if (n == NULL)
 		return;
+	hubpod_delete(n);
 	kube_close(n->kube);
 	free(n->identity);
 	free(n->cluster_uid);

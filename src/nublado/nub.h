@@ -31,10 +31,19 @@ struct nub {
 	const char *ns;			/* the Nublado namespace */
 	char *identity;			/* see nub_identity(); NULL until asked */
 	char *cluster_uid;		/* kube-system's UID; NULL if unreadable */
+	/*
+	 * The pod made to exec psql in while no hub container runs (hubpod.h);
+	 * nub_close deletes it.  With dry_run none is made: temp_pod_planned
+	 * says a real run would make one (a plan may say so).
+	 */
+	char *temp_pod;
+	bool dry_run;			/* set by a command's --dry-run, before the pod is looked for */
+	bool temp_pod_planned;
 };
 
 /* Load the kubeconfig and open a client; the Nublado namespace is -n or "nublado". */
 int nub_open(const struct nub_opts *o, struct nub **out, struct err *e);
+/* Delete the temporary pod, if one was made (even after Ctrl-C), and free. */
 void nub_close(struct nub *n);
 
 /*

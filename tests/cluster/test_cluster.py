@@ -134,6 +134,13 @@ def hub_pod():
 
 # ---------------------------------------------------------------- WebSocket client
 
+# WebSocket opcodes (RFC 6455), written out here rather than imported from the
+# server, so the client stays an independent check of it
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+FIN = 0x80
+MASKED = 0x80
+
 class WS:
     def __init__(self, path, protocols=("v5.channel.k8s.io", "v4.channel.k8s.io"),
                  token="admin"):
@@ -172,15 +179,15 @@ class WS:
         assert self.headers["sec-websocket-accept"] == want
         self.protocol = self.headers.get("sec-websocket-protocol")
 
-    def send(self, payload, opcode=2):
+    def send(self, payload, opcode=OP_BINARY):
         mask = os.urandom(4)
         n = len(payload)
         if n < 126:
-            hdr = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+            hdr = struct.pack("!BB", FIN | opcode, MASKED | n)
         elif n < 65536:
-            hdr = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+            hdr = struct.pack("!BBH", FIN | opcode, MASKED | 126, n)
         else:
-            hdr = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+            hdr = struct.pack("!BBQ", FIN | opcode, MASKED | 127, n)
         k = (mask * (n // 4 + 1))[:n]
         masked = (int.from_bytes(payload, "big") ^ int.from_bytes(k, "big")).to_bytes(n, "big") \
             if n else b""
@@ -206,7 +213,7 @@ class WS:
             self._need(10)
             n = struct.unpack("!Q", self.buf[2:10])[0]
             i = 10
-        assert not b1 & 0x80, "server frames must not be masked"
+        assert not b1 & MASKED, "server frames must not be masked"
         self._need(i + n)
         payload = bytes(self.buf[i:i + n])
         self.buf = self.buf[i + n:]
@@ -226,12 +233,12 @@ class WS:
                 op, p = self.recv()
             except EOFError:
                 return out, status, None, msgs
-            if op == 8:
+            if op == OP_CLOSE:
                 code = struct.unpack("!H", p[:2])[0] if len(p) >= 2 else None
-                self.send(p[:2], opcode=8)
+                self.send(p[:2], opcode=OP_CLOSE)
                 return out, status, code, msgs
             msgs.append(p[:1] if len(p) <= 1 else p[:1] + b"...")
-            if op == 2 and p:
+            if op == OP_BINARY and p:
                 if p[0] == 3:
                     status = json.loads(p[1:])
                 elif p[0] in out:
@@ -604,6 +611,86 @@ class HubPodTest(unittest.TestCase):
         prog = [c for c in d["status"]["conditions"] if c["type"] == "Progressing"][0]
         self.assertEqual(prog["reason"], "NewReplicaSetAvailable")
 
+    def hub_status(self, name):
+        p = jreq("GET", "/api/v1/namespaces/nublado/pods/" + name)[1]
+        cs = ([c for c in p["status"].get("containerStatuses") or [] if c["name"] == "hub"]
+              or [{}])[0]
+        ready = ([c["status"] for c in p["status"].get("conditions") or []
+                  if c["type"] == "Ready"] or [None])[0]
+        return p["status"]["phase"], cs, ready
+
+    def temp_pod(self, mounts=True):
+        """A pod made from the hub's template as kubectl-nublado makes it: a shell
+        that waits instead of the hub, no probes, not selected by the Service."""
+        d = jreq("GET", self.DEPLOY)[1]
+        spec = d["spec"]["template"]["spec"]
+        c = spec["containers"][0]
+        c["command"] = ["/bin/sh", "-c", "sleep 3600"]
+        for k in ("args", "readinessProbe", "livenessProbe", "ports"):
+            c.pop(k, None)
+        if not mounts:
+            c["volumeMounts"] = [m for m in c["volumeMounts"] if m["name"] != "hub-secret"]
+        spec["restartPolicy"] = "Never"
+        code, p = jreq("POST", "/api/v1/namespaces/nublado/pods", {
+            "apiVersion": "v1", "kind": "Pod", "spec": spec, "metadata": {
+                "generateName": "hub-psql-", "labels": {
+                    "app": "jupyterhub", "component": "hub",
+                    "app.kubernetes.io/managed-by": "kubectl-nublado"}}})
+        self.assertEqual(code, 201, p)
+        self.addCleanup(jreq, "DELETE", "/api/v1/namespaces/nublado/pods/" + p["metadata"]["name"])
+        return p["metadata"]["name"]
+
+    def test_hub_crashloop_fault(self):
+        old = hub_pod()
+        faults("hub-crashloop=1")
+        self.assertTrue(wait_for(lambda: self.hub_status(old)[1]["restartCount"] >= 2, 10))
+        phase, cs, ready = self.hub_status(old)
+        # as kubelet reports a crash loop: still Running, the container waiting
+        self.assertEqual((phase, ready, cs["ready"], cs["started"]), ("Running", "False", False,
+                                                                     False))
+        self.assertEqual(cs["state"]["waiting"]["reason"], "CrashLoopBackOff")
+        self.assertRegex(cs["state"]["waiting"]["message"],
+                         r"^back-off \d+s restarting failed container=hub pod=%s_nublado\(" % old)
+        self.assertEqual((cs["lastState"]["terminated"]["reason"],
+                          cs["lastState"]["terminated"]["exitCode"]), ("Error", 1))
+        # exec: the upgrade to the kubelet fails after the WebSocket is up (1.30+)
+        ws = WS(exec_path(old, ["true"]))
+        self.assertEqual(ws.status, 101)
+        _, st, code, _ = ws.session()
+        ws.close()
+        self.assertEqual((st["reason"], st["code"]), ("InternalError", 500))
+        self.assertEqual(st["message"], 'Internal error occurred: unable to upgrade '
+                         'connection: container not found ("hub")')
+        # a pod made from the template runs, with the template's volumes only
+        tmp, bare = self.temp_pod(), self.temp_pod(mounts=False)
+        for name in (tmp, bare):
+            self.assertTrue(wait_for(lambda n=name: self.hub_status(n)[0] == "Running", 5))
+        ws = WS(exec_path(tmp, ["sh", "-c", "test -s /usr/local/etc/jupyterhub/existing-secret/"
+                                            "hub.db.password && command -v psql && command -v pg_dump"]))
+        out, st, _, _ = ws.session()
+        ws.close()
+        self.assertEqual((st["status"], out[1].split()), ("Success", [b"/usr/bin/psql",
+                                                                       b"/usr/bin/pg_dump"]))
+        ws = WS(exec_path(bare, ["ls", "/usr/local/etc/jupyterhub"]))
+        out, st, _, _ = ws.session()
+        ws.close()
+        self.assertNotIn(b"existing-secret", out[1])
+        self.assertIn(b"secret", out[1].split())
+        # the restart is the cure: the new pod is healthy though the fault stays set
+        code, _ = jreq("PATCH", self.DEPLOY, {"spec": {"template": {"metadata": {"annotations": {
+            "kubectl.kubernetes.io/restartedAt": "2026-11-29T12:00:00Z"}}}}},
+            ctype="application/strategic-merge-patch+json")
+        self.assertEqual(code, 200)
+        self.assertTrue(wait_for(self.rolled_out, 20))
+        self.doCleanups()
+        self.assertTrue(wait_for(lambda: len([
+            p for p in jreq("GET", "/api/v1/namespaces/nublado/pods?labelSelector=" +
+                            urllib.parse.quote("app=jupyterhub,component=hub"))[1]["items"]
+            if not p["metadata"].get("deletionTimestamp")]) == 1, 10))
+        new = hub_pod()
+        self.assertNotEqual(new, old)
+        self.assertEqual(self.hub_status(new)[2], "True")
+
     def test_deleted_hub_pod_is_replaced(self):
         old = hub_pod()
         code, p = jreq("DELETE", "/api/v1/namespaces/nublado/pods/" + old)
@@ -796,7 +883,7 @@ class ExecTest(unittest.TestCase):
         st = None
         while True:
             op, p = ws.recv()
-            if op == 8:
+            if op == OP_CLOSE:
                 break
             if p and p[0] == 1:
                 h.update(p[1:])

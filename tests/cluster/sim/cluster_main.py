@@ -50,6 +50,7 @@ class Sim:
         self.tokens = {}
         self.control_token = ""
         self.exec_secret = b""
+        self.ready = False      # workloads up: faults that break them may act
 
     # ------------------------------------------------------------ setup
     def setup_files(self):
@@ -234,6 +235,9 @@ class Sim:
         self.store.update(APP, "argocd", "nublado", fn)
         if want:
             self.controllers.after(0.1, self.controllers.argo_refresh)
+        # hub-crashloop: the hub pods there now crash-loop (at `up`, once they are ready)
+        if self.faults.get("hub-crashloop") and self.ready:
+            self.controllers.kubelet.crash_loop_hubs()
         # a namespace no longer stuck finishes terminating
         for _, o in self.store.items(k8s.BY_KEY["/namespaces"]):
             if o["metadata"].get("deletionTimestamp"):
@@ -395,6 +399,9 @@ def main(argv):
         if sim.runtime is not None:
             sim.runtime.seed_users(seedmod.users(args.labs))
         sim.controllers.argo_refresh()
+        sim.ready = True
+        if sim.faults.get("hub-crashloop"):
+            sim.controllers.kubelet.crash_loop_hubs()
         sim.write_pids()
         with open(os.path.join(d, "ready.tmp"), "w") as f:
             json.dump({"port": sim.port, "pid": os.getpid(),

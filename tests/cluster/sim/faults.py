@@ -15,7 +15,7 @@ SECONDS = ("retry-after", "watch-cut", "ns-delete-delay", "hub-unready")
 INTS = ("latency", "exec-drop", "revoke-after")
 KNOWN = set(FLOAT) | set(SECONDS) | set(INTS) | {
     "exec-proto", "exec-ws", "stuck-ns", "argocd-selfheal", "paths", "methods", "version",
-    "lab-appears", "lab-at-dump"}
+    "lab-appears", "lab-at-dump", "hub-crashloop"}
 
 DEFAULTS = {"ns-delete-delay": 0.5, "retry-after": 1}
 
@@ -64,7 +64,7 @@ def parse(spec):
                 if not re.match(r"^[a-z][a-z0-9-]{0,30}$", value):
                     raise FaultError("fault %s: expected a user name" % name)
                 out[name] = value
-            elif name == "argocd-selfheal":
+            elif name in ("argocd-selfheal", "hub-crashloop"):
                 out[name] = value not in ("0", "false", "no", "off", "")
             elif name == "paths":
                 re.compile(value)

@@ -682,9 +682,32 @@ singleuser:
         before any process starts: the API server can answer like the container runtime)."""
         return shutil.which(argv0, path=POD_PATH) is not None
 
-    def _sandbox(self, argv):
+    def _sandbox(self, argv, files_dir=None):
         return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", _SANDBOX_SH,
-                self.pod_files_dir] + list(argv)
+                files_dir or self.pod_files_dir] + list(argv)
+
+    def mounted_files_dir(self, files):
+        """The pod's files as a pod that mounts only `files' (top-level names under
+        POD_ETC) sees them; None: all of them (the hub's own mounts).  z2jh.py comes
+        with jupyterhub_config.py (the same ConfigMap)."""
+        if files is None:
+            return None
+        keep = set(files)
+        if "jupyterhub_config.py" in keep:
+            keep.add("z2jh.py")
+        have = set(os.listdir(self.pod_files_dir)) if os.path.isdir(self.pod_files_dir) else set()
+        if have <= keep:
+            return None
+        d = os.path.join(self.dir, "pod-files-mounted", "+".join(sorted(keep & have)) or "none")
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o755)
+        for name in keep & have:
+            src, dst = os.path.join(self.pod_files_dir, name), os.path.join(d, name)
+            if os.path.isdir(src):
+                shutil.copytree(src, dst, dirs_exist_ok=True)
+            else:
+                shutil.copy2(src, dst)
+        return d
 
     def _hub5_sandbox(self, pod_dir, argv):
         return ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", _HUB5_SH,
@@ -734,7 +757,7 @@ singleuser:
         self._log(f"start_hub: pod {pod_name} {kind} pid {proc.pid} port {port}")
         return hub
 
-    def exec(self, pod_name, argv, tty, env=None):
+    def exec(self, pod_name, argv, tty, env=None, files=None):
         """Run argv in pod_name's sandbox; returns the Popen (bytes, unbuffered).
 
         tty=False: stdin/stdout/stderr are pipes. tty=True: all three are the slave of
@@ -745,6 +768,7 @@ singleuser:
             raise ValueError("empty command")
         penv = self.pod_env(pod_name)
         cwd = penv["HOME"]
+        files_dir = self.mounted_files_dir(files)
         if tty:
             penv["TERM"] = "xterm"
         if env:
@@ -755,7 +779,7 @@ singleuser:
             try:
                 # setsid -c: new session with the pty as controlling terminal; no fork,
                 # since the child is not a group leader (no start_new_session here).
-                proc = subprocess.Popen(self._sandbox(["setsid", "-c"] + list(argv)),
+                proc = subprocess.Popen(self._sandbox(["setsid", "-c"] + list(argv), files_dir),
                                         stdin=slave, stdout=slave, stderr=slave, env=penv, cwd=cwd)
             except BaseException:
                 os.close(master)
@@ -764,7 +788,7 @@ singleuser:
                 os.close(slave)
             proc.pty_master = master
         else:
-            proc = subprocess.Popen(self._sandbox(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            proc = subprocess.Popen(self._sandbox(argv, files_dir), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, bufsize=0, env=penv, cwd=cwd,
                                     start_new_session=True)
             proc.pty_master = None

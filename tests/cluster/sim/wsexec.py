@@ -27,6 +27,31 @@ from .k8s import ApiError
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 POD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CHUNK = 32 * 1024
+POD_ETC = "/usr/local/etc/jupyterhub"
+
+# WebSocket frame opcodes and bits (RFC 6455 section 5.2)
+OP_CONTINUATION = 0x0
+OP_TEXT = 0x1
+OP_BINARY = 0x2
+OP_CLOSE = 0x8
+OP_PING = 0x9
+OP_PONG = 0xA
+OP_CONTROL_MIN = 0x8    # opcodes from here on are control frames (never fragmented)
+FIN = 0x80
+MASKED = 0x80
+OPCODE_MASK = 0x0F
+LEN_MASK = 0x7F
+LEN_16 = 126            # a 16-bit length follows
+LEN_64 = 127            # a 64-bit length follows
+CLOSE_NORMAL = 1000     # close status: normal closure
+
+# Kubernetes' channel.k8s.io streams: the first byte of each message
+CH_STDIN = 0
+CH_STDOUT = 1
+CH_STDERR = 2
+CH_ERROR = 3            # the Status that ends the session
+CH_RESIZE = 4           # terminal size, JSON {"Width":..,"Height":..}
+CH_CLOSE = 255          # v5: close the stream named by the next byte
 
 
 def _flag(q, k):
@@ -35,12 +60,12 @@ def _flag(q, k):
 
 def frame(opcode, payload):
     n = len(payload)
-    if n < 126:
-        hdr = struct.pack("!BB", 0x80 | opcode, n)
+    if n < LEN_16:
+        hdr = struct.pack("!BB", FIN | opcode, n)
     elif n < 65536:
-        hdr = struct.pack("!BBH", 0x80 | opcode, 126, n)
+        hdr = struct.pack("!BBH", FIN | opcode, LEN_16, n)
     else:
-        hdr = struct.pack("!BBQ", 0x80 | opcode, 127, n)
+        hdr = struct.pack("!BBQ", FIN | opcode, LEN_64, n)
     return hdr + payload
 
 
@@ -67,17 +92,17 @@ class FrameReader:
             b = self.buf
             if len(b) < 2:
                 break
-            fin = b[0] & 0x80
-            op = b[0] & 0x0F
-            masked = b[1] & 0x80
-            n = b[1] & 0x7F
+            fin = b[0] & FIN
+            op = b[0] & OPCODE_MASK
+            masked = b[1] & MASKED
+            n = b[1] & LEN_MASK
             i = 2
-            if n == 126:
+            if n == LEN_16:
                 if len(b) < 4:
                     break
                 n = struct.unpack("!H", b[2:4])[0]
                 i = 4
-            elif n == 127:
+            elif n == LEN_64:
                 if len(b) < 10:
                     break
                 n = struct.unpack("!Q", b[2:10])[0]
@@ -93,10 +118,10 @@ class FrameReader:
             del self.buf[:i + n]
             if masked:
                 payload = unmask(payload, key)
-            if op >= 8:  # control frames are never fragmented
+            if op >= OP_CONTROL_MIN:  # control frames are never fragmented
                 out.append((op, payload))
                 continue
-            if op == 0:
+            if op == OP_CONTINUATION:
                 self.frag += payload
                 if fin:
                     out.append((self.frag_op, bytes(self.frag)))
@@ -113,6 +138,31 @@ class FrameReader:
 
 def _status_bytes(obj):
     return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def container_running(pod, container):
+    """Whether the container's status says running (a crash-looping one waits)."""
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        if cs.get("name") == container:
+            return "running" in (cs.get("state") or {})
+    return True     # no status yet: as before, the phase decided
+
+
+def mounted_pod_files(pod, container):
+    """Which of the hub's files under /usr/local/etc/jupyterhub the container
+    mounts from a volume the pod has: the first path component of each
+    volumeMount there (existing-secret, secret, jupyterhub_config.py)."""
+    spec = pod.get("spec") or {}
+    volumes = {v.get("name") for v in spec.get("volumes") or []}
+    out = set()
+    for c in spec.get("containers") or []:
+        if c.get("name") != container:
+            continue
+        for m in c.get("volumeMounts") or []:
+            path = (m.get("mountPath") or "").rstrip("/")
+            if m.get("name") in volumes and path.startswith(POD_ETC + "/"):
+                out.add(path[len(POD_ETC) + 1:].split("/", 1)[0])
+    return out
 
 
 def handle(h, ns, name, q):
@@ -188,7 +238,7 @@ def handle(h, ns, name, q):
 
 class Session:
     def __init__(self, h, sim, pod, container, argv, stdin, stdout, stderr, tty, proto, accept):
-        self.h, self.sim, self.pod = h, sim, pod
+        self.h, self.sim, self.pod, self.container = h, sim, pod, container
         self.argv, self.tty, self.proto, self.accept = argv, tty, proto, accept
         self.want = (stdin, stdout, stderr)
         self.sock = h.connection
@@ -207,7 +257,7 @@ class Session:
             self.sock.settimeout(0)
 
     def send_msg(self, channel, data=b""):
-        self.send(frame(2, bytes([channel]) + data))
+        self.send(frame(OP_BINARY, bytes([channel]) + data))
 
     def recv_available(self):
         """Read whatever the client sent; None on EOF."""
@@ -235,7 +285,15 @@ class Session:
         name = self.pod["metadata"]["name"]
         # does the command exist in the "container"? as containerd reports it
         cmd0 = self.argv[0]
-        if "/" not in cmd0 and not shutil.which(cmd0, path=POD_PATH):
+        if not container_running(self.pod, self.container):
+            # kubelet's GetExec finds no running container ("container not found
+            # (%q)", HTTP 500); since 1.30 the API server's stream translator has
+            # upgraded the WebSocket already and reports the failed SPDY upgrade to
+            # the kubelet as an InternalError Status on the error channel.
+            proc = None
+            err = ('Internal error occurred: unable to upgrade connection: container not '
+                   'found ("%s")' % self.container)
+        elif "/" not in cmd0 and not shutil.which(cmd0, path=POD_PATH):
             proc = None
             err = ('Internal error occurred: error executing command in container: failed to '
                    'exec in container: failed to start exec "%s": OCI runtime exec failed: exec '
@@ -248,7 +306,8 @@ class Session:
             try:
                 if rt is None:
                     raise RuntimeError("no runtime")
-                proc = rt.exec(name, list(self.argv), self.tty)
+                proc = rt.exec(name, list(self.argv), self.tty,
+                               files=mounted_pod_files(self.pod, self.container))
             except Exception as e:
                 proc = None
                 err = "Internal error occurred: error executing command in container: %s" % e
@@ -270,7 +329,7 @@ class Session:
             early = b""
         stdin, stdout, stderr = self.want
         # an empty message on the lowest writable channel tells the client we are open
-        self.send_msg(1 if stdout else 2 if stderr else 3)
+        self.send_msg(CH_STDOUT if stdout else CH_STDERR if stderr else CH_ERROR)
         if proc is None:
             self.finish_status({"metadata": {}, "status": "Failure", "message": err,
                                 "reason": "InternalError", "details": {"causes": [
@@ -307,11 +366,11 @@ class Session:
         outs = {}
         if master is not None:
             os.set_blocking(master, False)
-            sel.register(master, selectors.EVENT_READ, ("out", 1))
-            outs[master] = 1
+            sel.register(master, selectors.EVENT_READ, ("out", CH_STDOUT))
+            outs[master] = CH_STDOUT
             in_fd = master
         else:
-            for f, ch in ((proc.stdout, 1), (proc.stderr, 2)):
+            for f, ch in ((proc.stdout, CH_STDOUT), (proc.stderr, CH_STDERR)):
                 fd = f.fileno()
                 os.set_blocking(fd, False)
                 sel.register(fd, selectors.EVENT_READ, ("out", ch))
@@ -330,31 +389,33 @@ class Session:
         def handle_msgs(msgs):
             nonlocal stdin_close
             for op, payload in msgs:
-                if op == 8:
+                if op == OP_CLOSE:
                     self.closed_by_client = True
                     if not self.sent_close:
                         self.sent_close = True
                         try:
-                            self.send(frame(8, payload[:2] if len(payload) >= 2 else b""))
+                            # echo the client's close status, as the RFC asks
+                            self.send(frame(OP_CLOSE, payload[:2] if len(payload) >= 2 else b""))
                         except OSError:
                             pass
                     return False
-                if op == 9:
-                    self.send(frame(10, payload))
+                if op == OP_PING:
+                    self.send(frame(OP_PONG, payload))
                     continue
-                if op in (1, 2) and payload:
+                if op in (OP_TEXT, OP_BINARY) and payload:
                     ch = payload[0]
                     data = payload[1:]
-                    if ch == 0 and in_fd is not None:
+                    if ch == CH_STDIN and in_fd is not None:
                         pending_in.extend(data)
-                    elif ch == 4 and master is not None:
+                    elif ch == CH_RESIZE and master is not None:
                         try:
                             sz = json.loads(data)
                             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack(
                                 "HHHH", int(sz.get("Height", 24)), int(sz.get("Width", 80)), 0, 0))
                         except (ValueError, OSError, AttributeError):
                             pass
-                    elif ch == 255 and self.proto.startswith("v5") and data[:1] == b"\x00":
+                    elif ch == CH_CLOSE and self.proto.startswith("v5") and \
+                            data[:1] == bytes([CH_STDIN]):
                         stdin_close = True
             return True
 
@@ -423,17 +484,18 @@ class Session:
                         sel.unregister(fd)
                         del outs[fd]
                         continue
-                    if (ch == 1 and not stdout_want) or (ch == 2 and not stderr_want):
+                    if (ch == CH_STDOUT and not stdout_want) or \
+                            (ch == CH_STDERR and not stderr_want):
                         continue
-                    if ch == 1 and self.drop_at is not None:
+                    if ch == CH_STDOUT and self.drop_at is not None:
                         room = self.drop_at - self.stdout_bytes
                         if len(data) >= room:
                             if room > 0:
-                                self.send_msg(1, data[:room])
+                                self.send_msg(CH_STDOUT, data[:room])
                             self.stdout_bytes += max(room, 0)
                             self.h.abort_connection_quiet()
                             return
-                    self.stdout_bytes += len(data) if ch == 1 else 0
+                    self.stdout_bytes += len(data) if ch == CH_STDOUT else 0
                     self.send_msg(ch, data)
             if proc.poll() is not None and outs:
                 # the process is gone but something may still hold its output open
@@ -456,9 +518,9 @@ class Session:
 
     def finish_status(self, st):
         try:
-            self.send_msg(3, _status_bytes(st))
+            self.send_msg(CH_ERROR, _status_bytes(st))
             self.sent_close = True
-            self.send(frame(8, struct.pack("!H", 1000)))
+            self.send(frame(OP_CLOSE, struct.pack("!H", CLOSE_NORMAL)))
         except OSError:
             return
         # wait (briefly) for the client's Close
@@ -472,5 +534,5 @@ class Session:
             if data is None:
                 break
             for op, _ in self.reader.feed(data):
-                if op == 8:
+                if op == OP_CLOSE:
                     self.closed_by_client = True
