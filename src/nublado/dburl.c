@@ -146,18 +146,12 @@ dburl_choose(const struct dburl_src *src, struct dburl **out, struct err *e)
 int
 dburl_resolve(struct nub *n, const char *flag, char **url, char **source, struct err *e)
 {
+	struct dburl_src src = { .flag = flag, .n = n };
 	struct dburl *u = NULL;
 
 	*url = *source = NULL;
-	if (flag != NULL) {
-		if (from_flag(flag, &u, e) < 0)
-			return -1;
-		if (u->had_password)
-			log_warn("the --db-url carried a password; it was removed (the hub pod "
-			    "reads its own password file)");
-	} else if (dburl_from_cluster(n, &u, e) < 0) {
-		return err_prefix(e, "finding the database URL");
-	}
+	if (dburl_choose(&src, &u, e) < 0)
+		return flag != NULL ? -1 : err_prefix(e, "finding the database URL");
 	*url = xstrdup(u->url);
 	*source = xstrdup(u->source ? u->source : "the cluster");
 	dburl_free(u);

@@ -86,10 +86,8 @@ struct dburl_src {
 int dburl_choose(const struct dburl_src *src, struct dburl **out, struct err *e);
 
 /*
- * The URL a command works on: `flag' (--db-url) when given, parsed (a bad
- * one is a usage error, exit 2; a password in it is dropped with a
- * warning), else the deployed value.  *url and *source are the caller's.
- * TODO(lead): switch callers (wipe.c, restore.c) to dburl_choose, then delete.
+ * dburl_choose for the runbook's database steps (wipe-db, restore-db):
+ * `flag' (--db-url) or the deployed value, as two strings the caller frees.
  */
 int dburl_resolve(struct nub *n, const char *flag, char **url, char **source, struct err *e);
 

@@ -329,3 +329,18 @@ hub_wait_replaced(struct nub *n, const char *old_pod, long timeout_ms, bool tty,
 			return err_interrupted(e, "interrupted while %s", doing);
 	}
 }
+
+void
+hub_plan_pod(const struct nub *n, const char *pod, struct buf *out)
+{
+	if (n->temp_pod != NULL && pod != NULL && strcmp(pod, n->temp_pod) == 0)
+		buf_printf(out, "  psql runs in temporary pod %s (made from deployment/%s's "
+		    "template: the hub container is not running; deleted afterwards)\n", pod,
+		    HUB_DEPLOYMENT);
+	else if (pod == NULL && n->temp_pod_planned)
+		buf_printf(out, "  no hub container runs: a real run makes a temporary pod from "
+		    "deployment/%s's template for psql (the server accepted its dry run); the "
+		    "database is not checked without it\n", HUB_DEPLOYMENT);
+	else
+		buf_printf(out, "  hub pod %s\n", pod ? pod : "(none Ready)");
+}

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "../util/err.h"
+#include "../util/buf.h"
 #include "nub.h"
 
 /* How the hub pod is found (never by its name: the Deployment's pods change names). */
@@ -54,5 +55,8 @@ int hub_pick_pod(json_object *items, const char *ns, char **pod, struct err *e);
 /* The same; with sick_ok, a running but not Ready hub when none is Ready (*unready set). */
 int hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
     bool *unready, struct err *e);
+
+/* The plan's line naming the pod psql runs in: the hub's, or a temporary one (made or planned). */
+void hub_plan_pod(const struct nub *n, const char *pod, struct buf *out);
 
 #endif

@@ -4,7 +4,7 @@
 
 #include "../util/exitcode.h"
 #include "../util/jsonout.h"
-#include "../util/statedir.h"
+#include "../util/file.h"
 #include "journal.h"
 
 int

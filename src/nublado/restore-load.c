@@ -101,7 +101,7 @@ restore_apply(struct run *rn, void *st, struct err *e)
 	if (r->restart_issued == 0) {
 		free(r->old_pod);
 		r->old_pod = r->pod ? xstrdup(r->pod) : NULL;
-		if (rollout_restart(rn->n, HUB_DEPLOYMENT, false, stamp, e) < 0) {
+		if (kube_deploy_restart(rn->n->kube, rn->n->ns, HUB_DEPLOYMENT, false, stamp, e) < 0) {
 			sig_defer(false);
 			err_prefix(e, "THE ROWS WERE RESTORED but the hub restart failed");
 			err_hint(e, "restart the hub now: kubectl nublado restart-hub -y");

@@ -80,8 +80,8 @@ preflight_inspect(struct run *rn, void *st, struct err *e)
 	}
 	if (dburl_resolve(rn->n, r->db_url, &r->url, &r->url_source, e) < 0)
 		return -1;
-	if (r->restored != 0)
-		return 0;
+	if (r->restored != 0 || r->pod == NULL)
+		return 0;	/* r->pod NULL: dry run, no hub container to run psql in */
 	if (db_check_run(rn->n, r->pod, r->url, &r->target, e) < 0)
 		return -1;
 	r->checked = true;
@@ -159,8 +159,8 @@ preflight_plan(struct run *rn, void *st, struct buf *out, bool *empty, struct er
 	    r->file, r->backup.kind == DB_BACKUP_PSQL ? "psql (rows only)" : "pg_dump",
 	    r->backup.n_tables, backup_file_rows(&r->backup),
 	    r->backup.revision ? r->backup.revision : "none");
-	buf_printf(out, "  hub pod %s; database %s (from %s)\n", r->pod ? r->pod : "(none Ready)",
-	    r->url, r->url_source);
+	hub_plan_pod(rn->n, r->pod, out);
+	buf_printf(out, "  database %s (from %s)\n", r->url, r->url_source);
 	json_object_object_add(j, "backup", json_object_new_string(r->file));
 	json_object_object_add(j, "kind",
 	    json_object_new_string(db_backup_kind_name(r->backup.kind)));

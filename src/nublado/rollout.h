@@ -9,13 +9,6 @@
 
 #define HUB_DEPLOYMENT "hub"
 
-/* TODO(lead): switch callers to kube_deploy_restart(n->kube, n->ns, ...) */
-static inline int
-rollout_restart(struct nub *n, const char *name, bool dry_run, char *stamp, struct err *e)
-{
-	return kube_deploy_restart(n->kube, n->ns, name, dry_run, stamp, e);
-}
-
 /*
  * kube_deploy_wait with a progress line on stderr; when the time runs out,
  * the hint names the hub's pods to look at.

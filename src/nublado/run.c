@@ -223,6 +223,7 @@ run_main(const struct nub_opts *g, const struct run_opts *o, struct run_cmd *cmd
 	if (nub_open(g, &r.n, &e) < 0)
 		goto out;
 	report_where(&r.report, r.n->cfg->context, r.n->ns);
+	r.n->dry_run = r.dry_run;	/* no temporary psql pod in a dry run (hubpod.h) */
 	if (nub_check_namespace(r.n, &e) < 0 || nub_state_dir(r.n, NULL, &r.state_dir, &e) < 0)
 		goto out;
 	if (cmd->prepare != NULL && (rc = cmd->prepare(&r, cmd, &e)) != 0) {

@@ -7,7 +7,7 @@
 #include "../util/jsonout.h"
 #include "../util/log.h"
 #include "../util/sig.h"
-#include "../util/statedir.h"
+#include "../util/file.h"
 #include "../util/xalloc.h"
 #include "argocd.h"
 #include "hub.h"

@@ -37,7 +37,7 @@ restart_apply(struct run *r, void *st, struct err *e)
 {
 	char stamp[32];
 
-	if (rollout_restart(r->n, HUB_DEPLOYMENT, r->dry_run, stamp, e) < 0)
+	if (kube_deploy_restart(r->n->kube, r->n->ns, HUB_DEPLOYMENT, r->dry_run, stamp, e) < 0)
 		return -1;
 	json_object_object_add(report_section(&r->report, "restart-hub"), "restartedAt",
 	    json_object_new_string(stamp));

@@ -130,7 +130,7 @@ drop_apply(struct run *r, void *st, struct err *e)
 		/* The pod the restart replaces: the wait wants a different one. */
 		free(w->old_pod);
 		w->old_pod = xstrdup(w->pod);
-		if (rollout_restart(r->n, HUB_DEPLOYMENT, false, stamp, e) < 0) {
+		if (kube_deploy_restart(r->n->kube, r->n->ns, HUB_DEPLOYMENT, false, stamp, e) < 0) {
 			sig_defer(false);
 			err_prefix(e, "THE DATABASE WAS DROPPED but the hub restart failed");
 			err_hint(e, "restart the hub now: kubectl nublado restart-hub -y "

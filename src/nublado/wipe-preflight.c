@@ -10,7 +10,7 @@
 #include "../kube/access.h"
 #include "../util/exitcode.h"
 #include "../util/log.h"
-#include "../util/statedir.h"
+#include "../util/file.h"
 #include "../util/xalloc.h"
 #include "argocd.h"
 #include "dburl.h"
@@ -128,6 +128,8 @@ preflight_inspect(struct run *r, void *st, struct err *e)
 		/* An earlier run dropped already: what is there now is the new schema. */
 		return 0;
 	}
+	if (w->pod == NULL)
+		return 0;	/* dry run, no hub container: nothing to run psql in */
 	if (db_preflight(r->n, w->pod, w->url, &w->check, e) < 0)
 		return -1;
 	w->checked = true;
@@ -161,8 +163,8 @@ preflight_plan(struct run *r, void *st, struct buf *out, bool *empty, struct err
 		report_add(&r->report, "alreadyCompleted", json_object_new_int64(w->completed));
 		return 0;
 	}
-	buf_printf(out, "  hub pod %s; database %s (from %s)\n", w->pod ? w->pod : "(none Ready)",
-	    w->url, w->url_source);
+	hub_plan_pod(r->n, w->pod, out);
+	buf_printf(out, "  database %s (from %s)\n", w->url, w->url_source);
 	if (w->checked) {
 		buf_printf(out, "  checked: role '%s' is not a superuser, owns only JupyterHub %s "
 		    "objects in '%s', nothing of another role depends on them or would change, "

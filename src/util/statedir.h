@@ -5,9 +5,6 @@
 #include <stddef.h>
 
 #include "err.h"
-/* TODO(lead): switch callers: steps.c, restore.c and wipe.c use file.h's mkdir_p and
- * file_write_atomic through this include. */
-#include "file.h"
 
 /*
  * The state directory's name for one cluster as seen through one context:
