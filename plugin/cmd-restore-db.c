@@ -9,23 +9,12 @@
 
 struct restore_db_opts {
 	struct run_opts run;
-	bool keep_blocked;
-	const char *db_url;
-	const char *pod;
-	bool again;
-	int parallel;
-	bool ignore_self_heal;
+	struct runbook_opts rb;
 };
 
 #define T struct restore_db_opts
 static const struct opt restore_db_opts[] = {
-	OPT_BOOL("keep-blocked", 0, T, keep_blocked, "leave user access blocked at the end"),
-	CMD_OPT_DB_URL(T, db_url),
-	CMD_OPT_POD(T, pod),
-	OPT_BOOL_FLAGS("again", 0, T, again, "restore once more though this backup was just "
-	    "restored", OPT_DESTRUCTIVE),
-	CMD_OPT_PARALLEL(T, parallel),
-	CMD_OPT_IGNORE_SELF_HEAL(T, ignore_self_heal),
+	CMD_RUNBOOK_OPTS(T, "restore once more though this backup was just restored"),
 	CMD_RUN_OPTS(T), OPT_END
 };
 #undef T
@@ -35,11 +24,11 @@ cmd_restore_db_exec(struct cmd_ctx *ctx, void *opts)
 {
 	const struct restore_db_opts *o = opts;
 	const struct args *a = ctx->args;
-	struct block_step block = { .ignore_self_heal = o->ignore_self_heal };
-	struct kill_labs_step labs = { .parallel = o->parallel };
+	struct block_step block = { .ignore_self_heal = o->rb.ignore_self_heal };
+	struct kill_labs_step labs = { .parallel = o->rb.parallel };
 	struct unblock_step unblock = { .after_block = true };
 	struct restore r = {
-		.db_url = o->db_url, .again = o->again, .pod_name = o->pod,
+		.db_url = o->rb.db_url, .again = o->rb.again, .pod_name = o->rb.pod,
 		.block = &block, .unblock = &unblock,
 	};
 	/* wipe-db's runbook with the backup going in where the drop was. */
@@ -65,7 +54,7 @@ cmd_restore_db_exec(struct cmd_ctx *ctx, void *opts)
 		return EXIT_USAGE;
 	}
 	r.file = a->pos[1];
-	if (o->keep_blocked)
+	if (o->rb.keep_blocked)
 		cmd.n--;	/* the last step, unblock, is left to the admin */
 	restore_hooks(&cmd, &r);
 	rc = run_main(&ctx->opts, &o->run, &cmd);

@@ -5,14 +5,9 @@
 
 struct wipe_db_opts {
 	struct run_opts run;
+	struct runbook_opts rb;
 	const char *backup_dir;
 	bool no_backup;
-	bool keep_blocked;
-	const char *db_url;
-	const char *pod;
-	bool again;
-	int parallel;
-	bool ignore_self_heal;
 };
 
 #define T struct wipe_db_opts
@@ -21,13 +16,7 @@ static const struct opt wipe_db_opts[] = {
 	    "state directory's backups/)", COMPLETE_DIR),
 	OPT_BOOL_FLAGS("no-backup", 0, T, no_backup, "drop without a backup (the data is then "
 	    "lost)", OPT_DESTRUCTIVE),
-	OPT_BOOL("keep-blocked", 0, T, keep_blocked, "leave user access blocked at the end"),
-	CMD_OPT_DB_URL(T, db_url),
-	CMD_OPT_POD(T, pod),
-	OPT_BOOL_FLAGS("again", 0, T, again, "wipe once more though a wipe finished recently",
-	    OPT_DESTRUCTIVE),
-	CMD_OPT_PARALLEL(T, parallel),
-	CMD_OPT_IGNORE_SELF_HEAL(T, ignore_self_heal),
+	CMD_RUNBOOK_OPTS(T, "wipe once more though a wipe finished recently"),
 	CMD_RUN_OPTS(T), OPT_END
 };
 #undef T
@@ -36,12 +25,12 @@ static int
 cmd_wipe_db_exec(struct cmd_ctx *ctx, void *opts)
 {
 	const struct wipe_db_opts *o = opts;
-	struct block_step block = { .ignore_self_heal = o->ignore_self_heal };
-	struct kill_labs_step labs = { .parallel = o->parallel };
+	struct block_step block = { .ignore_self_heal = o->rb.ignore_self_heal };
+	struct kill_labs_step labs = { .parallel = o->rb.parallel };
 	struct unblock_step unblock = { .after_block = true };
 	struct wipe w = {
-		.db_url = o->db_url, .backup_dir = o->backup_dir, .no_backup = o->no_backup,
-		.again = o->again, .keep_blocked = o->keep_blocked, .pod_name = o->pod,
+		.db_url = o->rb.db_url, .backup_dir = o->backup_dir, .no_backup = o->no_backup,
+		.again = o->rb.again, .keep_blocked = o->rb.keep_blocked, .pod_name = o->rb.pod,
 		.block = &block, .unblock = &unblock,
 	};
 	/*
@@ -62,7 +51,7 @@ cmd_wipe_db_exec(struct cmd_ctx *ctx, void *opts)
 	};
 	int rc;
 
-	if (o->keep_blocked)
+	if (o->rb.keep_blocked)
 		cmd.n--;	/* the last step, unblock, is left to the admin */
 	wipe_hooks(&cmd, &w);
 	rc = run_main(&ctx->opts, &o->run, &cmd);

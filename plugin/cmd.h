@@ -37,6 +37,21 @@ struct cmd_ctx;
 #define CMD_OPT_DB_URL(T, f) OPT_STR("db-url", 0, T, f, "URL", \
 	"the database URL (default: the deployed value)", COMPLETE_NONE)
 
+/* What wipe-db and restore-db share: the runbook around their database step. */
+struct runbook_opts {
+	bool keep_blocked;
+	const char *db_url;
+	const char *pod;
+	bool again;
+	int parallel;
+	bool ignore_self_heal;
+};
+#define CMD_RUNBOOK_OPTS(T, again_help) \
+	OPT_BOOL("keep-blocked", 0, T, rb.keep_blocked, "leave user access blocked at the end"), \
+	CMD_OPT_DB_URL(T, rb.db_url), CMD_OPT_POD(T, rb.pod), \
+	OPT_BOOL_FLAGS("again", 0, T, rb.again, again_help, OPT_DESTRUCTIVE), \
+	CMD_OPT_PARALLEL(T, rb.parallel), CMD_OPT_IGNORE_SELF_HEAL(T, rb.ignore_self_heal)
+
 struct cmd_entry {
 	const char *name;
 	const char *summary;		/* one line for the command list */

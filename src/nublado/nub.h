@@ -59,7 +59,8 @@ int nub_state_dir(struct nub *n, const char *sub, char **out, struct err *e);
 
 /*
  * The Nublado namespace exists: a mistyped -n must not read as "nothing
- * to block" or "no labs".  404 becomes an error that says so.
+ * to block" or "no labs".  Only a 404 is an error (saying so); any other
+ * failure is left to the steps, which meet it and say it in their words.
  */
 int nub_check_namespace(struct nub *n, struct err *e);
 /* The API server's gitVersion (GET /version), for `version'. */

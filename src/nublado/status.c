@@ -236,7 +236,7 @@ status_collect(struct nub *n, bool with_db)
 	add_str(st, "serverVersion", version);
 	free(version);
 	/* A namespace that is not there is no Nublado whose access is "blocked". */
-	if (nub_check_namespace(n, &e) < 0 && e.http == 404) {
+	if (nub_check_namespace(n, &e) < 0) {
 		add_str(st, "namespaceError", "not found");
 		return st;
 	}
