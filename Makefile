@@ -261,4 +261,4 @@ clean:
 # build/screens/ (screens.md: cropped); `tools/screens --update-readme` puts them in README.
 .PHONY: screens-test
 screens-test: $(B)/kubectl-nublado
-	tools/screens --check
+	tools/screens --check --strict

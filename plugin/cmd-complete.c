@@ -7,11 +7,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "../src/kube/client.h"
-#include "../src/kube/kubeconfig.h"
-#include "../src/kube/url.h"
 #include "../src/nublado/dburl.h"
 #include "../src/nublado/labs.h"
+#include "../src/nublado/nub-list.h"
 #include "../src/nublado/nub.h"
 #include "../src/util/complete.h"
 #include "../src/util/exitcode.h"
@@ -66,13 +64,13 @@ quiet(void)
 }
 
 static int
-add_contexts(const struct kcfg_opts *ko, struct complete_result *r)
+add_contexts(const struct nub_opts *o, struct complete_result *r)
 {
 	char **names, *current;
 	struct err e;
 
 	/* Names only: a broken user entry must not hide the contexts. */
-	if (kcfg_list_contexts(ko, &names, &current, &e) < 0)
+	if (nub_list_contexts(o, &names, &current, &e) < 0)
 		return -1;
 	for (size_t i = 0; names != NULL && names[i] != NULL; i++)
 		complete_add(r, names[i], current != NULL && strcmp(names[i], current) == 0 ?
@@ -82,64 +80,32 @@ add_contexts(const struct kcfg_opts *ko, struct complete_result *r)
 	return 0;
 }
 
+/* Names in a list: kubeconfig entries, namespaces. */
 static int
-add_entries(const struct kcfg_opts *ko, bool users, struct complete_result *r)
+add_names(char **names, struct complete_result *r)
 {
-	char **names;
-	struct err e;
-
-	if (kcfg_list_entries(ko, users, &names, &e) < 0)
-		return -1;
 	for (size_t i = 0; names != NULL && names[i] != NULL; i++)
 		complete_add(r, names[i], NULL);
 	strv_free(names);
 	return 0;
 }
 
-struct ns_walk {
-	struct complete_result *r;
-};
-
-static void
-ns_reset(void *arg)
-{
-	struct ns_walk *w = arg;
-
-	complete_result_free(w->r);
-}
-
 static int
-ns_each(json_object *item, void *arg, struct err *e)
+add_entries(const struct nub_opts *o, bool users, struct complete_result *r)
 {
-	struct ns_walk *w = arg;
-	json_object *md, *name;
-
-	if (json_object_object_get_ex(item, "metadata", &md) &&
-	    json_object_object_get_ex(md, "name", &name))
-		complete_add(w->r, json_object_get_string(name), NULL);
-	return 0;
-}
-
-static int
-add_namespaces(const struct kcfg_opts *ko, struct complete_result *r)
-{
-	struct kube_opts kopts = { .request_timeout_ms = COMPLETE_REQUEST_MS };
-	struct ns_walk w = { r };
-	struct buf q = BUF_INIT;
-	struct kcfg *cfg = NULL;
-	struct kube *k = NULL;
+	char **names;
 	struct err e;
-	int rc = -1;
 
-	err_clear(&e);
-	if (kcfg_load(ko, &cfg, &e) < 0 || kube_open(cfg, &kopts, &k, &e) < 0)
-		goto out;
-	rc = kube_list(k, "/api/v1/namespaces", q.data, 500, ns_each, ns_reset, &w, NULL, &e);
-out:
-	buf_free(&q);
-	kube_close(k);
-	kcfg_free(cfg);
-	return rc;
+	return nub_list_entries(o, users, &names, &e) < 0 ? -1 : add_names(names, r);
+}
+
+static int
+add_namespaces(const struct nub_opts *o, struct complete_result *r)
+{
+	char **names;
+	struct err e;
+
+	return nub_list_namespaces(o, &names, &e) < 0 ? -1 : add_names(names, r);
 }
 
 /*
@@ -147,23 +113,15 @@ out:
  * its own rule (labs_select: prefix AND label), not every lab-labelled one.
  */
 static int
-add_lab_users(const struct complete_line *l, const struct kcfg_opts *ko,
-    struct complete_result *r)
+add_lab_users(const struct nub_opts *o, struct complete_result *r)
 {
-	struct nub_opts o = {
-		.kubeconfig = complete_line_get(l, "kubeconfig"),
-		.context = complete_line_get(l, "context"),
-		.namespace = complete_line_get(l, "namespace"),
-		.request_timeout_ms = COMPLETE_REQUEST_MS,
-		.ov = ko->ov,
-	};
 	struct labset set;
 	struct nub *n = NULL;
 	struct err e;
 	int rc = -1;
 
 	err_clear(&e);
-	if (nub_open(&o, &n, &e) == 0 && labs_select(n, NULL, &set, &e) == 0) {
+	if (nub_open(o, &n, &e) == 0 && labs_select(n, NULL, &set, &e) == 0) {
 		for (size_t i = 0; i < set.n; i++) {
 			char *desc = xasprintf("lab namespace %s", set.labs[i].name);
 
@@ -205,20 +163,12 @@ newest_first(const void *a, const void *b)
  * network: the state directory alone.
  */
 static int
-add_backups(const struct kcfg_opts *ko, struct complete_result *r)
+add_backups(const struct nub_opts *o, struct complete_result *r)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char *context = NULL, *prefix, *pattern;
-	struct kcfg *cfg = NULL;
-	struct err e;
+	char *context = nub_list_context(o), *prefix, *pattern;
 	glob_t g;
 
-	err_clear(&e);
-	if (ko->context != NULL)
-		context = xstrdup(ko->context);
-	else if (kcfg_load(ko, &cfg, &e) == 0 && cfg->context != NULL)
-		context = xstrdup(cfg->context);
-	kcfg_free(cfg);
 	prefix = statedir_context_prefix(context);
 	free(context);
 	if (xdg != NULL && *xdg == '/')
@@ -246,9 +196,11 @@ static int
 lookup(enum opt_complete kind, const struct complete_line *l,
     struct complete_result *r, void *arg)
 {
-	struct kcfg_opts ko = {
+	struct nub_opts o = {
 		.kubeconfig = complete_line_get(l, "kubeconfig"),
 		.context = complete_line_get(l, "context"),
+		.namespace = complete_line_get(l, "namespace"),
+		.request_timeout_ms = COMPLETE_REQUEST_MS,
 		/* The cluster kubectl would talk to with these flags (client-go's overrides). */
 		.ov = {
 			.cluster = complete_line_get(l, "cluster"),
@@ -264,19 +216,19 @@ lookup(enum opt_complete kind, const struct complete_line *l,
 	};
 	switch (kind) {
 	case COMPLETE_CONTEXT:
-		return add_contexts(&ko, r);
+		return add_contexts(&o, r);
 	case COMPLETE_NAMESPACE:
-		return add_namespaces(&ko, r);
+		return add_namespaces(&o, r);
 	case COMPLETE_LAB_USER:
-		return add_lab_users(l, &ko, r);
+		return add_lab_users(&o, r);
 	case COMPLETE_KUBE_CLUSTER:
-		return add_entries(&ko, false, r);
+		return add_entries(&o, false, r);
 	case COMPLETE_KUBE_USER:
-		return add_entries(&ko, true, r);
+		return add_entries(&o, true, r);
 	case COMPLETE_PHALANX_ENV:
 		return add_phalanx_envs(complete_line_get(l, "phalanx"), r);
 	case COMPLETE_BACKUP:
-		return add_backups(&ko, r);
+		return add_backups(&o, r);
 	default:
 		return -1;
 	}

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/kube/exec.h"
 #include "../src/nublado/dburl.h"
 #include "../src/nublado/hub.h"
 #include "../src/nublado/psql.h"
@@ -117,14 +116,13 @@ cmd_psql_exec(struct cmd_ctx *ctx, void *opts)
 	char *const *sql = po->command;
 	const char *file = po->file;
 	bool interactive = po->interactive;
-	struct exec_opts o = EXEC_OPTS_INIT;
-	struct exec_result res;
+	struct dburl_src src = { 0 };
+	struct psql_session ps = { .script_fd = -1 };
 	struct psql_cmd pc = { .commands = sql, .extra = a->rest };
 	struct nub *n = NULL;
 	struct dburl *u = NULL;
-	char *url = NULL, *pod = NULL, *script = NULL;
+	char *pod = NULL, *script = NULL;
 	char **argv = NULL;
-	bool had_password;
 	int script_fd = -1, rc = EXIT_ERROR;
 	struct err e;
 
@@ -143,7 +141,6 @@ cmd_psql_exec(struct cmd_ctx *ctx, void *opts)
 		err_set(&e, "-i is for an interactive session: not with -c or -f");
 		return usage_error(ctx, &e);
 	}
-	o.timeout_ms = po->timeout_ms;
 	if ((phalanx != NULL) != (env != NULL)) {
 		err_set(&e, "%s needs %s", phalanx != NULL ? "--phalanx" : "--env",
 		    phalanx != NULL ? "--env ENV" : "--phalanx DIR");
@@ -163,30 +160,25 @@ cmd_psql_exec(struct cmd_ctx *ctx, void *opts)
 	err_clear(&e);
 
 	/* Bad input is refused before the cluster hears of it. */
-	if (db_url != NULL && psql_url_clean(db_url, &url, &had_password, &e) < 0)
+	src.flag = db_url;
+	src.phalanx = phalanx;
+	src.env = env;
+	if ((db_url != NULL || phalanx != NULL) && dburl_choose(&src, &u, &e) < 0)
 		goto fail;
 	if (nub_open(&ctx->opts, &n, &e) < 0)
 		goto fail;
 	/* Runbook step 3: the URL, from the command line, Phalanx, or the deployed values. */
-	if (db_url == NULL) {
-		if (phalanx != NULL ? dburl_from_phalanx(phalanx, env, &u, &e) < 0 :
-		    dburl_from_cluster(n, &u, &e) < 0)
-			goto fail;
-		url = xstrdup(u->url);
-		had_password = u->had_password;
-		log_debug(LOG_STEPS, "database URL %s from %s", url,
-		    u->source != NULL ? u->source : "the values");
-	}
-	if (had_password)
-		log_warn("ignoring the password in the database URL: psql reads it from the hub "
-		    "pod's password file");
-	pc.url = url;
+	src.n = n;
+	if (u == NULL && dburl_choose(&src, &u, &e) < 0)
+		goto fail;
+	pc.url = u->url;
 	if (file != NULL) {
 		if (load_script(file, &script, &script_fd, &e) < 0)
 			goto fail;
 		pc.script = script;
 		pc.script_on_stdin = script_fd >= 0;
 	}
+	/* The arguments are checked (their length, NUL bytes) before a pod is looked for. */
 	if (psql_argv(&pc, &argv, &e) < 0)
 		goto fail;
 
@@ -194,31 +186,14 @@ cmd_psql_exec(struct cmd_ctx *ctx, void *opts)
 	if (hub_find_pod_to_exec(n, po->pod, &pod, &e) < 0)
 		goto fail;
 	log_debug(LOG_STEPS, "psql in pod %s/%s", n->ns, pod);
-
-	o.ns = n->ns;
-	o.pod = pod;
-	o.container = po->container ? po->container : HUB_CONTAINER;
-	o.argv = argv;
-	o.stdout_fd = STDOUT_FILENO;
-	o.stderr_fd = STDERR_FILENO;
-	if (interactive) {
-		o.tty = true;
-		o.term_fd = STDIN_FILENO;
-		o.stdin_fd = STDIN_FILENO;
-	} else if (script_fd >= 0) {
-		o.stdin_fd = script_fd;
-		o.stdin_needs_eof = true;
-	} else if (script != NULL) {
-		o.stdin_buf = psql_stdin(&pc, &o.stdin_len);
-	} else if (sql == NULL && file == NULL) {
-		/* psql reads its commands from our stdin, to its end (v5 only). */
-		o.stdin_fd = STDIN_FILENO;
-		o.stdin_needs_eof = true;
-	}
-	if (kube_exec(n->kube, &o, &res, &e) < 0)
+	ps.pod = pod;
+	ps.container = po->container;
+	ps.interactive = interactive;
+	ps.script_fd = script_fd;
+	ps.timeout_ms = po->timeout_ms;
+	if (psql_in_pod(n, &pc, &ps, &rc, &e) < 0)
 		goto fail;
 	/* psql's own exit code: 0 ok, 1 fatal, 2 connection lost, 3 script error. */
-	rc = res.exit_code;
 	goto out;
 fail:
 	log_err(&e);
@@ -228,7 +203,6 @@ out:
 		close(script_fd);
 	strv_free(argv);
 	free(script);
-	free(url);
 	free(pod);
 	dburl_free(u);
 	nub_close(n);

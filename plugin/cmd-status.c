@@ -1,6 +1,7 @@
 /* cmd-status.c: where things stand: access, labs, hub, database, Argo CD */
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../src/nublado/status.h"
 #include "../src/util/exitcode.h"
@@ -87,8 +88,14 @@ status_watch(struct cmd_ctx *ctx, const struct status_opts *so, struct nub *n)
 
 		strftime(when, sizeof when, "%H:%M:%S", localtime_r(&now, &tm));
 		if (so->output == NULL) {
-			if (redraw)
-				fputs("\033[H\033[2J", stdout);
+			/*
+			 * Home and clear, written past the terminal filter: the filter
+			 * keeps them from any name a server sends, and so from the screen.
+			 */
+			if (redraw) {
+				fflush(stdout);
+				(void)!write(STDOUT_FILENO, "\033[H\033[2J", 7);
+			}
 			printf("Every %.1fs: kubectl nublado status%s   %s (Ctrl-C ends)\n\n",
 			    (double)interval / 1000.0, so->no_db ? " --no-db" : "", when);
 		}

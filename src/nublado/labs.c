@@ -304,7 +304,7 @@ find_name(struct wait_ctx *w, const char *name)
 	return -1;
 }
 
-/* "waiting for nublado-a, nublado-b and 3 more": what is left, by name (few). */
+/* "left: nublado-a (finalizers: ...), nublado-b and 3 more": what is left, by name (few). */
 static void
 pending_note(struct wait_ctx *w)
 {
@@ -315,7 +315,7 @@ pending_note(struct wait_ctx *w)
 		if (w->gone[i])
 			continue;
 		if (shown < 2)
-			buf_printf(&b, "%s%s%s%s%s", shown ? ", " : "waiting for ", w->names[i],
+			buf_printf(&b, "%s%s%s%s%s", shown ? ", " : "left: ", w->names[i],
 			    w->held[i] ? " (" : "", w->held[i] ? w->held[i] : "",
 			    w->held[i] ? ")" : "");
 		shown++;

@@ -29,6 +29,12 @@ backup_plan(struct run *r, void *st, struct buf *out, bool *empty, struct err *e
 		buf_printf(out, "  backup already taken: %s\n", w->backup ? w->backup : "?");
 		return 0;
 	}
+	if (!w->checked) {
+		/* A dry run with no hub container: nothing ran psql, nothing was counted. */
+		buf_printf(out, "  back up the JupyterHub tables (not counted in this dry run: no "
+		    "hub container to run psql in; a real run counts and checks them first)\n");
+		return 0;
+	}
 	buf_printf(out, "  back up %zu JupyterHub tables (%lld rows) with %s in the pod to %s/\n",
 	    w->check.n_tables, db_check_total_rows(&w->check),
 	    db_backup_kind(&w->check) == DB_BACKUP_PSQL ?

@@ -25,6 +25,12 @@ drop_plan(struct run *r, void *st, struct buf *out, bool *empty, struct err *e)
 		    w->restart_issued ? "wait for" : "restart");
 		return 0;
 	}
+	if (!w->checked) {
+		buf_printf(out, "  DROP OWNED BY the JupyterHub role (not checked in this dry run: no "
+		    "hub container to run psql in), then at once restart deployment/%s\n",
+		    HUB_DEPLOYMENT);
+		return 0;
+	}
 	buf_printf(out, "  DROP OWNED BY %s in database '%s' (one transaction, the safety check "
 	    "re-run inside it)\n", w->check.role ? w->check.role : "?",
 	    w->check.database ? w->check.database : "?");

@@ -34,14 +34,21 @@ preflight_needs(struct run *r, struct wipe *w, struct err *e)
 		{ "create", "", "pods", "exec", ns },
 		{ "patch", "apps", "deployments", NULL, ns },
 		{ "patch", "argoproj.io", "applications", NULL, ARGOCD_NAMESPACE },
+		/* The temporary psql pod (hubpod.h): made, and deleted at the end. */
+		{ "get", "apps", "deployments", NULL, ns },
+		{ "create", "", "pods", NULL, ns },
+		{ "delete", "", "pods", NULL, ns },
 	};
+	/* Only a run that uses a temporary pod needs its three rights. */
+	size_t nneeds = sizeof needs / sizeof needs[0] -
+	    (r->n->temp_pod != NULL || r->n->temp_pod_planned ? 0 : 3);
 	char **denied = NULL, *dir = NULL, *probe;
 	struct statvfs vfs;
 	struct err ae;
 	int fd;
 
 	err_clear(&ae);
-	if (access_check(r->n->kube, needs, sizeof needs / sizeof needs[0], &denied, &ae) < 0) {
+	if (access_check(r->n->kube, needs, nneeds, &denied, &ae) < 0) {
 		log_debug(LOG_STEPS, "rights not checked: %s", ae.msg);
 	} else if (denied != NULL) {
 		struct buf b = BUF_INIT;
@@ -128,8 +135,8 @@ preflight_inspect(struct run *r, void *st, struct err *e)
 		/* An earlier run dropped already: what is there now is the new schema. */
 		return 0;
 	}
-	if (w->pod == NULL)
-		return 0;	/* dry run, no hub container: nothing to run psql in */
+	if (w->pod == NULL)	/* dry run, no hub container: nothing to run psql in */
+		return preflight_needs(r, w, e);
 	if (db_preflight(r->n, w->pod, w->url, &w->check, e) < 0)
 		return -1;
 	w->checked = true;
@@ -185,6 +192,8 @@ preflight_plan(struct run *r, void *st, struct buf *out, bool *empty, struct err
 	report_add(&r->report, "database", json_object_new_string(w->url));
 	if (w->pod != NULL)
 		report_add(&r->report, "hubPod", json_object_new_string(w->pod));
+	report_add(&r->report, "hubPodTemporary", json_object_new_boolean(r->n->temp_pod != NULL ||
+	    r->n->temp_pod_planned));
 	return 0;
 }
 

@@ -296,7 +296,7 @@ Test(badinput, options)
 	check_case(&(struct badcase){ "unknown command before an unknown option", 2,
 	    { "unknown command 'frob'" } },
 	    ARGS("--kubeconfig", sm.kubeconfig, "frob", "--frobnicate"), 10);
-	check_case(&(struct badcase){ "psql --db-url bad port", 1, { "port '99999' is not a number" } },
+	check_case(&(struct badcase){ "psql --db-url bad port", 2, { "port '99999' is not a number" } },
 	    ARGS("--kubeconfig", sm.kubeconfig, "psql", "--db-url", "postgresql://u@h:99999/db",
 	    "-c", "select 1"), 10);
 }

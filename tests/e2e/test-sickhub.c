@@ -263,6 +263,12 @@ Test(sickhub, dry_run_makes_no_pod, .timeout = 120)
 	cr_assert_eq(r.status, 0, "wipe-db --dry-run: %d\n%s\n%s", r.status, r.out, r.err);
 	cr_assert(strstr(r.err, "a real run makes a temporary pod") != NULL, "%s", r.err);
 	cr_assert_null(strstr(r.err, "running psql in temporary pod"), "%s", r.err);
+	/* The plan says what a dry run could not know without psql, not "0 tables", "?". */
+	cr_assert(strstr(r.out, "no hub container runs: a real run makes a temporary pod") !=
+	    NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "not counted in this dry run") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "not checked in this dry run") != NULL, "%s", r.out);
+	cr_assert_null(strstr(r.out, "DROP OWNED BY ?"), "%s", r.out);
 	run_free(&r);
 	no_temporary_pod_left(&s);
 	/* The only pod POST was the server-side dry run. */

