@@ -71,6 +71,7 @@ check: deps
 	$(MAKE) db-test
 	$(MAKE) fuzz-regress
 	$(MAKE) completion-test
+	$(MAKE) screens-test
 	$(MAKE) distcheck
 	$(MAKE) fidelity
 	$(MAKE) kubectl-diff
