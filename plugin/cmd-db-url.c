@@ -36,12 +36,6 @@ usage_error(struct cmd_ctx *ctx, struct err *e)
 	return EXIT_USAGE;
 }
 
-static json_object *
-jstring_or_null(const char *s)
-{
-	return s != NULL ? json_object_new_string(s) : NULL;
-}
-
 /* The URL's parts into the report's result (the port a number, as in a Service). */
 static void
 report_url(struct report *rep, const struct dburl *u, const struct dburl *deployed)
@@ -50,25 +44,25 @@ report_url(struct report *rep, const struct dburl *u, const struct dburl *deploy
 	char *from = dburl_normalised_from(u);
 
 	json_object_object_add(o, "url", json_object_new_string(u->url));
-	json_object_object_add(o, "scheme", jstring_or_null(u->scheme));
-	json_object_object_add(o, "user", jstring_or_null(u->user));
-	json_object_object_add(o, "host", jstring_or_null(u->host));
+	json_object_object_add(o, "scheme", json_str_or_null(u->scheme));
+	json_object_object_add(o, "user", json_str_or_null(u->user));
+	json_object_object_add(o, "host", json_str_or_null(u->host));
 	json_object_object_add(o, "port", u->port != NULL ?
 	    json_object_new_int(atoi(u->port)) : NULL);
-	json_object_object_add(o, "database", jstring_or_null(u->dbname));
-	json_object_object_add(o, "source", jstring_or_null(u->source));
-	json_object_object_add(o, "secret", jstring_or_null(u->secret));
-	json_object_object_add(o, "file", jstring_or_null(u->file));
-	json_object_object_add(o, "key", jstring_or_null(u->key));
+	json_object_object_add(o, "database", json_str_or_null(u->dbname));
+	json_object_object_add(o, "source", json_str_or_null(u->source));
+	json_object_object_add(o, "secret", json_str_or_null(u->secret));
+	json_object_object_add(o, "file", json_str_or_null(u->file));
+	json_object_object_add(o, "key", json_str_or_null(u->key));
 	json_object_object_add(o, "line", u->line > 0 ? json_object_new_int(u->line) : NULL);
 	json_object_object_add(o, "column", u->column > 0 ? json_object_new_int(u->column) : NULL);
 	json_object_object_add(o, "hadPassword", json_object_new_boolean(u->had_password));
-	json_object_object_add(o, "normalisedFrom", jstring_or_null(from));
+	json_object_object_add(o, "normalisedFrom", json_str_or_null(from));
 	if (deployed != NULL) {
 		json_object *d = json_object_new_object();
 
 		json_object_object_add(d, "url", json_object_new_string(deployed->url));
-		json_object_object_add(d, "source", jstring_or_null(deployed->source));
+		json_object_object_add(d, "source", json_str_or_null(deployed->source));
 		json_object_object_add(d, "matches",
 		    json_object_new_boolean(strcmp(u->url, deployed->url) == 0));
 		json_object_object_add(o, "deployed", d);

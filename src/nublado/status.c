@@ -18,13 +18,6 @@
 #include "steps.h"
 
 static void
-add_str(json_object *o, const char *k, const char *v)
-{
-	if (v != NULL)
-		json_object_object_add(o, k, json_object_new_string(v));
-}
-
-static void
 add_err(json_object *o, const struct err *e)
 {
 	json_object_object_add(o, "error", json_object_new_string(e->msg));
@@ -132,19 +125,19 @@ hub_part(struct nub *n, char **ready_pod)
 		}
 		for (size_t j = 0; cs && j < json_object_array_length(cs); j++)
 			restarts += jint(json_object_array_get_idx(cs, j), 0, "restartCount", NULL);
-		add_str(c, "name", jstr(p, "metadata", "name", NULL));
-		add_str(c, "phase", jstr(p, "status", "phase", NULL));
+		json_add_str(c, "name", jstr(p, "metadata", "name", NULL));
+		json_add_str(c, "phase", jstr(p, "status", "phase", NULL));
 		json_object_object_add(c, "ready", json_object_new_boolean(ready));
 		json_object_object_add(c, "terminating", json_object_new_boolean(
 		    jpath(p, "metadata", "deletionTimestamp", NULL) != NULL));
 		json_object_object_add(c, "restarts", json_object_new_int64(restarts));
-		add_str(c, "age", a);
+		json_add_str(c, "age", a);
 		free(a);
 		json_object_array_add(pods, c);
 	}
 	if (hub_pick_pod(list, n->ns, ready_pod, &e) < 0) {
 		*ready_pod = NULL;
-		add_str(o, "problem", e.msg);
+		json_add_str(o, "problem", e.msg);
 	}
 out:
 	json_object_object_add(o, "pods", pods);
@@ -182,11 +175,11 @@ db_part(struct nub *n, const char *pod, bool with_db)
 		add_err(o, &e);
 		return o;
 	}
-	add_str(o, "url", u->url);
-	add_str(o, "source", u->source);
+	json_add_str(o, "url", u->url);
+	json_add_str(o, "source", u->source);
 	if (!with_db || pod == NULL) {
 		if (with_db)
-			add_str(o, "error", "no Ready hub pod to connect from");
+			json_add_str(o, "error", "no Ready hub pod to connect from");
 		dburl_free(u);
 		return o;
 	}
@@ -225,19 +218,19 @@ status_collect(struct nub *n, bool with_db)
 	struct err e;
 
 	err_clear(&e);
-	add_str(st, "context", n->cfg->context);
-	add_str(st, "server", n->cfg->server);
-	add_str(st, "namespace", n->ns);
+	json_add_str(st, "context", n->cfg->context);
+	json_add_str(st, "server", n->cfg->server);
+	json_add_str(st, "namespace", n->ns);
 	if (kube_server_version(n->kube, &version, &e) < 0) {
 		/* Every other part would fail the same way, each after its retries. */
-		add_str(st, "serverError", e.msg);
+		json_add_str(st, "serverError", e.msg);
 		return st;
 	}
-	add_str(st, "serverVersion", version);
+	json_add_str(st, "serverVersion", version);
 	free(version);
 	/* A namespace that is not there is no Nublado whose access is "blocked". */
 	if (nub_check_namespace(n, &e) < 0) {
-		add_str(st, "namespaceError", "not found");
+		json_add_str(st, "namespaceError", "not found");
 		return st;
 	}
 	err_clear(&e);
@@ -249,7 +242,7 @@ status_collect(struct nub *n, bool with_db)
 
 		report_init(&r.report, "status", REPORT_NONE);
 		if (nub_state_dir(n, NULL, &r.state_dir, &e) < 0) {
-			add_str(st, "stateError", e.msg);
+			json_add_str(st, "stateError", e.msg);
 			r.state_dir = xstrdup("/nonexistent");
 		}
 		/* The runbook's steps look, as they would before a change; nothing changes. */

@@ -35,17 +35,11 @@ report_init(struct report *r, const char *command, enum report_format f)
 	json_object_object_add(r->root, "result", r->result);
 }
 
-static json_object *
-str_or_null(const char *s)
-{
-	return s != NULL ? json_object_new_string(s) : NULL;
-}
-
 void
 report_where(struct report *r, const char *context, const char *ns)
 {
-	json_object_object_add(r->root, "context", str_or_null(context));
-	json_object_object_add(r->root, "namespace", str_or_null(ns));
+	json_object_object_add(r->root, "context", json_str_or_null(context));
+	json_object_object_add(r->root, "namespace", json_str_or_null(ns));
 }
 
 void
@@ -193,7 +187,7 @@ report_end(struct report *r, const struct err *failed)
 	if (failed != NULL) {
 		err = json_object_new_object();
 		json_object_object_add(err, "message", json_object_new_string(failed->msg));
-		json_object_object_add(err, "hint", str_or_null(failed->hint[0] ? failed->hint : NULL));
+		json_object_object_add(err, "hint", json_str_or_null(failed->hint[0] ? failed->hint : NULL));
 		json_object_object_add(err, "exitCode",
 		    json_object_new_int(failed->exit ? failed->exit : 1));
 	}
