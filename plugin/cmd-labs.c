@@ -68,7 +68,6 @@ cmd_labs_exec(struct cmd_ctx *ctx, void *opts)
 
 		report_merge(&rep, o);
 		json_object_put(o);
-		report_end(&rep, NULL);
 	} else {
 		printf("%-32s %-20s %-6s %s\n", "NAMESPACE", "USER", "AGE", "PHASE");
 		for (size_t i = 0; i < set.n; i++) {
@@ -85,6 +84,7 @@ cmd_labs_exec(struct cmd_ctx *ctx, void *opts)
 		for (size_t i = 0; i < set.nskipped; i++)
 			fprintf(stderr, "skipped: %s (%s)\n", set.skipped[i].name, set.skipped[i].why);
 	}
+	report_end(&rep, NULL);	/* prints under -o, frees either way */
 	labset_free(&set);
 	nub_close(n);
 	return rc;
