@@ -16,11 +16,14 @@ struct status_opts {
 	const char *output;
 	bool watch;
 	long interval_ms;
+	const char *pod;
 };
 
 #define T struct status_opts
 static const struct opt status_opts[] = {
 	OPT_BOOL("no-db", 0, T, no_db, "skip the database check (no exec into the hub pod)"),
+	OPT_STR("pod", 0, T, pod, "NAME", "run the database check in this pod (default: the "
+	    "hub pod, Ready or else running)", COMPLETE_NONE),
 	OPT_BOOL("watch", 'w', T, watch, "look again every --interval until Ctrl-C"),
 	OPT_DURATION("interval", T, interval_ms, "how often --watch looks (default 2s)", 100),
 	CMD_OPT_OUTPUT(T, output),
@@ -42,7 +45,7 @@ status_once(struct cmd_ctx *ctx, const struct status_opts *so, struct nub *n)
 	err_clear(&e);
 	report_init(&rep, "status", report_format(so->output));
 	report_where(&rep, n->cfg->context, n->ns);
-	st = status_collect(n, !so->no_db);
+	st = status_collect(n, !so->no_db, so->pod);
 	if (rep.format != REPORT_NONE)
 		report_merge(&rep, st);
 	else if (jstr(st, "serverError", NULL) == NULL && jstr(st, "namespaceError", NULL) == NULL)

@@ -100,6 +100,7 @@ hub_part(struct nub *n, char **ready_pod)
 	char *path = kube_path("/api/v1/namespaces/%s/pods", n->ns);
 	struct buf q = BUF_INIT;
 	struct err e;
+	bool unready = false;
 
 	err_clear(&e);
 	*ready_pod = NULL;
@@ -135,9 +136,13 @@ hub_part(struct nub *n, char **ready_pod)
 		free(a);
 		json_object_array_add(pods, c);
 	}
-	if (hub_pick_pod(list, n->ns, ready_pod, &e) < 0) {
+	/* A running but not Ready hub still runs psql: a sick hub is when status matters. */
+	if (hub_pick_pod_sick(list, n->ns, true, ready_pod, &unready, &e) < 0) {
 		*ready_pod = NULL;
 		json_add_str(o, "problem", e.msg);
+	} else if (unready) {
+		json_add_str(o, "problem", "no hub pod is Ready: the database check ran in a running "
+		    "one");
 	}
 out:
 	json_object_object_add(o, "pods", pods);
@@ -211,7 +216,7 @@ db_part(struct nub *n, const char *pod, bool with_db)
 }
 
 json_object *
-status_collect(struct nub *n, bool with_db)
+status_collect(struct nub *n, bool with_db, const char *pod_name)
 {
 	json_object *st = json_object_new_object();
 	char *version = NULL, *pod = NULL;
@@ -249,7 +254,8 @@ status_collect(struct nub *n, bool with_db)
 		json_object_object_add(st, "access", step_part(&r, &step_block_ops, &block));
 		json_object_object_add(st, "labs", step_part(&r, &step_kill_labs_ops, &labs));
 		json_object_object_add(st, "hub", hub_part(n, &pod));
-		json_object_object_add(st, "database", db_part(n, pod, with_db));
+		json_object_object_add(st, "database", db_part(n, pod_name ? pod_name : pod,
+		    with_db));
 		json_object_object_add(st, "argocd", step_part(&r, &step_unblock_ops, &unblock));
 		json_object_object_add(st, "journal", journal_part(&r));
 		report_free(&r.report);
@@ -371,6 +377,8 @@ status_print(json_object *st, FILE *f, bool color)
 		    json_object_get_boolean(jpath(p, "terminating", NULL)) ? " (terminating)" : "",
 		    jint(p, 0, "restarts", NULL), jstr(p, "age", NULL));
 	}
+	if (jstr(h, "problem", NULL))
+		fprintf(f, "           %s%s%s\n", warn, jstr(h, "problem", NULL), off);
 
 	fprintf(f, "Database:  %s", jstr(d, "url", NULL) ? jstr(d, "url", NULL) : "?");
 	if (jpath(d, "reachable", NULL) != NULL) {

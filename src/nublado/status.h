@@ -15,10 +15,11 @@
  *  labs{prefix, active, terminating, names[]}, hub{pod, ready, restarts,
  *  age, phase}, database{url, source, reachable, tables{}, users, error},
  *  argocd{sync, health, operation, selfHeal}}.
- * `with_db' runs a read-only psql in the hub pod.  When the API server
+ * `with_db' runs a read-only psql in the hub pod (a running one when none
+ * is Ready; `pod_name' instead when not NULL; never a pod of its own).  When the API server
  * cannot be asked for its version, only {context, server, serverError}.
  */
-json_object *status_collect(struct nub *n, bool with_db);
+json_object *status_collect(struct nub *n, bool with_db, const char *pod_name);
 
 /* The human screen for that JSON. */
 void status_print(json_object *st, FILE *f, bool color);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -109,6 +110,46 @@ Test(status, watch_looks_again_until_ctrl_c, .timeout = 120)
 	run_free(&r);
 	sim_nub(&s, &r, "status", "--interval", "0", NULL);
 	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+	sim_stop(&s);
+}
+
+/* A sick hub (running, not Ready) is when status matters most: the database is still read. */
+Test(status, reads_the_database_through_a_hub_that_is_not_ready, .timeout = 120)
+{
+	struct sim s;
+	struct run r;
+	char pod[256];
+
+	sim_start(&s, NULL);
+	sim_faults_of(&s, "hub-unready=600");
+	for (int i = 0; i < 50; i++) {
+		sim_kubectl(&s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
+		    "-o jsonpath={.items[0].status.conditions[?(@.type==\"Ready\")].status}");
+		if (strcmp(r.out, "False") == 0) {
+			run_free(&r);
+			break;
+		}
+		run_free(&r);
+		usleep(100 * 1000);
+	}
+	sim_nub(&s, &r, "status", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "not Ready") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "the database check ran in a running one") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, " reachable, ") != NULL, "%s", r.out);
+	run_free(&r);
+	/* --pod names the pod for the check. */
+	sim_kubectl(&s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
+	    "-o jsonpath={.items[0].metadata.name}");
+	snprintf(pod, sizeof pod, "%s", r.out);
+	run_free(&r);
+	sim_nub(&s, &r, "status", "--pod", pod, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, " reachable, ") != NULL, "%s", r.out);
+	run_free(&r);
+	sim_nub(&s, &r, "status", "--pod", "no-such-pod", NULL);
+	cr_assert(strstr(r.out, "unreachable") != NULL, "%s", r.out);
 	run_free(&r);
 	sim_stop(&s);
 }
