@@ -13,15 +13,22 @@ err_clear(struct err *e)
 		memset(e, 0, sizeof *e);
 }
 
+/* The message from a format; the callers' varargs end here. */
+static int
+vset(struct err *e, const char *fmt, va_list ap)
+{
+	if (e != NULL)
+		vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	return -1;
+}
+
 int
 err_set(struct err *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (e == NULL)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	vset(e, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -31,12 +38,11 @@ err_interrupted(struct err *e, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (e == NULL)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	vset(e, fmt, ap);
 	va_end(ap);
-	e->exit = EXIT_INTERRUPTED;
+	if (e != NULL)
+		e->exit = EXIT_INTERRUPTED;
 	return -1;
 }
 
