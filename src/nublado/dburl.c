@@ -137,7 +137,10 @@ dburl_choose(const struct dburl_src *src, struct dburl **out, struct err *e)
 	if (rc < 0)
 		return -1;
 	log_debug(LOG_STEPS, "database URL %s from %s", (*out)->url, (*out)->source);
-	if ((*out)->had_password)
+	if ((*out)->had_password && src->use == DBURL_SHOW)
+		log_warn("the URL carries a password; it was removed (JupyterHub reads the "
+		    "password from hub.db.password)");
+	else if ((*out)->had_password)
 		log_warn("ignoring the password in the database URL: psql reads it from the hub "
 		    "pod's password file");
 	return 0;

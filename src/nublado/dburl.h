@@ -69,19 +69,26 @@ int dburl_from_phalanx(const char *dir, const char *env, struct dburl **out,
  */
 int dburl_parse(const char *raw, struct dburl *u, struct err *e);
 
+/* What a command does with the URL: the password warning says why it needs none. */
+enum dburl_use {
+	DBURL_CONNECT,		/* psql (or pg_dump) in the hub pod connects with it */
+	DBURL_SHOW,		/* it is shown (db-url); JupyterHub reads its password elsewhere */
+};
+
 /* Where a command takes its database URL from: one of these, in this order. */
 struct dburl_src {
 	const char *flag;		/* --db-url URL, or NULL */
 	const char *phalanx, *env;	/* --phalanx DIR --env ENV, or NULL */
 	struct nub *n;			/* else the deployed value; NULL will do with the others */
+	enum dburl_use use;
 };
 
 /*
  * The one place a command gets its database URL: src->flag parsed (a bad
  * one is a usage error: exit 2, "--db-url: ..."; (*out)->source is
  * "--db-url"), else dburl_from_phalanx, else dburl_from_cluster.  A password
- * in the value was dropped: one warning says so (psql in the hub pod reads
- * the pod's own password file).  Caller frees *out with dburl_free.
+ * in the value was dropped: one warning says so, and why, for src->use.
+ * Caller frees *out with dburl_free.
  */
 int dburl_choose(const struct dburl_src *src, struct dburl **out, struct err *e);
 
