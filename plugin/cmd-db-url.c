@@ -135,17 +135,16 @@ cmd_db_url_exec(struct cmd_ctx *ctx, void *opts)
 	err_clear(&e);
 	report_init(&rep, "db-url", report_format(o->output));
 
-	if (phalanx != NULL) {
-		if (dburl_from_phalanx(phalanx, env, &u, &e) < 0)
+	if (phalanx == NULL) {
+		if (nub_open(&ctx->opts, &n, &e) < 0)
 			goto fail;
-		deployed = deployed_value(ctx, &rep);
-	} else if (nub_open(&ctx->opts, &n, &e) < 0) {
-		goto fail;
-	} else {
 		report_where(&rep, n->cfg->context, n->ns);
-		if (dburl_from_cluster(n, &u, &e) < 0)
-			goto fail;
 	}
+	if (dburl_choose(&(struct dburl_src){ .phalanx = phalanx, .env = env, .n = n,
+	    .use = DBURL_SHOW }, &u, &e) < 0)
+		goto fail;
+	if (phalanx != NULL)
+		deployed = deployed_value(ctx, &rep);
 
 	where_from(u, where, sizeof where);
 	if (rep.format != REPORT_NONE)
@@ -156,9 +155,6 @@ cmd_db_url_exec(struct cmd_ctx *ctx, void *opts)
 	if (u->had_driver)
 		log_debug(LOG_STEPS, "normalised from %s+%s: psql takes %s://", u->scheme,
 		    u->driver, u->scheme);
-	if (u->had_password)
-		log_warn("the URL carries a password; it was removed (JupyterHub reads the "
-		    "password from hub.db.password)");
 	if (deployed != NULL && strcmp(u->url, deployed->url) != 0) {
 		where_from(deployed, where2, sizeof where2);
 		log_warn("the deployed database URL differs from the Phalanx value:\n"

@@ -8,37 +8,23 @@
 #include "../util/buf.h"
 #include "../util/log.h"
 #include "../util/sig.h"
+#include "../util/jsonout.h"
 #include "../util/xalloc.h"
 #include "hub.h"
 #include "hubpod.h"
 #include "rollout.h"
 
-static json_object *
-get(json_object *o, const char *a)
-{
-	json_object *v;
-
-	return o != NULL && json_object_object_get_ex(o, a, &v) ? v : NULL;
-}
-
-static const char *
-str(json_object *o)
-{
-	return o != NULL && json_object_is_type(o, json_type_string) ?
-	    json_object_get_string(o) : NULL;
-}
-
 /* status.conditions[type=Ready].status == "True" */
 static bool
 pod_ready(json_object *pod)
 {
-	json_object *conds = get(get(pod, "status"), "conditions");
+	json_object *conds = jpath(pod, "status", "conditions", NULL);
 
 	if (conds == NULL || !json_object_is_type(conds, json_type_array))
 		return false;
 	for (size_t i = 0; i < json_object_array_length(conds); i++) {
 		json_object *c = json_object_array_get_idx(conds, i);
-		const char *type = str(get(c, "type")), *status = str(get(c, "status"));
+		const char *type = jstr(c, "type", NULL), *status = jstr(c, "status", NULL);
 
 		if (type != NULL && strcmp(type, "Ready") == 0)
 			return status != NULL && strcmp(status, "True") == 0;
@@ -50,16 +36,16 @@ pod_ready(json_object *pod)
 static bool
 hub_running(json_object *pod)
 {
-	json_object *cs = get(get(pod, "status"), "containerStatuses");
+	json_object *cs = jpath(pod, "status", "containerStatuses", NULL);
 
 	if (cs == NULL || !json_object_is_type(cs, json_type_array))
 		return false;
 	for (size_t i = 0; i < json_object_array_length(cs); i++) {
 		json_object *c = json_object_array_get_idx(cs, i);
-		const char *name = str(get(c, "name"));
+		const char *name = jstr(c, "name", NULL);
 
 		if (name != NULL && strcmp(name, HUB_CONTAINER) == 0)
-			return get(get(c, "state"), "running") != NULL;
+			return jpath(c, "state", "running", NULL) != NULL;
 	}
 	return false;
 }
@@ -83,9 +69,9 @@ hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
 	*pod = NULL;
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(items, i);
-		const char *name = str(get(get(p, "metadata"), "name"));
-		const char *phase = str(get(get(p, "status"), "phase"));
-		bool terminating = get(get(p, "metadata"), "deletionTimestamp") != NULL;
+		const char *name = jstr(p, "metadata", "name", NULL);
+		const char *phase = jstr(p, "status", "phase", NULL);
+		bool terminating = jpath(p, "metadata", "deletionTimestamp", NULL) != NULL;
 		bool is_ready = pod_ready(p);
 
 		/* Our own psql pod carries the hub's labels for the database's sake. */
@@ -111,9 +97,9 @@ hub_pick_pod_sick(json_object *items, const char *ns, bool sick_ok, char **pod,
 		for (size_t i = 0; i < n; i++) {
 			json_object *p = json_object_array_get_idx(items, i);
 
-			if (get(get(p, "metadata"), "deletionTimestamp") == NULL && hub_running(p) &&
+			if (jpath(p, "metadata", "deletionTimestamp", NULL) == NULL && hub_running(p) &&
 			    !hubpod_is_temporary(p) && nrunning++ == 0)
-				running = str(get(get(p, "metadata"), "name"));
+				running = jstr(p, "metadata", "name", NULL);
 		}
 		if (nrunning == 1 && running != NULL) {
 			chosen = running;
@@ -211,14 +197,14 @@ hub_find_pod(struct nub *n, char **pod, struct err *e)
 static const char *
 hub_crash(json_object *pod)
 {
-	json_object *cs = get(get(pod, "status"), "containerStatuses");
+	json_object *cs = jpath(pod, "status", "containerStatuses", NULL);
 
 	for (size_t i = 0; cs != NULL && json_object_is_type(cs, json_type_array) &&
 	    i < json_object_array_length(cs); i++) {
 		json_object *c = json_object_array_get_idx(cs, i);
-		const char *name = str(get(c, "name"));
-		const char *w = str(get(get(get(c, "state"), "waiting"), "reason"));
-		json_object *t = get(get(c, "state"), "terminated");
+		const char *name = jstr(c, "name", NULL);
+		const char *w = jstr(c, "state", "waiting", "reason", NULL);
+		json_object *t = jpath(c, "state", "terminated", NULL);
 
 		if (name == NULL || strcmp(name, HUB_CONTAINER) != 0)
 			continue;
@@ -226,7 +212,7 @@ hub_crash(json_object *pod)
 		    strcmp(w, "RunContainerError") == 0))
 			return w;
 		if (t != NULL)
-			return str(get(t, "reason")) ? str(get(t, "reason")) : "Terminated";
+			return jstr(t, "reason", NULL) ? jstr(t, "reason", NULL) : "Terminated";
 	}
 	return NULL;
 }
@@ -246,7 +232,7 @@ hub_not_running_reason(json_object *items)
 		if (hubpod_is_temporary(p))
 			continue;
 		nhub++;
-		if (get(get(p, "metadata"), "deletionTimestamp") != NULL) {
+		if (jpath(p, "metadata", "deletionTimestamp", NULL) != NULL) {
 			starting = true;	/* being replaced: its successor is coming */
 			continue;
 		}

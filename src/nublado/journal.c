@@ -102,12 +102,11 @@ journal_describe(const char *path, const char *identity, const char *what,
 		stage = stages[i];
 	}
 	json_object_object_add(o, "path", json_object_new_string(path));
-	json_object_object_add(o, "stage", stage ? json_object_new_string(stage) : NULL);
+	json_object_object_add(o, "stage", json_str_or_null(stage));
 	json_object_object_add(o, "finished", json_object_new_boolean(stage != NULL &&
 	    strcmp(stage, "completed") == 0));
 	json_object_object_add(o, "times", times);
-	if (jstr(j, "backup", NULL) != NULL)
-		json_object_object_add(o, "backup", json_object_new_string(jstr(j, "backup", NULL)));
+	json_add_str(o, "backup", jstr(j, "backup", NULL));
 	json_object_put(j);
 	return o;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../util/exitcode.h"
+#include "../util/jsonout.h"
 #include "../util/xalloc.h"
 #include "backup-sql.h"
 #include "dburl.h"
@@ -166,8 +167,7 @@ preflight_plan(struct run *rn, void *st, struct buf *out, bool *empty, struct er
 	    json_object_new_string(db_backup_kind_name(r->backup.kind)));
 	json_object_object_add(j, "tables", json_object_new_int64((int64_t)r->backup.n_tables));
 	json_object_object_add(j, "rows", json_object_new_int64(backup_file_rows(&r->backup)));
-	json_object_object_add(j, "revision", r->backup.revision ?
-	    json_object_new_string(r->backup.revision) : NULL);
+	json_object_object_add(j, "revision", json_str_or_null(r->backup.revision));
 	json_object_object_add(j, "database", json_object_new_string(r->url));
 	json_object_object_add(j, "mode", json_object_new_string(r->restored ? "resume" :
 	    r->full ? "full" : "rows"));

@@ -319,16 +319,13 @@ unblock_describe(struct run *r, void *st, json_object *into)
 {
 	struct unblock_step *s = st;
 	json_object *others = json_object_new_array();
-	const char *v;
 
-	if ((v = jstr(s->app, "status", "sync", "status", NULL)) != NULL)
-		json_object_object_add(into, "sync", json_object_new_string(v));
-	if ((v = jstr(s->app, "status", "health", "status", NULL)) != NULL)
-		json_object_object_add(into, "health", json_object_new_string(v));
-	if ((v = jstr(s->app, "status", "operationState", "phase", NULL)) != NULL)
-		json_object_object_add(into, "lastOperation", json_object_new_string(v));
-	if (s->app != NULL && (v = argocd_running(s->app)) != NULL)
-		json_object_object_add(into, "operation", json_object_new_string(v));
+	json_add_str(into, "sync", jstr(s->app, "status", "sync", "status", NULL));
+	json_add_str(into, "health", jstr(s->app, "status", "health", "status", NULL));
+	json_add_str(into, "lastOperation", jstr(s->app, "status", "operationState", "phase",
+	    NULL));
+	if (s->app != NULL)
+		json_add_str(into, "operation", argocd_running(s->app));
 	json_object_object_add(into, "selfHeal", json_object_new_boolean(s->app != NULL &&
 	    argocd_self_heal(s->app)));
 	for (char **o = s->others; o != NULL && *o != NULL; o++)

@@ -66,8 +66,7 @@ wipe_journal_save(const struct wipe *w, struct err *e)
 	journal_put_time(j, "dropped", w->dropped);
 	journal_put_time(j, "restartIssued", w->restart_issued);
 	journal_put_time(j, "completed", w->completed);
-	if (w->backup != NULL)
-		json_object_object_add(j, "backup", json_object_new_string(w->backup));
+	json_add_str(j, "backup", w->backup);
 	rc = journal_write(w->journal, w->identity, "wipe", j, e);
 	json_object_put(j);
 	return rc;
