@@ -447,3 +447,20 @@ json_result(const char *out, const char *command)
 	json_object_put(j);
 	return res;
 }
+
+void
+sim_wait_hub_unready(const struct sim *s)
+{
+	struct run r;
+
+	for (int i = 0; i < 50; i++) {
+		sim_kubectl(s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
+		    "-o jsonpath={.items[0].status.conditions[?(@.type==\"Ready\")].status}");
+		if (strcmp(r.out, "False") == 0) {
+			run_free(&r);
+			return;
+		}
+		run_free(&r);
+		usleep(100 * 1000);
+	}
+}

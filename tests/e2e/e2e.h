@@ -92,4 +92,6 @@ char *sql_value(const char *url, const char *sql);
  * kind, command, ok) and return its "result" (the caller puts it).
  */
 json_object *json_result(const char *out, const char *command);
+/* After the fault hub-unready: wait (5 s at most) until the hub pod reports not Ready. */
+void sim_wait_hub_unready(const struct sim *s);
 #endif

@@ -123,16 +123,7 @@ Test(status, reads_the_database_through_a_hub_that_is_not_ready, .timeout = 120)
 
 	sim_start(&s, NULL);
 	sim_faults_of(&s, "hub-unready=600");
-	for (int i = 0; i < 50; i++) {
-		sim_kubectl(&s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
-		    "-o jsonpath={.items[0].status.conditions[?(@.type==\"Ready\")].status}");
-		if (strcmp(r.out, "False") == 0) {
-			run_free(&r);
-			break;
-		}
-		run_free(&r);
-		usleep(100 * 1000);
-	}
+	sim_wait_hub_unready(&s);
 	sim_nub(&s, &r, "status", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "not Ready") != NULL, "%s", r.out);

@@ -741,16 +741,7 @@ Test(wipe, a_hub_that_is_not_ready_is_used, .timeout = 240)
 	sim_start(&s, NULL);
 	sim_faults_of(&s, "hub-unready=600");
 	/* The hub goes not Ready (its readiness probe fails); its container keeps running. */
-	for (int i = 0; i < 50; i++) {
-		sim_kubectl(&s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
-		    "-o jsonpath={.items[0].status.conditions[?(@.type==\"Ready\")].status}");
-		if (strcmp(r.out, "False") == 0) {
-			run_free(&r);
-			break;
-		}
-		run_free(&r);
-		usleep(100 * 1000);
-	}
+	sim_wait_hub_unready(&s);
 	sim_kubectl(&s, &r, "get pods -n nublado -l app=jupyterhub,component=hub "
 	    "-o jsonpath={.items[0].metadata.name}");
 	cr_assert_eq(r.status, 0, "%s", r.err);
