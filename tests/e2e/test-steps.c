@@ -353,6 +353,29 @@ Test(steps, status_of_a_missing_namespace_is_an_error)
 	run_free(&r);
 }
 
+/*
+ * A mistyped -n on a command that changes things: an error before any step
+ * looks, never "access is already blocked" or a default lab prefix.
+ */
+Test(steps, a_missing_namespace_stops_every_changing_command)
+{
+	static const char *const cmds[][3] = {
+		{ "block", "-y", NULL }, { "kill-labs", "-y", NULL }, { "unblock", "-y", NULL },
+		{ "restart-hub", "-y", NULL }, { "wipe-db", "-y", NULL }, { "labs", NULL, NULL },
+	};
+	struct run r;
+
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		run_nub(&r, "--kubeconfig", sim_path("kubeconfig"), "-n", "no-such-nublado",
+		    cmds[i][0], cmds[i][1], NULL);
+		cr_assert_eq(r.status, 1, "%s: %d: %s\n%s", cmds[i][0], r.status, r.out, r.err);
+		cr_assert(strstr(r.err, "namespace 'no-such-nublado' not found") != NULL, "%s: %s",
+		    cmds[i][0], r.err);
+		cr_assert_null(strstr(r.out, "already blocked"), "%s", r.out);
+		run_free(&r);
+	}
+}
+
 /* labs: what kill-labs would delete, with user, age and phase; the decoys only as skipped. */
 Test(steps, labs_lists_what_kill_labs_would_delete)
 {
